@@ -1,0 +1,120 @@
+using System.Text.Json;
+using Castor.Application.Errors;
+using App = Castor.Application.Generation;
+using Castor.Api.Gemini.Wire;
+
+namespace Castor.Api.Gemini.Apis;
+
+/// <summary>Translates Gemini wire types to the internal generation model and back. No rules live here.</summary>
+internal static class GeminiMapping
+{
+    public static App.GenerationRequest ToGenerationRequest(string model, GenerateContentRequest wire) => new()
+    {
+        Model = model,
+        Contents = ToContents(wire.Contents, "contents"),
+        SystemInstruction = wire.SystemInstruction is null ? null : ToContent(wire.SystemInstruction, "systemInstruction"),
+        Config = ToConfig(wire.GenerationConfig),
+        Tools = wire.Tools,
+        ToolConfig = wire.ToolConfig is { ValueKind: not JsonValueKind.Null } tc ? tc : null,
+        CachedContent = wire.CachedContent,
+    };
+
+    public static IReadOnlyList<App.Content> ToContents(List<Content>? contents, string path)
+    {
+        if (contents is null) return [];
+        var list = new List<App.Content>(contents.Count);
+        for (var i = 0; i < contents.Count; i++)
+        {
+            if (contents[i] is null) throw CastorException.InvalidField($"{path}[{i}]", "a content must be an object, not null.");
+            list.Add(ToContent(contents[i], $"{path}[{i}]"));
+        }
+        return list;
+    }
+
+    private static App.Content ToContent(Content content, string path)
+    {
+        var parts = new List<App.Part>(content.Parts?.Count ?? 0);
+        if (content.Parts is not null)
+            for (var j = 0; j < content.Parts.Count; j++)
+                parts.Add(ToPart(content.Parts[j], $"{path}.parts[{j}]"));
+        return new App.Content(content.Role ?? "", parts);
+    }
+
+    private static App.Part ToPart(Part? part, string path)
+    {
+        if (part is null) throw CastorException.InvalidField(path, "a part must be an object, not null.");
+        var kinds = new List<string>(1);
+        if (part.Text is not null) kinds.Add("text");
+        if (part.InlineData is not null) kinds.Add("inlineData");
+        if (part.FileData is not null) kinds.Add("fileData");
+        if (part.FunctionCall is not null) kinds.Add("functionCall");
+        if (part.FunctionResponse is not null) kinds.Add("functionResponse");
+        if (IsSet(part.ExecutableCode)) kinds.Add("executableCode");
+        if (IsSet(part.CodeExecutionResult)) kinds.Add("codeExecutionResult");
+        if (IsSet(part.ToolCall)) kinds.Add("toolCall");
+        if (IsSet(part.ToolResponse)) kinds.Add("toolResponse");
+        if (kinds.Count > 1)
+            throw CastorException.InvalidField(path, $"a part holds one kind of data, but this one sets {string.Join(" and ", kinds)}.");
+
+        App.Part mapped = kinds.FirstOrDefault() switch
+        {
+            "text" => new App.TextPart(part.Text!) { Thought = part.Thought == true },
+            "inlineData" => new App.InlineDataPart(part.InlineData!.MimeType ?? "", part.InlineData.Data ?? ""),
+            "fileData" => new App.FileDataPart(part.FileData!.MimeType, part.FileData.FileUri ?? ""),
+            "functionCall" => new App.FunctionCallPart(part.FunctionCall!.Name ?? "", part.FunctionCall.Args, part.FunctionCall.Id),
+            "functionResponse" => new App.FunctionResponsePart(part.FunctionResponse!.Name ?? "", part.FunctionResponse.Response, part.FunctionResponse.Id),
+            { } other => new App.OtherPart(other),
+            null => throw CastorException.InvalidField(path, "the part has no data; set text, inlineData or fileData."),
+        };
+        return mapped with { ThoughtSignature = part.ThoughtSignature };
+    }
+
+    private static bool IsSet(JsonElement? e) => e is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined };
+
+    private static App.GenerationConfig ToConfig(GenerationConfig? c) => c is null ? new() : new()
+    {
+        Temperature = c.Temperature,
+        TopP = c.TopP,
+        TopK = c.TopK,
+        CandidateCount = c.CandidateCount,
+        MaxOutputTokens = c.MaxOutputTokens,
+        StopSequences = c.StopSequences,
+        Seed = c.Seed,
+        PresencePenalty = c.PresencePenalty,
+        FrequencyPenalty = c.FrequencyPenalty,
+        ResponseLogprobs = c.ResponseLogprobs,
+        Logprobs = c.Logprobs,
+        ResponseMimeType = c.ResponseMimeType,
+        ResponseSchema = IsSet(c.ResponseSchema) ? c.ResponseSchema : null,
+        ResponseJsonSchema = IsSet(c.ResponseJsonSchema) ? c.ResponseJsonSchema : null,
+        ResponseModalities = c.ResponseModalities,
+        ThinkingConfig = c.ThinkingConfig is { } t ? new App.ThinkingConfig(t.ThinkingBudget, t.IncludeThoughts, t.ThinkingLevel) : null,
+        HasSpeechConfig = IsSet(c.SpeechConfig),
+        HasImageConfig = IsSet(c.ImageConfig),
+    };
+
+    public static string FinishReasonName(App.FinishReason reason) => reason switch
+    {
+        App.FinishReason.Stop => "STOP",
+        App.FinishReason.MaxTokens => "MAX_TOKENS",
+        _ => "OTHER",
+    };
+
+    public static UsageMetadata ToUsage(App.Usage usage, bool final) => new()
+    {
+        PromptTokenCount = usage.PromptTokenCount,
+        // Mid-stream chunks carry the prompt count only, as the API's do; the last one has the full accounting.
+        CandidatesTokenCount = final ? usage.CandidatesTokenCount : null,
+        TotalTokenCount = final ? usage.TotalTokenCount : usage.PromptTokenCount,
+        ThoughtsTokenCount = usage.ThoughtsTokenCount > 0 ? usage.ThoughtsTokenCount : null,
+        CachedContentTokenCount = usage.CachedContentTokenCount > 0 ? usage.CachedContentTokenCount : null,
+        PromptTokensDetails = [new ModalityTokenCount { Modality = "TEXT", TokenCount = usage.PromptTokenCount }],
+    };
+
+    public static Candidate ToCandidate(int index, string text, App.FinishReason? finish) => new()
+    {
+        Index = index,
+        Content = new Content { Role = "model", Parts = [new Part { Text = text }] },
+        FinishReason = finish is { } f ? FinishReasonName(f) : null,
+    };
+}

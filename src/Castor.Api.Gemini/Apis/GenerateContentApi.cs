@@ -1,0 +1,117 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Castor.Application.Errors;
+using Castor.Application.Generation;
+using Castor.Api.Gemini.Infrastructure;
+using Castor.Api.Gemini.Wire;
+using Microsoft.AspNetCore.Http;
+
+namespace Castor.Api.Gemini.Apis;
+
+/// <summary><c>:generateContent</c>, <c>:streamGenerateContent</c> and <c>:countTokens</c>.</summary>
+internal static class GenerateContentApi
+{
+    private static readonly byte[] SsePrefix = "data: "u8.ToArray();
+    // Google's servers end SSE events with CRLF CRLF; every client in wire-contract.md accepts it.
+    private static readonly byte[] SseSuffix = "\r\n\r\n"u8.ToArray();
+
+    public static async Task GenerateAsync(HttpContext context, string model, GenerationService generation)
+    {
+        var wire = await RequestBody.ReadAsync<GenerateContentRequest>(context.Request).ConfigureAwait(false);
+        var result = await generation.GenerateAsync(GeminiMapping.ToGenerationRequest(model, wire), context.RequestAborted).ConfigureAwait(false);
+        var response = new GenerateContentResponse
+        {
+            Candidates = result.Candidates.Select(c => GeminiMapping.ToCandidate(c.Index, c.Text, c.FinishReason)).ToList(),
+            UsageMetadata = GeminiMapping.ToUsage(result.Usage, final: true),
+            ModelVersion = result.ModelVersion,
+            ResponseId = NewResponseId(),
+        };
+        context.Response.ContentType = "application/json; charset=UTF-8";
+        await JsonSerializer.SerializeAsync(context.Response.Body, response, GeminiJson.TypeInfo<GenerateContentResponse>(), context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Streams with Server-Sent Events when <c>alt=sse</c> (what every SDK asks for), otherwise as one JSON array
+    /// written element by element, as the API does. Errors after the first byte go out in-band as an error object.
+    /// </summary>
+    public static async Task StreamAsync(HttpContext context, string model, GenerationService generation)
+    {
+        var wire = await RequestBody.ReadAsync<GenerateContentRequest>(context.Request).ConfigureAwait(false);
+        var aborted = context.RequestAborted;
+        var stream = generation.Start(GeminiMapping.ToGenerationRequest(model, wire), aborted);
+        var sse = string.Equals(context.Request.Query["alt"], "sse", StringComparison.OrdinalIgnoreCase);
+        var responseId = NewResponseId();
+
+        var response = context.Response;
+        response.ContentType = sse ? "text/event-stream" : "application/json; charset=UTF-8";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        var body = response.Body;
+        await response.StartAsync(aborted).ConfigureAwait(false);
+
+        var first = true;
+        try
+        {
+            await foreach (var update in stream.ReadAllAsync(aborted).ConfigureAwait(false))
+            {
+                var chunk = new GenerateContentResponse
+                {
+                    Candidates = [GeminiMapping.ToCandidate(update.CandidateIndex, update.Text, update.FinishReason)],
+                    UsageMetadata = GeminiMapping.ToUsage(update.Usage, final: update.FinishReason is not null),
+                    ModelVersion = stream.ModelVersion,
+                    ResponseId = responseId,
+                };
+                await WriteFrameAsync(body, JsonSerializer.SerializeToUtf8Bytes(chunk, GeminiJson.TypeInfo<GenerateContentResponse>()), sse, first, aborted).ConfigureAwait(false);
+                first = false;
+                await body.FlushAsync(aborted).ConfigureAwait(false);
+            }
+        }
+        catch (CastorException error)
+        {
+            await WriteFrameAsync(body, GeminiErrors.ToJson(error), sse, first, aborted).ConfigureAwait(false);
+            first = false;
+        }
+
+        if (!sse)
+            await body.WriteAsync(first ? "[]"u8.ToArray() : "]"u8.ToArray(), aborted).ConfigureAwait(false);
+        await body.FlushAsync(aborted).ConfigureAwait(false);
+    }
+
+    private static async Task WriteFrameAsync(Stream body, byte[] json, bool sse, bool first, CancellationToken cancellationToken)
+    {
+        if (sse)
+        {
+            await body.WriteAsync(SsePrefix, cancellationToken).ConfigureAwait(false);
+            await body.WriteAsync(json, cancellationToken).ConfigureAwait(false);
+            await body.WriteAsync(SseSuffix, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await body.WriteAsync(first ? "["u8.ToArray() : ",\r\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+            await body.WriteAsync(json, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public static async Task<IResult> CountTokensAsync(HttpContext context, string model, GenerationService generation)
+    {
+        var wire = await RequestBody.ReadAsync<CountTokensRequest>(context.Request).ConfigureAwait(false);
+        int total;
+        if (wire.GenerateContentRequest is { } inner)
+        {
+            // A whole request counts the way generateContent would see it, its own model name included.
+            var request = GeminiMapping.ToGenerationRequest(inner.Model ?? model, inner);
+            total = generation.CountTokens(request.Model, request.Contents, request.SystemInstruction);
+        }
+        else
+        {
+            total = generation.CountTokens(model, GeminiMapping.ToContents(wire.Contents, "contents"), null);
+        }
+        return Results.Json(new CountTokensResponse
+        {
+            TotalTokens = total,
+            PromptTokensDetails = [new ModalityTokenCount { Modality = "TEXT", TokenCount = total }],
+        }, GeminiJson.TypeInfo<CountTokensResponse>());
+    }
+
+    private static string NewResponseId() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}

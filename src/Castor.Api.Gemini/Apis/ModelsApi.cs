@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Text;
+using Castor.Application.Errors;
+using Castor.Application.Models;
+using Castor.Api.Gemini.Wire;
+using Microsoft.AspNetCore.Http;
+
+namespace Castor.Api.Gemini.Apis;
+
+/// <summary><c>GET models</c> (paged) and <c>GET models/{model}</c>.</summary>
+internal static class ModelsApi
+{
+    private const int DefaultPageSize = 50;
+    private const int MaxPageSize = 1000;
+
+    public static IResult List(HttpRequest request, ModelRegistry registry)
+    {
+        var pageSize = DefaultPageSize;
+        if (request.Query.TryGetValue("pageSize", out var sizeText) || request.Query.TryGetValue("page_size", out sizeText))
+        {
+            if (!int.TryParse(sizeText.ToString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out pageSize) || pageSize < 0)
+                throw CastorException.InvalidField("pageSize", $"'{sizeText}' is not a valid page size; use a positive integer.");
+            if (pageSize == 0) pageSize = DefaultPageSize;
+            pageSize = Math.Min(pageSize, MaxPageSize);
+        }
+
+        var offset = 0;
+        var token = request.Query["pageToken"].ToString();
+        if (token.Length == 0) token = request.Query["page_token"].ToString();
+        if (token.Length > 0) offset = DecodePageToken(token);
+
+        var all = registry.List();
+        var page = all.Skip(offset).Take(pageSize).Select(ToWire).ToList();
+        var next = offset + page.Count;
+        return Results.Json(new ListModelsResponse
+        {
+            Models = page,
+            // Omitted, never "", on the last page: @google/genai's pager re-requests forever on an empty token.
+            NextPageToken = next < all.Count ? EncodePageToken(next) : null,
+        }, GeminiJson.TypeInfo<ListModelsResponse>());
+    }
+
+    public static IResult Get(string name, ModelRegistry registry) =>
+        Results.Json(ToWire(registry.Describe(name)), GeminiJson.TypeInfo<Model>());
+
+    private static Model ToWire(ModelInfo m) => new()
+    {
+        Name = "models/" + m.Name,
+        BaseModelId = m.BaseModelId,
+        Version = m.Version,
+        DisplayName = m.DisplayName,
+        Description = m.Description,
+        InputTokenLimit = m.InputTokenLimit,
+        OutputTokenLimit = m.OutputTokenLimit,
+        SupportedGenerationMethods = [.. m.SupportedGenerationMethods],
+        Temperature = m.Temperature,
+        MaxTemperature = m.MaxTemperature,
+        TopP = m.TopP,
+        TopK = m.TopK,
+        Thinking = m.Thinking,
+    };
+
+    private static string EncodePageToken(int offset) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes("models:" + offset.ToString(CultureInfo.InvariantCulture))).TrimEnd('=');
+
+    private static int DecodePageToken(string token)
+    {
+        try
+        {
+            var padded = token + new string('=', (4 - token.Length % 4) % 4);
+            var text = Encoding.UTF8.GetString(Convert.FromBase64String(padded));
+            if (text.StartsWith("models:", StringComparison.Ordinal) &&
+                int.TryParse(text.AsSpan(7), NumberStyles.None, CultureInfo.InvariantCulture, out var offset))
+                return offset;
+        }
+        catch (FormatException)
+        {
+        }
+        throw CastorException.InvalidField("pageToken", "the page token is not valid; pass the nextPageToken of a previous response.");
+    }
+}

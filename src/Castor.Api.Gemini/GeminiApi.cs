@@ -1,0 +1,75 @@
+using Castor.Api.Gemini.Apis;
+using Castor.Api.Gemini.Infrastructure;
+using Castor.Application.Errors;
+using Castor.Application.Generation;
+using Castor.Application.Models;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Castor.Api.Gemini;
+
+public static class GeminiApi
+{
+    public static readonly IReadOnlyList<string> Versions = ["v1beta", "v1", "v1alpha"];
+
+    /// <summary>Error shaping and API-key checks for the Gemini routes; add before routing.</summary>
+    public static IApplicationBuilder UseGeminiApi(this IApplicationBuilder app)
+    {
+        app.UseMiddleware<GeminiErrorMiddleware>();
+        app.UseStatusCodePages(async ctx =>
+        {
+            // Routing answers unknown paths and wrong methods with an empty 404/405; give them the RPC shape too.
+            var http = ctx.HttpContext;
+            var error = http.Response.StatusCode == StatusCodes.Status405MethodNotAllowed
+                ? new CastorException(ErrorStatus.NotFound, $"{http.Request.Method} is not supported for {http.Request.Path}.")
+                : CastorException.NotFound($"The requested URL {http.Request.Path} was not found on this server.");
+            await GeminiErrors.WriteAsync(http, error);
+        });
+        app.UseMiddleware<ApiKeyMiddleware>();
+        return app;
+    }
+
+    /// <summary>Maps models, generateContent, streamGenerateContent and countTokens under /v1beta, /v1 and /v1alpha.</summary>
+    public static IEndpointRouteBuilder MapGeminiApi(this IEndpointRouteBuilder routes)
+    {
+        foreach (var version in Versions)
+        {
+            var group = routes.MapGroup("/" + version);
+            group.MapGet("/models", ModelsApi.List);
+            group.MapGet("/models/{**name}", (string name, ModelRegistry registry) =>
+            {
+                if (name.Contains(':'))
+                    throw new CastorException(ErrorStatus.NotFound, $"GET is not supported for models/{name}; use POST.");
+                return ModelsApi.Get(name, registry);
+            });
+            group.MapPost("/models/{**nameAndMethod}", DispatchAsync);
+        }
+        return routes;
+    }
+
+    /// <summary>Custom methods are <c>models/{model}:{method}</c>; the model id may itself contain colons, so split at the last one.</summary>
+    private static async Task DispatchAsync(HttpContext context, string nameAndMethod, GenerationService generation)
+    {
+        var colon = nameAndMethod.LastIndexOf(':');
+        if (colon <= 0)
+            throw CastorException.NotFound($"POST models/{nameAndMethod} is not a method. Use models/{{model}}:generateContent, :streamGenerateContent or :countTokens.");
+        var model = nameAndMethod[..colon];
+        var method = nameAndMethod[(colon + 1)..];
+        switch (method)
+        {
+            case "generateContent":
+                await GenerateContentApi.GenerateAsync(context, model, generation);
+                break;
+            case "streamGenerateContent":
+                await GenerateContentApi.StreamAsync(context, model, generation);
+                break;
+            case "countTokens":
+                await (await GenerateContentApi.CountTokensAsync(context, model, generation)).ExecuteAsync(context);
+                break;
+            default:
+                throw CastorException.NotFound($"models/{model} is not found for API version v1beta, or is not supported for {method}. " +
+                                               "Call ListModels to see the list of available models and their supported methods.");
+        }
+    }
+}

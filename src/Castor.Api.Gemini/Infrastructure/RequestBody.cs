@@ -1,0 +1,47 @@
+using System.Text.Json;
+using Castor.Application.Errors;
+using Castor.Api.Gemini.Wire;
+using Microsoft.AspNetCore.Http;
+
+namespace Castor.Api.Gemini.Infrastructure;
+
+/// <summary>Reads a JSON request body into a wire type, whatever its content type (the API does not insist on one).</summary>
+public static class RequestBody
+{
+    public static async Task<T> ReadAsync<T>(HttpRequest request) where T : new()
+    {
+        if (request.ContentLength is > RequestLimits.MaxBodyBytes)
+            throw CastorException.InvalidArgument($"Request payload size exceeds the limit: {RequestLimits.MaxBodyBytes} bytes.");
+
+        // An empty body is an empty message, as in protobuf's JSON mapping.
+        if (request.ContentLength == 0) return new T();
+        var buffered = new MemoryStream();
+        await request.Body.CopyToAsync(buffered, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        if (buffered.Length == 0 || IsWhitespace(buffered)) return new T();
+        buffered.Position = 0;
+        return JsonSerializer.Deserialize(buffered, GeminiJson.TypeInfo<T>())
+               ?? throw CastorException.InvalidArgument("Invalid JSON payload received. The body must be a JSON object, not null.");
+    }
+
+    private static bool IsWhitespace(MemoryStream stream)
+    {
+        foreach (var b in stream.GetBuffer().AsSpan(0, (int)stream.Length))
+            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')) return false;
+        return true;
+    }
+
+    public static CastorException InvalidJson(JsonException ex)
+    {
+        var path = ex.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : null;
+        if (path is not null)
+        {
+            var description = ex.InnerException is FormatException or InvalidOperationException || ex.Message.Contains("could not be converted", StringComparison.Ordinal)
+                ? "the value has the wrong type for this field."
+                : "the value is not valid JSON here.";
+            return new CastorException(ErrorStatus.InvalidArgument, $"Invalid JSON payload received. Invalid value at '{path}': {description}",
+                new FieldViolation(path, description));
+        }
+        var where = ex.LineNumber is { } line ? $" (line {line + 1}, byte {ex.BytePositionInLine + 1})" : "";
+        return new CastorException(ErrorStatus.InvalidArgument, $"Invalid JSON payload received. The body is not a valid JSON object{where}.");
+    }
+}

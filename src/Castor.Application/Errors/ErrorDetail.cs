@@ -1,0 +1,13 @@
+namespace Castor.Application.Errors;
+
+/// <summary>Structured detail attached to an error (google.rpc.* detail messages).</summary>
+public abstract record ErrorDetail;
+
+/// <summary>google.rpc.BadRequest with one field violation.</summary>
+public sealed record FieldViolation(string Field, string Description) : ErrorDetail;
+
+/// <summary>google.rpc.ErrorInfo.</summary>
+public sealed record ErrorInfo(string Reason, string Domain, IReadOnlyDictionary<string, string> Metadata) : ErrorDetail;
+
+/// <summary>google.rpc.Help: where the user can read how to fix the problem.</summary>
+public sealed record HelpLink(string Description, string Url) : ErrorDetail;

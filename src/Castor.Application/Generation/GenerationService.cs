@@ -1,0 +1,262 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading.Channels;
+using Castor.Application.Errors;
+using Castor.Application.Models;
+using Castor.Engine.Models;
+using Castor.Engine.Sampling;
+using Castor.Engine.Scheduling;
+using Castor.Engine.Templates;
+
+namespace Castor.Application.Generation;
+
+/// <summary>
+/// The Gemini API's generation rules, shared by every protocol adapter: validates a request, resolves its model,
+/// renders and tokenizes the prompt, applies sampling defaults, and runs it on the engine.
+/// Everything that can be refused is refused in <see cref="Start"/>, before a streamed response begins.
+/// </summary>
+public sealed class GenerationService(ModelRegistry registry)
+{
+    /// <summary>Validates and submits a request; the returned stream yields text as the engine produces it.</summary>
+    public GenerationStream Start(GenerationRequest request, CancellationToken cancellationToken)
+    {
+        var model = registry.ResolveGenerative(request.Model);
+        var config = request.Config;
+        ValidateConfig(config);
+        RejectUnsupportedFeatures(request);
+
+        if (request.Contents.Count == 0)
+            throw CastorException.InvalidField("contents", "contents is not specified; send at least one content with a part.");
+
+        var prompt = TokenizePrompt(model, request.Contents, request.SystemInstruction);
+        var maxPrompt = model.ContextSize - 1;
+        if (prompt.Length > maxPrompt)
+            throw CastorException.InvalidArgument(
+                $"The input token count ({prompt.Length}) exceeds the maximum number of tokens allowed ({maxPrompt}).");
+
+        var maxOutput = config.MaxOutputTokens is > 0 ? config.MaxOutputTokens.Value : model.ContextSize - 1;
+        var sampling = new SamplingParameters(
+            Temperature: (float)(config.Temperature ?? GenerationDefaults.Temperature),
+            TopP: (float)(config.TopP ?? GenerationDefaults.TopP),
+            TopK: config.TopK is > 0 ? config.TopK.Value : GenerationDefaults.TopK,
+            Seed: config.Seed is { } seed ? unchecked((uint)seed) : (uint)RandomNumberGenerator.GetInt32(int.MaxValue),
+            PresencePenalty: (float)(config.PresencePenalty ?? 0),
+            FrequencyPenalty: (float)(config.FrequencyPenalty ?? 0));
+
+        ChannelReader<EngineEvent> events;
+        try
+        {
+            events = model.Generate(new EngineRequest(prompt, sampling, maxOutput, config.StopSequences ?? []), cancellationToken);
+        }
+        catch (EngineOverloadedException)
+        {
+            throw CastorException.Overloaded();
+        }
+        return new GenerationStream(model.Id, prompt.Length, events);
+    }
+
+    /// <summary>Runs a request to completion.</summary>
+    public async Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken)
+    {
+        var stream = Start(request, cancellationToken);
+        var text = new StringBuilder();
+        FinishReason finish = FinishReason.Other;
+        Usage usage = new(stream.PromptTokenCount, 0);
+        await foreach (var update in stream.ReadAllAsync(cancellationToken))
+        {
+            text.Append(update.Text);
+            usage = update.Usage;
+            if (update.FinishReason is { } f) finish = f;
+        }
+        return new GenerationResult(stream.ModelVersion, [new CandidateResult(0, text.ToString(), finish)], usage);
+    }
+
+    /// <summary>Counts the prompt tokens a generateContent call with these inputs would use (the same path, so the numbers agree).</summary>
+    public int CountTokens(string modelName, IReadOnlyList<Content> contents, Content? systemInstruction)
+    {
+        var model = registry.ResolveGenerative(modelName, "countTokens");
+        if (contents.Count == 0 && systemInstruction is null) return 0;
+        return TokenizePrompt(model, contents, systemInstruction).Length;
+    }
+
+    private static int[] TokenizePrompt(LlamaModel model, IReadOnlyList<Content> contents, Content? systemInstruction)
+    {
+        var messages = new List<ChatMessage>(contents.Count + 1);
+        if (systemInstruction is not null)
+        {
+            var system = JoinText(systemInstruction, "systemInstruction");
+            if (system.Length > 0) messages.Add(new ChatMessage("system", system));
+        }
+        for (var i = 0; i < contents.Count; i++)
+        {
+            var content = contents[i];
+            var role = content.Role switch
+            {
+                "" or Content.UserRole => "user",
+                Content.ModelRole => "assistant",
+                _ => throw CastorException.InvalidField($"contents[{i}].role", $"'{content.Role}' is not a valid role. Please use a valid role: user, model."),
+            };
+            messages.Add(new ChatMessage(role, JoinText(content, $"contents[{i}]")));
+        }
+        return model.TokenizePrompt(messages);
+    }
+
+    /// <summary>The text a content contributes to the prompt. Thoughts from earlier turns are not fed back, as in the API.</summary>
+    private static string JoinText(Content content, string path)
+    {
+        if (content.Parts.Count == 0)
+            throw CastorException.InvalidField($"{path}.parts", "must not be empty; a content needs at least one part.");
+        var sb = new StringBuilder();
+        for (var j = 0; j < content.Parts.Count; j++)
+        {
+            var field = $"{path}.parts[{j}]";
+            switch (content.Parts[j])
+            {
+                case TextPart { Thought: true }:
+                    break;
+                case TextPart text:
+                    if (text.Text.Length == 0)
+                        throw CastorException.InvalidField($"{field}.text",
+                            "Unable to submit request because it has an empty text parameter. Add a value to the parameter and try again.");
+                    if (sb.Length > 0) sb.Append('\n');
+                    sb.Append(text.Text);
+                    break;
+                case InlineDataPart inline:
+                    throw CastorException.Unsupported($"{field}.inlineData", $"Inline data of type '{inline.MimeType}'");
+                case FileDataPart file:
+                    throw CastorException.Unsupported($"{field}.fileData", $"File data ('{file.FileUri}')");
+                case FunctionCallPart:
+                    throw CastorException.Unsupported($"{field}.functionCall", "Function calling");
+                case FunctionResponsePart:
+                    throw CastorException.Unsupported($"{field}.functionResponse", "Function calling");
+                case OtherPart other:
+                    throw CastorException.Unsupported($"{field}.{other.Kind}", $"The part kind '{other.Kind}'");
+                default:
+                    throw CastorException.InvalidField(field, "the part has no data; set text, inlineData or fileData.");
+            }
+        }
+        return sb.ToString();
+    }
+
+    private static void ValidateConfig(GenerationConfig c)
+    {
+        const string p = "generationConfig.";
+        if (c.Temperature is { } t && (double.IsNaN(t) || t < 0 || t > GenerationDefaults.MaxTemperature))
+            throw CastorException.InvalidField(p + "temperature", $"{t} is out of range; temperature must be between 0 and {GenerationDefaults.MaxTemperature}.");
+        if (c.TopP is { } topP && (double.IsNaN(topP) || topP < 0 || topP > 1))
+            throw CastorException.InvalidField(p + "topP", $"{topP} is out of range; topP must be between 0 and 1.");
+        if (c.TopK is < 0)
+            throw CastorException.InvalidField(p + "topK", $"{c.TopK} is out of range; topK must be positive.");
+        if (c.CandidateCount is { } n && (n < 0 || n > GenerationDefaults.MaxCandidates))
+            throw CastorException.InvalidField(p + "candidateCount", $"{n} is out of range; candidateCount must be between 1 and {GenerationDefaults.MaxCandidates}.");
+        if (c.CandidateCount is > 1)
+            throw CastorException.Unsupported(p + "candidateCount", "More than one candidate");
+        if (c.MaxOutputTokens is < 0)
+            throw CastorException.InvalidField(p + "maxOutputTokens", $"{c.MaxOutputTokens} is out of range; maxOutputTokens must be positive.");
+        if (c.StopSequences is { } stops)
+        {
+            if (stops.Count > GenerationDefaults.MaxStopSequences)
+                throw CastorException.InvalidField(p + "stopSequences", $"at most {GenerationDefaults.MaxStopSequences} stop sequences are allowed; {stops.Count} were given.");
+            for (var i = 0; i < stops.Count; i++)
+                if (string.IsNullOrEmpty(stops[i]))
+                    throw CastorException.InvalidField($"{p}stopSequences[{i}]", "a stop sequence must not be empty.");
+        }
+        CheckPenalty(c.PresencePenalty, p + "presencePenalty");
+        CheckPenalty(c.FrequencyPenalty, p + "frequencyPenalty");
+
+        if (c.ThinkingConfig is { ThinkingBudget: < -1 } thinking)
+            throw CastorException.InvalidField(p + "thinkingConfig.thinkingBudget", $"{thinking.ThinkingBudget} is out of range; use -1 (dynamic), 0 (off) or a positive budget.");
+        if (c.ThinkingConfig is { ThinkingLevel: { } level } && level is not ("" or "THINKING_LEVEL_UNSPECIFIED" or "MINIMAL" or "LOW" or "MEDIUM" or "HIGH"))
+            throw CastorException.InvalidField(p + "thinkingConfig.thinkingLevel", $"'{level}' is not a thinking level; use MINIMAL, LOW, MEDIUM or HIGH.");
+    }
+
+    private static void CheckPenalty(double? value, string field)
+    {
+        if (value is { } v && (double.IsNaN(v) || v < -2 || v >= 2))
+            throw CastorException.InvalidField(field, $"{v} is out of range; penalties must be in [-2.0, 2.0).");
+    }
+
+    /// <summary>Features that other issues bring; until then they are refused by name rather than ignored.</summary>
+    private static void RejectUnsupportedFeatures(GenerationRequest request)
+    {
+        const string p = "generationConfig.";
+        var c = request.Config;
+        var mime = c.ResponseMimeType;
+        if (!string.IsNullOrEmpty(mime) && mime != "text/plain")
+        {
+            if (mime is "application/json" or "text/x.enum")
+                throw CastorException.Unsupported(p + "responseMimeType", $"Structured output ('{mime}')");
+            throw CastorException.InvalidField(p + "responseMimeType",
+                $"'{mime}' is not a supported response mime type; use text/plain, application/json or text/x.enum.");
+        }
+        if (c.ResponseSchema is not null)
+            throw CastorException.Unsupported(p + "responseSchema", "Structured output (responseSchema)");
+        if (c.ResponseJsonSchema is not null)
+            throw CastorException.Unsupported(p + "responseJsonSchema", "Structured output (responseJsonSchema)");
+        if (c.ResponseModalities is { } modalities)
+            foreach (var m in modalities)
+                if (!string.Equals(m, "TEXT", StringComparison.OrdinalIgnoreCase) && m != "MODALITY_UNSPECIFIED")
+                    throw CastorException.InvalidField(p + "responseModalities", $"'{m}' output is not supported by this model; it answers with TEXT only.");
+        if (c.ResponseLogprobs == true || c.Logprobs is > 0)
+            throw CastorException.Unsupported(p + "responseLogprobs", "Log probabilities");
+        if (c.HasSpeechConfig)
+            throw CastorException.InvalidField(p + "speechConfig", "speech generation is not supported by this model.");
+        if (c.HasImageConfig)
+            throw CastorException.InvalidField(p + "imageConfig", "image generation is not supported by this model.");
+        if (request.Tools is { Count: > 0 })
+            throw CastorException.Unsupported("tools", "Tools and function calling");
+        if (request.ToolConfig is not null)
+            throw CastorException.Unsupported("toolConfig", "Tool configuration");
+        if (!string.IsNullOrEmpty(request.CachedContent))
+            throw CastorException.Unsupported("cachedContent", "Context caching");
+    }
+}
+
+/// <summary>A submitted generation: what is known before the first token, and the updates as they come.</summary>
+public sealed class GenerationStream(string modelVersion, int promptTokenCount, ChannelReader<EngineEvent> events)
+{
+    public string ModelVersion { get; } = modelVersion;
+    public int PromptTokenCount { get; } = promptTokenCount;
+
+    /// <summary>
+    /// Yields one update per read, coalescing whatever the engine produced meanwhile, so a slow client gets
+    /// fewer, larger chunks instead of a growing backlog.
+    /// </summary>
+    public async IAsyncEnumerable<GenerationUpdate> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var finished = false;
+        var text = new StringBuilder();
+        while (!finished && await events.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            text.Clear();
+            FinishReason? finish = null;
+            var output = 0;
+            string? failure = null;
+            while (events.TryRead(out var e))
+            {
+                switch (e)
+                {
+                    case TextGenerated t:
+                        text.Append(t.Text);
+                        break;
+                    case GenerationFinished f:
+                        finish = f.Cause is FinishCause.MaxOutputTokens or FinishCause.ContextFull ? FinishReason.MaxTokens : FinishReason.Stop;
+                        output = f.OutputTokens;
+                        break;
+                    case GenerationFailed failed:
+                        failure = failed.Message;
+                        break;
+                }
+            }
+            if (failure is not null)
+                throw new CastorException(ErrorStatus.Internal, failure);
+            if (finish is not null) finished = true;
+            if (text.Length > 0 || finish is not null)
+                yield return new GenerationUpdate(0, text.ToString(), finish, new Usage(PromptTokenCount, output));
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!finished)
+            throw new CastorException(ErrorStatus.Unavailable, "The server stopped this generation before it finished. Please try again.");
+    }
+}

@@ -1,0 +1,7 @@
+namespace Castor.Application.Generation;
+
+/// <summary>
+/// One step of a streamed generation: new text for a candidate, and on the candidate's last update its finish reason.
+/// <see cref="Usage"/> is the running total (final when every candidate has finished).
+/// </summary>
+public sealed record GenerationUpdate(int CandidateIndex, string Text, FinishReason? FinishReason, Usage Usage);

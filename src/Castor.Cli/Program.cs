@@ -1,0 +1,137 @@
+using System.CommandLine;
+using Castor.Application.Keys;
+using Castor.Server;
+using Castor.Storage.Sqlite;
+
+namespace Castor.Cli;
+
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var root = new RootCommand("Castor: the Gemini API, served by open models on your own machine.");
+        root.Subcommands.Add(ServeCommand());
+        root.Subcommands.Add(KeysCommand());
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    private static readonly Option<string?> ConfigOption = new("--config") { Description = "A JSON file with a \"Castor\" section (default: ./castor.json if present)." };
+    private static readonly Option<string?> DataOption = new("--data") { Description = "State folder (SQLite database). Default: ./data, or CASTOR_DATA." };
+
+    private static Command ServeCommand()
+    {
+        var urls = new Option<string?>("--urls") { Description = "Where to listen, e.g. http://127.0.0.1:8787 (';' separates several)." };
+        var models = new Option<string[]>("--models", "-m")
+        {
+            Description = "A folder of .gguf files or one .gguf file; repeat for more. Default: ./models.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var threads = new Option<int?>("--threads", "-t") { Description = "CPU threads for inference (default: all)." };
+        var contextSize = new Option<int?>("--context-size", "-c") { Description = "Tokens per request, prompt and output (default: the model's training context, at most 8192). May exceed the training context." };
+        var parallel = new Option<int?>("--parallel") { Description = "Requests decoded together per model (default: 1)." };
+        var defaultModel = new Option<string?>("--default-model") { Description = "Model that Gemini model names resolve to (default: the first found)." };
+
+        var command = new Command("serve", "Start the server.") { urls, models, DataOption, threads, contextSize, parallel, defaultModel, ConfigOption };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            CastorOptions options;
+            try
+            {
+                options = OptionsLoader.Load(parse.GetValue(ConfigOption));
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException or FormatException or InvalidOperationException)
+            {
+                Console.Error.WriteLine($"castor: {ex.Message}");
+                return 2;
+            }
+            if (parse.GetValue(urls) is { } u) options.Urls = u;
+            if (parse.GetValue(models) is { Length: > 0 } m) options.Models = m.ToList();
+            if (parse.GetValue(DataOption) is { } d) options.Data = d;
+            if (parse.GetValue(threads) is { } t) options.Threads = t;
+            if (parse.GetValue(contextSize) is { } c) options.ContextSize = c;
+            if (parse.GetValue(parallel) is { } p) options.Parallel = p;
+            if (parse.GetValue(defaultModel) is { } dm) options.DefaultModel = dm;
+
+            try
+            {
+                await using var app = await CastorHost.BuildAsync(options, Console.Out, cancellationToken: cancellationToken);
+                await app.RunAsync();
+                return 0;
+            }
+            catch (Exception ex) when (ex is IOException or InvalidOperationException or UnauthorizedAccessException or ArgumentException)
+            {
+                Console.Error.WriteLine($"castor: could not start: {ex.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static Command KeysCommand()
+    {
+        var project = new Option<string>("--project", "-p") { Description = "Project the key belongs to.", DefaultValueFactory = _ => ApiKeyService.DefaultProject };
+        var name = new Option<string?>("--name") { Description = "A label to recognise the key by." };
+        var create = new Command("create", "Create an API key and print it (shown once; only its hash is stored).") { project, name, DataOption, ConfigOption };
+        create.SetAction(async (parse, ct) => await WithKeys(parse, async keys =>
+        {
+            var created = await keys.CreateKeyAsync(parse.GetValue(project)!, parse.GetValue(name), ct);
+            Console.Error.WriteLine($"Created key {created.Id} for project '{created.Project}'. Copy it now: it cannot be shown again.");
+            Console.WriteLine(created.Key);
+            return 0;
+        }));
+
+        var filter = new Option<string?>("--project", "-p") { Description = "Only this project's keys." };
+        var list = new Command("list", "List keys (id, project, hint, state).") { filter, DataOption, ConfigOption };
+        list.SetAction(async (parse, ct) => await WithKeys(parse, async keys =>
+        {
+            var all = await keys.ListAsync(parse.GetValue(filter), ct);
+            if (all.Count == 0)
+            {
+                Console.Error.WriteLine("No keys yet. Create one with: castor keys create --project default");
+                return 0;
+            }
+            Console.WriteLine($"{"ID",-16} {"PROJECT",-20} {"KEY",-22} {"CREATED",-20} STATE");
+            foreach (var k in all)
+                Console.WriteLine($"{k.Id,-16} {k.ProjectName,-20} {k.Hint,-22} {k.CreatedAt.UtcDateTime,-20:yyyy-MM-dd HH:mm:ss} {(k.RevokedAt is null ? "active" : "revoked " + k.RevokedAt.Value.UtcDateTime.ToString("yyyy-MM-dd"))}");
+            return 0;
+        }));
+
+        var id = new Argument<string>("id") { Description = "The key's id, as `castor keys list` shows it." };
+        var revoke = new Command("revoke", "Revoke a key; calls with it are refused from then on.") { id, DataOption, ConfigOption };
+        revoke.SetAction(async (parse, ct) => await WithKeys(parse, async keys =>
+        {
+            var keyId = parse.GetValue(id)!;
+            if (await keys.RevokeAsync(keyId, ct))
+            {
+                Console.Error.WriteLine($"Revoked {keyId}.");
+                return 0;
+            }
+            Console.Error.WriteLine($"castor: no active key has the id '{keyId}' (see castor keys list).");
+            return 1;
+        }));
+
+        return new Command("keys", "Manage API keys and projects.") { create, list, revoke };
+    }
+
+    private static async Task<int> WithKeys(ParseResult parse, Func<ApiKeyService, Task<int>> action)
+    {
+        try
+        {
+            var options = OptionsLoader.Load(parse.GetValue(ConfigOption));
+            var data = parse.GetValue(DataOption) ?? options.Data;
+            var database = new SqliteDatabase(data);
+            await database.MigrateAsync();
+            return await action(new ApiKeyService(new SqliteKeyStore(database), TimeProvider.System));
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine($"castor: {ex.Message}");
+            return 2;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FileNotFoundException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            Console.Error.WriteLine($"castor: {ex.Message}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,27 @@
+namespace Castor.Engine.Models;
+
+/// <summary>How the engine loads and runs models. Zero means "choose for me".</summary>
+public sealed class EngineOptions
+{
+    /// <summary>CPU threads for decoding; 0 = all logical processors.</summary>
+    public int Threads { get; set; }
+
+    /// <summary>Tokens one request may use (prompt + output); 0 = the model's training context, capped at <see cref="DefaultContextCap"/>.
+    /// May exceed the training context when asked for explicitly (llama.cpp allows it).</summary>
+    public int ContextSize { get; set; }
+
+    /// <summary>Sequences decoded together; 0 = 1.</summary>
+    public int Parallel { get; set; }
+
+    /// <summary>Largest decode batch in tokens (prompt chunk size).</summary>
+    public int BatchSize { get; set; } = 512;
+
+    /// <summary>Requests that may wait for a free sequence before new ones get 503.</summary>
+    public int MaxQueue { get; set; } = 64;
+
+    /// <summary>Layers to offload to a GPU backend when one is present.</summary>
+    public int GpuLayers { get; set; }
+
+    /// <summary>Default context when none is configured: large training contexts (128 K) would need gigabytes of KV cache.</summary>
+    public const int DefaultContextCap = 8192;
+}

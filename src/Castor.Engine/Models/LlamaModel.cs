@@ -1,0 +1,113 @@
+using System.Text;
+using System.Threading.Channels;
+using Castor.Engine.Scheduling;
+using Castor.Engine.Templates;
+using LLama;
+using LLama.Common;
+using LLama.Native;
+using Microsoft.Extensions.Logging;
+
+namespace Castor.Engine.Models;
+
+/// <summary>
+/// A GGUF model loaded once (memory-mapped weights) with one llama context whose sequences are driven by a
+/// <see cref="SequenceScheduler"/>. Tokenizing reads only the vocabulary, so it runs on the caller's thread.
+/// </summary>
+public sealed class LlamaModel : IDisposable
+{
+    private readonly LLamaWeights _weights;
+    private readonly LLamaContext _context;
+    private readonly SequenceScheduler _scheduler;
+    private readonly bool _parseSpecialTokens;
+
+    private LlamaModel(ModelSpec spec, LLamaWeights weights, LLamaContext context, SequenceScheduler scheduler, ChatTemplate template, int contextPerSequence)
+    {
+        Spec = spec;
+        _weights = weights;
+        _context = context;
+        _scheduler = scheduler;
+        Template = template;
+        ContextSize = contextPerSequence;
+        // Template markup such as <|im_start|> must become control tokens; the plain transcript has none.
+        _parseSpecialTokens = template is not TranscriptFallback;
+        Metadata = weights.Metadata;
+    }
+
+    public ModelSpec Spec { get; }
+    public string Id => Spec.Id;
+    public ChatTemplate Template { get; }
+
+    /// <summary>Tokens one request may use, prompt and output together.</summary>
+    public int ContextSize { get; }
+    public int TrainingContextSize => _weights.ContextSize;
+    public ulong ParameterCount => _weights.ParameterCount;
+    public ulong SizeInBytes => _weights.SizeInBytes;
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+    public string Architecture => Metadata.GetValueOrDefault("general.architecture") ?? "unknown";
+    public string DisplayName => Spec.DisplayName ?? Metadata.GetValueOrDefault("general.name") ?? Spec.Id;
+    public SequenceScheduler Scheduler => _scheduler;
+
+    public static LlamaModel Load(ModelSpec spec, EngineOptions options, ILogger logger)
+    {
+        var parallel = Math.Max(1, options.Parallel);
+        var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
+
+        var parameters = new ModelParams(spec.Path)
+        {
+            SeqMax = (uint)parallel,
+            // Each sequence gets its own window (llama.cpp splits n_ctx across sequences when the KV cache is not unified).
+            KVUnified = false,
+            BatchSize = (uint)Math.Max(32, options.BatchSize),
+            UBatchSize = (uint)Math.Max(32, options.BatchSize),
+            Threads = threads,
+            BatchThreads = threads,
+            GpuLayerCount = options.GpuLayers,
+            LoadMode = LLamaLoadMode.MemoryMap,
+        };
+
+        var weights = LLamaWeights.LoadFromFile(parameters);
+        try
+        {
+            // The default window follows the model's training context, which is known once the weights are mapped.
+            var perSequence = spec.ContextSize ?? (options.ContextSize > 0 ? options.ContextSize : Math.Min(weights.ContextSize, EngineOptions.DefaultContextCap));
+            if (perSequence < 16)
+                throw new InvalidOperationException($"Context size {perSequence} is too small for model '{spec.Id}'; use at least 16.");
+            parameters.ContextSize = (uint)(perSequence * parallel);
+            var template = ChatTemplate.For(weights, spec.ChatTemplate);
+            var context = weights.CreateContext(parameters, logger);
+            var scheduler = new SequenceScheduler(spec.Id, weights, context,
+                new SchedulerOptions(parallel, perSequence, (int)parameters.BatchSize, options.MaxQueue), logger);
+            return new LlamaModel(spec, weights, context, scheduler, template, perSequence);
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Renders a conversation with the model's chat template and tokenizes it, BOS included where the model wants one.</summary>
+    public int[] TokenizePrompt(IReadOnlyList<ChatMessage> messages)
+    {
+        var text = Template.Render(messages);
+        var addBos = _weights.Vocab.ShouldAddBOS && !Template.RendersBos;
+        var tokens = _weights.NativeHandle.Tokenize(text, addBos, _parseSpecialTokens, Encoding.UTF8);
+        var result = new int[tokens.Length];
+        for (var i = 0; i < tokens.Length; i++) result[i] = (int)tokens[i];
+        return result;
+    }
+
+    /// <summary>Counts the tokens of plain text (no template, no BOS).</summary>
+    public int CountTokens(string text) =>
+        text.Length == 0 ? 0 : _weights.NativeHandle.Tokenize(text, false, false, Encoding.UTF8).Length;
+
+    public ChannelReader<EngineEvent> Generate(EngineRequest request, CancellationToken cancellationToken) =>
+        _scheduler.Submit(request, cancellationToken);
+
+    public void Dispose()
+    {
+        _scheduler.Dispose();
+        _context.Dispose();
+        _weights.Dispose();
+    }
+}

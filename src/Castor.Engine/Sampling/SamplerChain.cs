@@ -1,0 +1,32 @@
+using LLama.Native;
+
+namespace Castor.Engine.Sampling;
+
+/// <summary>
+/// Builds llama.cpp sampler chains in the order the Gemini API documents: penalties, then top-k, then top-p,
+/// then temperature, then a seeded draw. Penalties see only tokens passed to <c>Accept</c>, and the scheduler
+/// accepts generated tokens only, so presence/frequency penalties count the response, as the API defines them.
+/// </summary>
+public static class SamplerChain
+{
+    public static SafeLLamaSamplerChainHandle Create(SamplingParameters p)
+    {
+        var chain = SafeLLamaSamplerChainHandle.Create(LLamaSamplerChainParams.Default());
+        if (p.PresencePenalty != 0 || p.FrequencyPenalty != 0)
+            chain.AddPenalties(-1, 1.0f, p.FrequencyPenalty, p.PresencePenalty);
+
+        if (p.Temperature <= 0)
+        {
+            chain.AddGreedySampler();
+            return chain;
+        }
+
+        if (p.TopK > 0)
+            chain.AddTopK(p.TopK);
+        if (p.TopP is > 0 and < 1)
+            chain.AddTopP(p.TopP, 1);
+        chain.AddTemperature(p.Temperature);
+        chain.AddDistributionSampler(p.Seed);
+        return chain;
+    }
+}

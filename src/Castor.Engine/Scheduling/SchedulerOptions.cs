@@ -1,0 +1,11 @@
+namespace Castor.Engine.Scheduling;
+
+public sealed record SchedulerOptions(
+    /// <summary>Sequences decoded together in one batch.</summary>
+    int Parallel,
+    /// <summary>Tokens each sequence may hold (prompt + output).</summary>
+    int ContextPerSequence,
+    /// <summary>Largest number of tokens sent to llama.cpp in one decode call; long prompts are split into chunks of this size.</summary>
+    int BatchSize,
+    /// <summary>Requests allowed to wait for a free sequence; more are refused at once.</summary>
+    int MaxQueue);
