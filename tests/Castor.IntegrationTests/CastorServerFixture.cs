@@ -1,0 +1,61 @@
+using System.Net.Http.Headers;
+using Castor.Server;
+using Microsoft.AspNetCore.Builder;
+
+namespace Castor.IntegrationTests;
+
+/// <summary>A real Castor on Kestrel, on a free loopback port, with the stories260K test model and a temporary data folder.</summary>
+public class CastorServerFixture : IAsyncLifetime
+{
+    public const string ApiKey = "integration-test-key";
+
+    private WebApplication? _app;
+
+    public string DataFolder { get; } = Path.Combine(Path.GetTempPath(), "castor-tests-" + Guid.NewGuid().ToString("N")[..8]);
+    public Uri BaseAddress { get; private set; } = null!;
+    public StringWriter Console { get; } = new();
+
+    protected virtual CastorOptions CreateOptions() => new()
+    {
+        Urls = "http://127.0.0.1:0",
+        Models = [TestModels.Stories260K],
+        Data = DataFolder,
+        Threads = 2,
+        ApiKey = ApiKey,
+        MaxQueue = 64,
+    };
+
+    public async Task InitializeAsync()
+    {
+        _app = await CastorHost.BuildAsync(CreateOptions(), TextWriter.Synchronized(Console));
+        await _app.StartAsync();
+        BaseAddress = new Uri(CastorHost.Addresses(_app).First());
+    }
+
+    public WebApplication App => _app!;
+
+    /// <summary>A client that sends the test key in x-goog-api-key, as @google/genai does.</summary>
+    public HttpClient CreateClient(string? apiKey = ApiKey)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        if (apiKey is not null) client.DefaultRequestHeaders.Add("x-goog-api-key", apiKey);
+        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return client;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        try { Directory.Delete(DataFolder, recursive: true); } catch (IOException) { }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ServerCollection : ICollectionFixture<CastorServerFixture>
+{
+    public const string Name = "castor-server";
+}
