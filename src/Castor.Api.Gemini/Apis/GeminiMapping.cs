@@ -17,6 +17,7 @@ internal static class GeminiMapping
         Tools = wire.Tools,
         ToolConfig = wire.ToolConfig is { ValueKind: not JsonValueKind.Null } tc ? tc : null,
         CachedContent = wire.CachedContent,
+        SafetySettings = wire.SafetySettings?.Select(s => new App.SafetySetting(s?.Category, s?.Threshold)).ToList() ?? [],
     };
 
     public static IReadOnlyList<App.Content> ToContents(List<Content>? contents, string path)

@@ -15,4 +15,9 @@ public sealed record GenerationRequest
     public IReadOnlyList<JsonElement>? Tools { get; init; }
     public JsonElement? ToolConfig { get; init; }
     public string? CachedContent { get; init; }
+
+    /// <summary>Safety thresholds as sent. Castor runs no content classifier, so nothing is ever blocked; the values are still validated.</summary>
+    public IReadOnlyList<SafetySetting> SafetySettings { get; init; } = [];
 }
+
+public sealed record SafetySetting(string? Category, string? Threshold);

@@ -25,6 +25,7 @@ public sealed class GenerationService(ModelRegistry registry)
         var config = request.Config;
         ValidateConfig(config);
         RejectUnsupportedFeatures(request);
+        ValidateSafetySettings(request.SafetySettings);
 
         if (request.Contents.Count == 0)
             throw CastorException.InvalidField("contents", "contents is not specified; send at least one content with a part.");
@@ -169,6 +170,32 @@ public sealed class GenerationService(ModelRegistry registry)
             throw CastorException.InvalidField(p + "thinkingConfig.thinkingBudget", $"{thinking.ThinkingBudget} is out of range; use -1 (dynamic), 0 (off) or a positive budget.");
         if (c.ThinkingConfig is { ThinkingLevel: { } level } && level is not ("" or "THINKING_LEVEL_UNSPECIFIED" or "MINIMAL" or "LOW" or "MEDIUM" or "HIGH"))
             throw CastorException.InvalidField(p + "thinkingConfig.thinkingLevel", $"'{level}' is not a thinking level; use MINIMAL, LOW, MEDIUM or HIGH.");
+    }
+
+    private static readonly HashSet<string> HarmCategories =
+    [
+        "HARM_CATEGORY_HARASSMENT", "HARM_CATEGORY_HATE_SPEECH", "HARM_CATEGORY_SEXUALLY_EXPLICIT",
+        "HARM_CATEGORY_DANGEROUS_CONTENT", "HARM_CATEGORY_CIVIC_INTEGRITY",
+    ];
+
+    private static readonly HashSet<string> HarmThresholds =
+    [
+        "HARM_BLOCK_THRESHOLD_UNSPECIFIED", "BLOCK_LOW_AND_ABOVE", "BLOCK_MEDIUM_AND_ABOVE", "BLOCK_ONLY_HIGH", "BLOCK_NONE", "OFF",
+    ];
+
+    private static void ValidateSafetySettings(IReadOnlyList<SafetySetting> settings)
+    {
+        var seen = new HashSet<string>();
+        for (var i = 0; i < settings.Count; i++)
+        {
+            var (category, threshold) = (settings[i].Category ?? "", settings[i].Threshold ?? "");
+            if (!HarmCategories.Contains(category))
+                throw CastorException.InvalidField($"safetySettings[{i}].category", $"'{category}' is not a harm category Gemini models accept.");
+            if (!HarmThresholds.Contains(threshold))
+                throw CastorException.InvalidField($"safetySettings[{i}].threshold", $"'{threshold}' is not a harm block threshold.");
+            if (!seen.Add(category))
+                throw CastorException.InvalidField($"safetySettings[{i}].category", $"{category} is set more than once; each category may appear once.");
+        }
     }
 
     private static void CheckPenalty(double? value, string field)

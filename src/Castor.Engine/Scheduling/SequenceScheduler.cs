@@ -27,6 +27,7 @@ public sealed class SequenceScheduler : IDisposable
     private readonly Thread _thread;
     private readonly LLamaToken _bos;
     private int _nextSlot;
+    private long _tokensGenerated;
 
     public SequenceScheduler(string modelId, LLamaWeights weights, LLamaContext context, SchedulerOptions options, ILogger logger)
     {
@@ -50,6 +51,9 @@ public sealed class SequenceScheduler : IDisposable
 
     /// <summary>Number of sequences currently decoding (for diagnostics and tests).</summary>
     public int ActiveSequences => _slots.Count(s => s is not null);
+
+    /// <summary>Tokens sampled since start, across all sequences (a cheap throughput and cancellation probe).</summary>
+    public long TokensGenerated => Interlocked.Read(ref _tokensGenerated);
 
     /// <summary>
     /// Queues a request. Throws <see cref="EngineOverloadedException"/> at once when the wait queue is full.
@@ -202,6 +206,7 @@ public sealed class SequenceScheduler : IDisposable
         var token = seq.Sampler.Sample(_context.NativeHandle, seq.LogitIndex);
         seq.Sampler.Accept(token);
         seq.LastToken = token;
+        Interlocked.Increment(ref _tokensGenerated);
 
         if (token == _bos || token.IsEndOfGeneration(_weights.Vocab))
         {

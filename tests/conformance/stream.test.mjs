@@ -1,0 +1,65 @@
+// models.generateContentStream through @google/genai (Server-Sent Events).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { GEMINI_MODEL, useCastor } from './server.mjs';
+import { PROMPT, SEEDED, within } from './common.mjs';
+
+const castor = useCastor();
+
+describe('models.generateContentStream', () => {
+  test('the chunks concatenate to the non-streamed text, and the last one carries finishReason and usage', async () => {
+    const ai = castor.client();
+    const request = { model: GEMINI_MODEL, contents: PROMPT, config: { ...SEEDED } };
+    const whole = await ai.models.generateContent(request);
+
+    const chunks = [];
+    for await (const chunk of await ai.models.generateContentStream(request)) chunks.push(chunk);
+
+    assert.ok(chunks.length > 0, 'the stream yielded no chunks');
+    assert.equal(chunks.map((c) => c.text ?? '').join(''), whole.text);
+
+    const last = chunks.at(-1);
+    assert.equal(last.candidates?.[0]?.finishReason, whole.candidates[0].finishReason);
+    assert.equal(typeof last.usageMetadata?.candidatesTokenCount, 'number', 'the last chunk has no candidatesTokenCount');
+    assert.equal(last.usageMetadata.candidatesTokenCount, whole.usageMetadata.candidatesTokenCount);
+    assert.equal(last.usageMetadata.promptTokenCount, whole.usageMetadata.promptTokenCount);
+    assert.equal(last.usageMetadata.totalTokenCount, last.usageMetadata.promptTokenCount + last.usageMetadata.candidatesTokenCount);
+    for (const [i, chunk] of chunks.slice(0, -1).entries()) {
+      assert.equal(chunk.candidates?.[0]?.finishReason, undefined, `chunk ${i} of ${chunks.length} has a finishReason`);
+    }
+    // One response, one id.
+    assert.ok(last.responseId, 'the last chunk has no responseId');
+    assert.deepEqual(new Set(chunks.map((c) => c.responseId)), new Set([last.responseId]));
+  });
+
+  test('config.abortSignal aborted after the first chunk stops the iteration promptly', async () => {
+    const ai = castor.client();
+    const controller = new AbortController();
+    // Long enough that the server is still generating when the client aborts.
+    const config = { maxOutputTokens: 1500, seed: 5, abortSignal: controller.signal };
+
+    const started = Date.now();
+    const chunks = [];
+    let thrown;
+    await within(5_000, 'the aborted stream', (async () => {
+      try {
+        for await (const chunk of await ai.models.generateContentStream({ model: GEMINI_MODEL, contents: PROMPT, config })) {
+          chunks.push(chunk);
+          if (chunks.length === 1) controller.abort();
+        }
+      } catch (e) {
+        thrown = e;
+      }
+    })());
+
+    assert.equal(chunks.length, 1, `iteration went on after the abort (${chunks.length} chunks, the last: ${JSON.stringify(chunks.at(-1)?.candidates?.[0]?.finishReason)})`);
+    if (thrown) assert.equal(thrown.name, 'AbortError', `unexpected error: ${thrown}`);
+    assert.ok(Date.now() - started < 5_000);
+
+    // The server is still serving afterwards.
+    const next = await within(10_000, 'a request after the abort', ai.models.generateContent({
+      model: GEMINI_MODEL, contents: PROMPT, config: { maxOutputTokens: 8 },
+    }));
+    assert.ok(next.text?.length > 0);
+  });
+});
