@@ -42,4 +42,19 @@ describe('errors', () => {
     );
     assert.equal(chunks, 0);
   });
+
+  test('a stream with an out-of-range temperature rejects with ApiError 400 INVALID_ARGUMENT before any chunk', async () => {
+    await assert.rejects(
+      castor.client().models.generateContentStream({ model: GEMINI_MODEL, contents: PROMPT, config: { temperature: 5, maxOutputTokens: 4 } }),
+      apiError(400, 'INVALID_ARGUMENT'),
+    );
+  });
+
+  test('models.get on an unknown model throws ApiError 404 NOT_FOUND', async () => {
+    await assert.rejects(castor.client().models.get({ model: 'no-such-model' }), apiError(404, 'NOT_FOUND'));
+  });
+
+  test('a bad API key on models.list throws ApiError 400 API_KEY_INVALID', async () => {
+    await assert.rejects(castor.client('not-a-castor-key').models.list(), apiError(400, 'API_KEY_INVALID'));
+  });
 });

@@ -1,6 +1,7 @@
 // models.generateContentStream through @google/genai (Server-Sent Events).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { FinishReason } from '@google/genai';
 import { GEMINI_MODEL, useCastor } from './server.mjs';
 import { PROMPT, SEEDED, within } from './common.mjs';
 
@@ -32,6 +33,27 @@ describe('models.generateContentStream', () => {
     assert.deepEqual(new Set(chunks.map((c) => c.responseId)), new Set([last.responseId]));
   });
 
+  test('stopSequences in a stream: no chunk carries the stop string, and the chunks join to the text before it', async () => {
+    const ai = castor.client();
+    const full = (await ai.models.generateContent({ model: GEMINI_MODEL, contents: PROMPT, config: { ...SEEDED } })).text;
+
+    // Two words from the middle of the seeded output: a stop string several tokens long, likely to span chunks.
+    const words = [...full.matchAll(/[A-Za-z]+ [A-Za-z]+/g)].filter((m) => m.index >= 8 && full.indexOf(m[0]) === m.index);
+    assert.ok(words.length > 0, `no usable stop string in the seeded output ${JSON.stringify(full)}`);
+    const stop = words[Math.floor(words.length / 2)][0];
+    const expected = full.slice(0, full.indexOf(stop));
+
+    const chunks = [];
+    const request = { model: GEMINI_MODEL, contents: PROMPT, config: { ...SEEDED, stopSequences: [stop] } };
+    for await (const chunk of await ai.models.generateContentStream(request)) chunks.push(chunk);
+
+    const texts = chunks.map((c) => c.text ?? '');
+    const joined = texts.join('');
+    assert.ok(!joined.includes(stop), `streamed text ${JSON.stringify(texts)} contains the stop string ${JSON.stringify(stop)}`);
+    assert.equal(joined, expected, `stop string ${JSON.stringify(stop)} in ${JSON.stringify(full)}`);
+    assert.equal(chunks.at(-1).candidates?.[0]?.finishReason, FinishReason.STOP);
+  });
+
   test('config.abortSignal aborted after the first chunk stops the iteration promptly', async () => {
     const ai = castor.client();
     const controller = new AbortController();
@@ -52,6 +74,7 @@ describe('models.generateContentStream', () => {
       }
     })());
 
+    assert.equal(chunks[0].candidates?.[0]?.finishReason, undefined, 'the whole generation fit in the first chunk; nothing was left to abort');
     assert.equal(chunks.length, 1, `iteration went on after the abort (${chunks.length} chunks, the last: ${JSON.stringify(chunks.at(-1)?.candidates?.[0]?.finishReason)})`);
     if (thrown) assert.equal(thrown.name, 'AbortError', `unexpected error: ${thrown}`);
     assert.ok(Date.now() - started < 5_000);

@@ -1,0 +1,99 @@
+using System.Text;
+using Castor.Storage.Sqlite;
+
+namespace Castor.IntegrationTests;
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ConsoleCollection
+{
+    public const string Name = "console";
+}
+
+/// <summary>`castor keys …` end to end: the real command-line parser, SQLite under --data, stdout and stderr.</summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class CliTests : IDisposable
+{
+    private readonly string _data = Directory.CreateTempSubdirectory("castor-cli").FullName;
+
+    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
+    {
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        Console.SetOut(stdout);
+        Console.SetError(stderr);
+        try
+        {
+            var exit = await Castor.Cli.Program.Main(args);
+            return (exit, stdout.ToString(), stderr.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldErr);
+        }
+    }
+
+    [Fact]
+    public async Task Keys_create_prints_a_key_that_is_stored_only_as_a_hash()
+    {
+        var (exit, stdout, stderr) = await Run("keys", "create", "--project", "alpha", "--data", _data);
+
+        Assert.Equal(0, exit);
+        var key = stdout.Trim();
+        Assert.StartsWith("castor_", key);
+        Assert.Contains("alpha", stderr);
+
+        // WAL mode may keep fresh rows in the -wal file; look at every file of the database.
+        var bytes = Directory.GetFiles(_data).SelectMany(File.ReadAllBytes).ToArray();
+        Assert.DoesNotContain(key, Encoding.UTF8.GetString(bytes));
+        Assert.DoesNotContain(key, Encoding.Latin1.GetString(bytes));
+    }
+
+    [Fact]
+    public async Task Keys_list_shows_hints_and_revoke_marks_the_key_revoked()
+    {
+        var (_, created, _) = await Run("keys", "create", "--project", "beta", "--name", "laptop", "--data", _data);
+        var key = created.Trim();
+
+        var (listExit, list, _) = await Run("keys", "list", "--data", _data);
+        Assert.Equal(0, listExit);
+        Assert.Contains("beta", list);
+        Assert.Contains("active", list);
+        Assert.DoesNotContain(key, list);
+        var id = list.Split('\n').Single(l => l.Contains("beta")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+
+        var (revokeExit, _, revokeErr) = await Run("keys", "revoke", id, "--data", _data);
+        Assert.Equal(0, revokeExit);
+        Assert.Contains(id, revokeErr);
+
+        var (_, after, _) = await Run("keys", "list", "--project", "beta", "--data", _data);
+        Assert.Contains("revoked", after);
+
+        var (again, _, err) = await Run("keys", "revoke", id, "--data", _data);
+        Assert.Equal(1, again);
+        Assert.Contains("no active key", err);
+    }
+
+    [Fact]
+    public async Task An_invalid_project_name_is_a_usage_error()
+    {
+        var (exit, _, err) = await Run("keys", "create", "--project", "Not Valid!", "--data", _data);
+        Assert.Equal(2, exit);
+        Assert.Contains("not a valid project name", err);
+    }
+
+    [Fact]
+    public async Task A_key_created_by_the_cli_opens_the_api()
+    {
+        var (_, created, _) = await Run("keys", "create", "--project", "gamma", "--data", _data);
+        var database = new SqliteDatabase(_data);
+        var keys = new Castor.Application.Keys.ApiKeyService(new SqliteKeyStore(database), TimeProvider.System);
+        var caller = await keys.AuthenticateAsync(created.Trim());
+        Assert.Equal("gamma", caller.ProjectName);
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_data, recursive: true); } catch (IOException) { }
+    }
+}
