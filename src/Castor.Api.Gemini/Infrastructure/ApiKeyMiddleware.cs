@@ -33,10 +33,11 @@ public sealed class ApiKeyMiddleware(RequestDelegate next)
         await next(context).ConfigureAwait(false);
     }
 
+    // Routing matches paths case-insensitively, so the key check must too, or /V1BETA/... would skip it.
     private static bool IsApiPath(PathString path)
     {
         foreach (var prefix in ProtectedPrefixes)
-            if (path.StartsWithSegments(prefix, StringComparison.Ordinal)) return true;
+            if (path.StartsWithSegments(prefix, StringComparison.OrdinalIgnoreCase)) return true;
         return false;
     }
 

@@ -45,32 +45,39 @@ public sealed class GenerationService(ModelRegistry registry)
             PresencePenalty: (float)(config.PresencePenalty ?? 0),
             FrequencyPenalty: (float)(config.FrequencyPenalty ?? 0));
 
+        var candidates = config.CandidateCount is > 0 ? config.CandidateCount.Value : 1;
+        var parallel = model.Scheduler.Options.Parallel;
+        if (candidates > parallel)
+            throw CastorException.InvalidField("generationConfig.candidateCount",
+                $"{candidates} candidates need {candidates} parallel sequences, but model '{model.Id}' runs {parallel}; start Castor with --parallel {candidates} or more.");
+
         ChannelReader<EngineEvent> events;
         try
         {
-            events = model.Generate(new EngineRequest(prompt, sampling, maxOutput, config.StopSequences ?? []), cancellationToken);
+            events = model.Generate(new EngineRequest(prompt, sampling, maxOutput, config.StopSequences ?? [], candidates), cancellationToken);
         }
         catch (EngineOverloadedException)
         {
             throw CastorException.Overloaded();
         }
-        return new GenerationStream(model.Id, prompt.Length, events);
+        return new GenerationStream(model.Id, prompt.Length, candidates, events);
     }
 
     /// <summary>Runs a request to completion.</summary>
     public async Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken)
     {
         var stream = Start(request, cancellationToken);
-        var text = new StringBuilder();
-        FinishReason finish = FinishReason.Other;
+        var texts = Enumerable.Range(0, stream.CandidateCount).Select(_ => new StringBuilder()).ToArray();
+        var finishes = new FinishReason[stream.CandidateCount];
         Usage usage = new(stream.PromptTokenCount, 0);
         await foreach (var update in stream.ReadAllAsync(cancellationToken))
         {
-            text.Append(update.Text);
+            texts[update.CandidateIndex].Append(update.Text);
             usage = update.Usage;
-            if (update.FinishReason is { } f) finish = f;
+            if (update.FinishReason is { } f) finishes[update.CandidateIndex] = f;
         }
-        return new GenerationResult(stream.ModelVersion, [new CandidateResult(0, text.ToString(), finish)], usage);
+        var candidates = texts.Select((t, i) => new CandidateResult(i, t.ToString(), finishes[i])).ToList();
+        return new GenerationResult(stream.ModelVersion, candidates, usage);
     }
 
     /// <summary>Counts the prompt tokens a generateContent call with these inputs would use (the same path, so the numbers agree).</summary>
@@ -151,8 +158,6 @@ public sealed class GenerationService(ModelRegistry registry)
             throw CastorException.InvalidField(p + "topK", $"{c.TopK} is out of range; topK must be positive.");
         if (c.CandidateCount is { } n && (n < 0 || n > GenerationDefaults.MaxCandidates))
             throw CastorException.InvalidField(p + "candidateCount", $"{n} is out of range; candidateCount must be between 1 and {GenerationDefaults.MaxCandidates}.");
-        if (c.CandidateCount is > 1)
-            throw CastorException.Unsupported(p + "candidateCount", "More than one candidate");
         if (c.MaxOutputTokens is < 0)
             throw CastorException.InvalidField(p + "maxOutputTokens", $"{c.MaxOutputTokens} is out of range; maxOutputTokens must be positive.");
         if (c.StopSequences is { } stops)
@@ -241,35 +246,39 @@ public sealed class GenerationService(ModelRegistry registry)
 }
 
 /// <summary>A submitted generation: what is known before the first token, and the updates as they come.</summary>
-public sealed class GenerationStream(string modelVersion, int promptTokenCount, ChannelReader<EngineEvent> events)
+public sealed class GenerationStream(string modelVersion, int promptTokenCount, int candidateCount, ChannelReader<EngineEvent> events)
 {
     public string ModelVersion { get; } = modelVersion;
     public int PromptTokenCount { get; } = promptTokenCount;
+    public int CandidateCount { get; } = candidateCount;
 
     /// <summary>
-    /// Yields one update per read, coalescing whatever the engine produced meanwhile, so a slow client gets
-    /// fewer, larger chunks instead of a growing backlog.
+    /// Yields updates as the engine produces text, coalescing whatever arrived meanwhile per candidate, so a slow
+    /// client gets fewer, larger chunks instead of a growing backlog. Usage is a running total; the last update's is final.
     /// </summary>
     public async IAsyncEnumerable<GenerationUpdate> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var finished = false;
-        var text = new StringBuilder();
-        while (!finished && await events.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        var texts = Enumerable.Range(0, CandidateCount).Select(_ => new StringBuilder()).ToArray();
+        var finishes = new FinishReason?[CandidateCount];
+        var outputs = new int[CandidateCount];
+        var finished = 0;
+        var reused = 0;
+        while (finished < CandidateCount && await events.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            text.Clear();
-            FinishReason? finish = null;
-            var output = 0;
             string? failure = null;
             while (events.TryRead(out var e))
             {
                 switch (e)
                 {
+                    case PromptProcessed p:
+                        reused = p.ReusedTokens;
+                        break;
                     case TextGenerated t:
-                        text.Append(t.Text);
+                        texts[t.Candidate].Append(t.Text);
                         break;
                     case GenerationFinished f:
-                        finish = f.Cause is FinishCause.MaxOutputTokens or FinishCause.ContextFull ? FinishReason.MaxTokens : FinishReason.Stop;
-                        output = f.OutputTokens;
+                        finishes[f.Candidate] = f.Cause is FinishCause.MaxOutputTokens or FinishCause.ContextFull ? FinishReason.MaxTokens : FinishReason.Stop;
+                        outputs[f.Candidate] = f.OutputTokens;
                         break;
                     case GenerationFailed failed:
                         failure = failed.Message;
@@ -278,12 +287,23 @@ public sealed class GenerationStream(string modelVersion, int promptTokenCount, 
             }
             if (failure is not null)
                 throw new CastorException(ErrorStatus.Internal, failure);
-            if (finish is not null) finished = true;
-            if (text.Length > 0 || finish is not null)
-                yield return new GenerationUpdate(0, text.ToString(), finish, new Usage(PromptTokenCount, output));
+
+            var usage = new Usage(PromptTokenCount, outputs.Sum(), CachedContentTokenCount: reused);
+            for (var i = 0; i < CandidateCount; i++)
+            {
+                if (texts[i].Length == 0 && finishes[i] is null) continue;
+                var update = new GenerationUpdate(i, texts[i].ToString(), finishes[i], usage);
+                texts[i].Clear();
+                if (finishes[i] is not null)
+                {
+                    finished++;
+                    finishes[i] = null;
+                }
+                yield return update;
+            }
         }
         cancellationToken.ThrowIfCancellationRequested();
-        if (!finished)
+        if (finished < CandidateCount)
             throw new CastorException(ErrorStatus.Unavailable, "The server stopped this generation before it finished. Please try again.");
     }
 }

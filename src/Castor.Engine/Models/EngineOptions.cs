@@ -10,7 +10,7 @@ public sealed class EngineOptions
     /// May exceed the training context when asked for explicitly (llama.cpp allows it).</summary>
     public int ContextSize { get; set; }
 
-    /// <summary>Sequences decoded together; 0 = 1.</summary>
+    /// <summary>Sequences decoded together; 0 = sized from the context (<see cref="DefaultParallel"/>).</summary>
     public int Parallel { get; set; }
 
     /// <summary>Largest decode batch in tokens (prompt chunk size).</summary>
@@ -24,4 +24,9 @@ public sealed class EngineOptions
 
     /// <summary>Default context when none is configured: large training contexts (128 K) would need gigabytes of KV cache.</summary>
     public const int DefaultContextCap = 8192;
+
+    /// <summary>KV cells the default parallelism aims for: 8 sequences of 2 K tokens, 2 of 8 K.</summary>
+    public const int DefaultKvBudget = 16384;
+
+    public static int DefaultParallel(int contextPerSequence) => Math.Clamp(DefaultKvBudget / contextPerSequence, 1, 8);
 }

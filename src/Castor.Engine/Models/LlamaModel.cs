@@ -49,14 +49,12 @@ public sealed class LlamaModel : IDisposable
 
     public static LlamaModel Load(ModelSpec spec, EngineOptions options, ILogger logger)
     {
-        var parallel = Math.Max(1, options.Parallel);
         var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
 
         var parameters = new ModelParams(spec.Path)
         {
-            SeqMax = (uint)parallel,
-            // Each sequence gets its own window (llama.cpp splits n_ctx across sequences when the KV cache is not unified).
-            KVUnified = false,
+            // One cache shared by all sequences: a prefix resident for one request can serve another without copying cells.
+            KVUnified = true,
             BatchSize = (uint)Math.Max(32, options.BatchSize),
             UBatchSize = (uint)Math.Max(32, options.BatchSize),
             Threads = threads,
@@ -72,7 +70,10 @@ public sealed class LlamaModel : IDisposable
             var perSequence = spec.ContextSize ?? (options.ContextSize > 0 ? options.ContextSize : Math.Min(weights.ContextSize, EngineOptions.DefaultContextCap));
             if (perSequence < 16)
                 throw new InvalidOperationException($"Context size {perSequence} is too small for model '{spec.Id}'; use at least 16.");
+            var parallel = options.Parallel > 0 ? options.Parallel : EngineOptions.DefaultParallel(perSequence);
+            // Every slot may fill its own window, so the shared cache has room for all of them at once.
             parameters.ContextSize = (uint)(perSequence * parallel);
+            parameters.SeqMax = (uint)parallel;
             var template = ChatTemplate.For(weights, spec.ChatTemplate);
             var context = weights.CreateContext(parameters, logger);
             var scheduler = new SequenceScheduler(spec.Id, weights, context,

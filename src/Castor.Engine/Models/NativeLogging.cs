@@ -13,6 +13,12 @@ public static class NativeLogging
     {
         _logger = logger;
         if (Interlocked.Exchange(ref _configured, 1) == 1) return;
+        if (NativeLibraryConfig.LLama.LibraryHasLoaded)
+        {
+            // Something in this process loaded llama.cpp first (a test, an embedding host); its log stays where it was.
+            logger.LogDebug("llama.cpp was loaded before its log could be routed");
+            return;
+        }
         NativeLibraryConfig.All.WithLogCallback((level, message) =>
         {
             var target = _logger;

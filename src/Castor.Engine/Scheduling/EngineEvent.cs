@@ -1,15 +1,18 @@
 namespace Castor.Engine.Scheduling;
 
-/// <summary>Events a running sequence streams back to whoever submitted it.</summary>
+/// <summary>Events a running request streams back to whoever submitted it.</summary>
 public abstract record EngineEvent;
 
-/// <summary>Newly generated text (one token's worth, or less while a UTF-8 character is incomplete).</summary>
-public sealed record TextGenerated(string Text) : EngineEvent;
+/// <summary>Newly generated text of one candidate (one token's worth, or less while a UTF-8 character is incomplete).</summary>
+public sealed record TextGenerated(int Candidate, string Text) : EngineEvent;
 
-/// <summary>The sequence ended; counts are final.</summary>
-public sealed record GenerationFinished(FinishCause Cause, int PromptTokens, int OutputTokens) : EngineEvent;
+/// <summary>The prompt has been processed; <see cref="ReusedTokens"/> of it came from KV already resident (an implicit cache hit).</summary>
+public sealed record PromptProcessed(int PromptTokens, int ReusedTokens) : EngineEvent;
 
-/// <summary>The engine could not continue this sequence (llama.cpp refused a batch).</summary>
+/// <summary>One candidate ended; counts are final. The reader completes after every candidate has finished.</summary>
+public sealed record GenerationFinished(int Candidate, FinishCause Cause, int OutputTokens) : EngineEvent;
+
+/// <summary>The engine could not continue this request (llama.cpp refused a batch, or the server is stopping).</summary>
 public sealed record GenerationFailed(string Message) : EngineEvent;
 
 public enum FinishCause

@@ -2,9 +2,13 @@ using Castor.Engine.Sampling;
 
 namespace Castor.Engine.Scheduling;
 
-/// <summary>What the scheduler needs to run one sequence: tokens in, sampling and stop rules, a token budget.</summary>
+/// <summary>
+/// What the scheduler needs to run one request: tokens in, sampling and stop rules, a token budget, and how many
+/// candidates to draw. Candidate i samples with seed <c>Sampling.Seed + i</c>; the prompt is computed once and forked.
+/// </summary>
 public sealed record EngineRequest(
     IReadOnlyList<int> PromptTokens,
     SamplingParameters Sampling,
     int MaxOutputTokens,
-    IReadOnlyList<string> StopSequences);
+    IReadOnlyList<string> StopSequences,
+    int Candidates = 1);

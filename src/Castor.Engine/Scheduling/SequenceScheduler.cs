@@ -10,9 +10,15 @@ namespace Castor.Engine.Scheduling;
 
 /// <summary>
 /// The only code that touches a model's llama context. It runs on its own thread with synchronous
-/// <c>Decode</c> calls (per-token <c>DecodeAsync</c> costs about 4x here), takes requests from a bounded queue,
-/// decodes every active sequence in one batch per step, and streams tokens back through per-request channels.
-/// Requests join and leave at token boundaries; a cancelled request frees its sequence at the next step.
+/// <c>Decode</c> calls (per-token <c>DecodeAsync</c> costs about 4x here) and does continuous batching:
+/// every step decodes one token for each generating sequence plus a chunk of pending prompts, in one batch,
+/// so requests join and leave at token boundaries and a long prompt cannot stall other streams.
+/// <para>
+/// The KV cache is unified: each slot (llama sequence id) keeps the tokens it last held after its request ends,
+/// and a new request starts from the slot whose resident tokens share the longest prefix with its prompt
+/// (or copies that prefix from a busy slot, which shares the cells rather than duplicating them). Candidates of
+/// one request fork the prompt's KV after it is computed once.
+/// </para>
 /// </summary>
 public sealed class SequenceScheduler : IDisposable
 {
@@ -22,12 +28,16 @@ public sealed class SequenceScheduler : IDisposable
     private readonly SchedulerOptions _options;
     private readonly ILogger _logger;
     private readonly Channel<Job> _queue;
-    private readonly Sequence?[] _slots;
+    private readonly Slot[] _slots;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _thread;
     private readonly LLamaToken _bos;
-    private int _nextSlot;
+    private Job? _waiting;
+    private long _tick;
     private long _tokensGenerated;
+    private int _jobsInFlight;
+    private long _promptTokensComputed;
+    private long _promptTokensReused;
 
     public SequenceScheduler(string modelId, LLamaWeights weights, LLamaContext context, SchedulerOptions options, ILogger logger)
     {
@@ -37,28 +47,28 @@ public sealed class SequenceScheduler : IDisposable
         _options = options;
         _logger = logger;
         _bos = weights.Vocab.BOS ?? LLamaToken.InvalidToken;
-        _slots = new Sequence?[options.Parallel];
-        _queue = Channel.CreateBounded<Job>(new BoundedChannelOptions(Math.Max(1, options.MaxQueue))
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-        });
+        _slots = Enumerable.Range(0, options.Parallel).Select(i => new Slot((LLamaSeqId)i)).ToArray();
+        _queue = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
         _thread = new Thread(Run) { IsBackground = true, Name = $"castor-scheduler-{modelId}" };
         _thread.Start();
     }
 
     public SchedulerOptions Options => _options;
 
-    /// <summary>Number of sequences currently decoding (for diagnostics and tests).</summary>
-    public int ActiveSequences => _slots.Count(s => s is not null);
+    /// <summary>Sequences currently generating.</summary>
+    public int ActiveSequences => _slots.Count(s => s.Active is not null);
 
-    /// <summary>Tokens sampled since start, across all sequences (a cheap throughput and cancellation probe).</summary>
+    /// <summary>Tokens sampled since start, across all sequences.</summary>
     public long TokensGenerated => Interlocked.Read(ref _tokensGenerated);
+
+    /// <summary>Prompt tokens that were decoded, and those that were found resident and skipped.</summary>
+    public long PromptTokensComputed => Interlocked.Read(ref _promptTokensComputed);
+    public long PromptTokensReused => Interlocked.Read(ref _promptTokensReused);
 
     /// <summary>
     /// Queues a request. Throws <see cref="EngineOverloadedException"/> at once when the wait queue is full.
-    /// The returned reader completes after a <see cref="GenerationFinished"/> or <see cref="GenerationFailed"/> event,
-    /// or silently when <paramref name="cancellationToken"/> fires.
+    /// The reader completes after every candidate's <see cref="GenerationFinished"/> (or a <see cref="GenerationFailed"/>),
+    /// or silently when <paramref name="cancellationToken"/> fires; cancelling frees the sequences at the next step.
     /// </summary>
     public ChannelReader<EngineEvent> Submit(EngineRequest request, CancellationToken cancellationToken)
     {
@@ -66,10 +76,23 @@ public sealed class SequenceScheduler : IDisposable
             throw new ArgumentException("A prompt needs at least one token.", nameof(request));
         if (request.PromptTokens.Count >= _options.ContextPerSequence)
             throw new ArgumentException("The prompt does not fit the context window.", nameof(request));
-        var output = Channel.CreateUnbounded<EngineEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var job = new Job(request, output, cancellationToken);
-        if (!_queue.Writer.TryWrite(job))
+        if (request.Candidates < 1 || request.Candidates > _options.Parallel)
+            throw new ArgumentOutOfRangeException(nameof(request), $"Candidates must be between 1 and {_options.Parallel} (the parallel sequences of this model).");
+
+        // Capacity counts requests, running or waiting: a burst that fits the free sequences is never refused,
+        // and at most MaxQueue requests wait beyond them.
+        if (Interlocked.Increment(ref _jobsInFlight) > _options.Parallel + _options.MaxQueue)
+        {
+            Interlocked.Decrement(ref _jobsInFlight);
             throw new EngineOverloadedException(_modelId);
+        }
+        var output = Channel.CreateUnbounded<EngineEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var job = new Job(request, output, cancellationToken, () => Interlocked.Decrement(ref _jobsInFlight));
+        if (!_queue.Writer.TryWrite(job))
+        {
+            job.Complete();
+            throw new EngineOverloadedException(_modelId);
+        }
         return output.Reader;
     }
 
@@ -81,65 +104,130 @@ public sealed class SequenceScheduler : IDisposable
             try
             {
                 Admit();
-                if (_slots.All(s => s is null))
+                if (ActiveSequences == 0)
                 {
                     WaitForWork();
                     continue;
                 }
                 Step(batch);
             }
-            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            catch (Exception ex) when (!_stopping.IsCancellationRequested)
             {
-                break;
-            }
-            catch (Exception ex)
-            {
-                // One bad step must not take the model down: fail what was running and carry on.
+                // One bad step must not take the model down: fail what was running and carry on from an empty cache.
                 _logger.LogError(ex, "Scheduler step failed for model {Model}", _modelId);
-                for (var i = 0; i < _slots.Length; i++)
-                    if (_slots[i] is { } seq)
-                        Release(seq, new GenerationFailed("The engine failed while decoding: " + ex.Message));
+                FailAll("The engine failed while decoding: " + ex.Message);
             }
         }
 
-        for (var i = 0; i < _slots.Length; i++)
-            if (_slots[i] is { } seq)
-                Release(seq, new GenerationFailed("The server is shutting down."));
+        FailAll("The server is shutting down.");
+        _waiting?.Complete();
         while (_queue.Reader.TryRead(out var job))
-            job.Output.Writer.TryComplete();
+            job.Complete();
     }
 
     private void WaitForWork()
     {
         try
         {
-            _queue.Reader.WaitToReadAsync(_stopping.Token).AsTask().GetAwaiter().GetResult();
+            if (_waiting is null)
+                _queue.Reader.WaitToReadAsync(_stopping.Token).AsTask().GetAwaiter().GetResult();
         }
         catch (OperationCanceledException)
         {
         }
     }
 
+    /// <summary>Starts queued requests, strictly in arrival order, while enough slots are free for their candidates.</summary>
     private void Admit()
     {
-        for (var i = 0; i < _slots.Length; i++)
+        while (true)
         {
-            if (_slots[i] is not null) continue;
-            while (_queue.Reader.TryRead(out var job))
+            if (_waiting is null)
             {
-                if (job.CancellationToken.IsCancellationRequested)
-                {
-                    job.Output.Writer.TryComplete();
-                    continue;
-                }
-                var seqId = (LLamaSeqId)i;
-                _context.NativeHandle.MemorySequenceRemove(seqId, -1, -1);
-                _slots[i] = new Sequence(job, seqId, SamplerChain.Create(job.Request.Sampling),
-                    new StreamingTokenDecoder(Encoding.UTF8, _weights), new StopSequenceMatcher(job.Request.StopSequences));
-                break;
+                if (!_queue.Reader.TryRead(out var next)) return;
+                _waiting = next;
             }
-            if (_slots[i] is null) return;
+            if (_waiting.CancellationToken.IsCancellationRequested)
+            {
+                _waiting.Complete();
+                _waiting = null;
+                continue;
+            }
+            var free = _slots.Where(s => s.Active is null).ToList();
+            if (free.Count < _waiting.Request.Candidates) return;
+            Start(_waiting, free);
+            _waiting = null;
         }
+    }
+
+    private void Start(Job job, List<Slot> free)
+    {
+        var prompt = job.Request.PromptTokens;
+        // Keep at least the last prompt token to decode: its logits start generation.
+        var limit = prompt.Count - 1;
+
+        Slot? bestAny = null, bestFree = null;
+        int bestAnyLength = 0, bestFreeLength = 0;
+        foreach (var slot in _slots)
+        {
+            var length = Math.Min(limit, slot.CommonPrefix(prompt));
+            if (length > bestAnyLength) (bestAny, bestAnyLength) = (slot, length);
+            if (slot.Active is null && length > bestFreeLength) (bestFree, bestFreeLength) = (slot, length);
+        }
+
+        Slot primary;
+        int reused;
+        if (bestAny is { Active: not null } && bestAnyLength > bestFreeLength)
+        {
+            // The prefix is resident in a busy sequence: share its cells with a free slot.
+            primary = LeastRecentlyUsed(free, except: null);
+            Clear(primary);
+            _context.NativeHandle.MemorySequenceCopy(bestAny.Id, primary.Id, 0, bestAnyLength);
+            primary.Tokens.AddRange(bestAny.Tokens.Take(bestAnyLength));
+            reused = bestAnyLength;
+        }
+        else if (bestFree is not null)
+        {
+            primary = bestFree;
+            Truncate(primary, bestFreeLength);
+            reused = bestFreeLength;
+        }
+        else
+        {
+            primary = LeastRecentlyUsed(free, except: null);
+            Clear(primary);
+            reused = 0;
+        }
+
+        job.ReusedTokens = reused;
+        job.Remaining = job.Request.Candidates;
+        job.Sequences = new Sequence[job.Request.Candidates];
+        for (var i = 0; i < job.Request.Candidates; i++)
+        {
+            var slot = i == 0 ? primary : LeastRecentlyUsed(free, except: job.Sequences.Take(i).Select(s => s.Slot).ToHashSet());
+            if (i > 0) Clear(slot);
+            var sampling = job.Request.Sampling with { Seed = unchecked(job.Request.Sampling.Seed + (uint)i) };
+            var seq = new Sequence(job, i, slot, SamplerChain.Create(sampling),
+                new StreamingTokenDecoder(Encoding.UTF8, _weights), new StopSequenceMatcher(job.Request.StopSequences))
+            {
+                State = i == 0 ? SequenceState.Prefill : SequenceState.AwaitingFork,
+                PromptOffset = reused,
+            };
+            slot.Active = seq;
+            slot.LastUsed = ++_tick;
+            job.Sequences[i] = seq;
+        }
+    }
+
+    private static Slot LeastRecentlyUsed(List<Slot> free, HashSet<Slot>? except)
+    {
+        Slot? best = null;
+        foreach (var s in free)
+        {
+            if (s.Active is not null || (except?.Contains(s) ?? false)) continue;
+            if (best is null || s.LastUsed < best.LastUsed) best = s;
+        }
+        return best ?? throw new InvalidOperationException("No free slot.");
     }
 
     private void Step(LLamaBatch batch)
@@ -147,58 +235,95 @@ public sealed class SequenceScheduler : IDisposable
         batch.Clear();
         var budget = _options.BatchSize;
 
-        // Decoding sequences go first (one token each) so a long prompt being prefilled cannot stall their streams;
-        // prompts then share what is left of the batch, starting from a rotating slot so none is starved.
-        for (var i = 0; i < _slots.Length; i++)
+        foreach (var slot in _slots)
+            if (slot.Active is { } seq && seq.Job.CancellationToken.IsCancellationRequested)
+                ReleaseJob(seq.Job, last: null);
+
+        // Generating sequences first, one token each; prompts share what is left, oldest first.
+        foreach (var slot in _slots)
         {
-            if (_slots[i] is not { } seq) continue;
-            if (seq.Job.CancellationToken.IsCancellationRequested)
-            {
-                Release(seq, null);
-                continue;
-            }
+            if (slot.Active is not { State: SequenceState.Decoding } seq) continue;
             seq.LogitIndex = -1;
-            if (seq.InPrefill || budget == 0) continue;
+            seq.Pending = 0;
+            if (budget == 0) continue;
             seq.LogitIndex = batch.TokenCount;
-            batch.Add(seq.LastToken, seq.Position, seq.Id, true);
-            seq.Position++;
+            batch.Add(seq.LastToken, slot.Tokens.Count, slot.Id, true);
+            seq.Pending = 1;
             budget--;
         }
 
-        for (var n = 0; n < _slots.Length && budget > 0; n++)
+        foreach (var slot in _slots.Where(s => s.Active is { State: SequenceState.Prefill }).OrderBy(s => s.LastUsed))
         {
-            var i = (_nextSlot + n) % _slots.Length;
-            if (_slots[i] is not { InPrefill: true } seq) continue;
+            var seq = slot.Active!;
+            seq.LogitIndex = -1;
+            seq.Pending = 0;
+            if (budget == 0) continue;
             var prompt = seq.Job.Request.PromptTokens;
             var count = Math.Min(budget, prompt.Count - seq.PromptOffset);
             for (var k = 0; k < count; k++)
             {
                 var last = seq.PromptOffset + k == prompt.Count - 1;
                 if (last) seq.LogitIndex = batch.TokenCount;
-                batch.Add(prompt[seq.PromptOffset + k], seq.Position, seq.Id, last);
-                seq.Position++;
+                batch.Add(prompt[seq.PromptOffset + k], slot.Tokens.Count + k, slot.Id, last);
             }
-            seq.PromptOffset += count;
+            seq.Pending = count;
             budget -= count;
         }
-        _nextSlot = (_nextSlot + 1) % _slots.Length;
 
         if (batch.TokenCount == 0) return;
 
         var result = _context.NativeHandle.Decode(batch);
         if (result != DecodeResult.Ok)
         {
-            for (var i = 0; i < _slots.Length; i++)
-                if (_slots[i] is { } seq)
-                    Release(seq, new GenerationFailed($"llama.cpp could not decode the batch ({result})."));
+            FailAll($"llama.cpp could not decode the batch ({result}).");
             return;
         }
 
-        for (var i = 0; i < _slots.Length; i++)
+        foreach (var slot in _slots)
         {
-            if (_slots[i] is not { } seq || seq.LogitIndex < 0) continue;
-            SampleNext(seq);
+            if (slot.Active is not { Pending: > 0 } seq) continue;
+            if (seq.State == SequenceState.Decoding)
+            {
+                slot.Tokens.Add((int)seq.LastToken);
+                continue;
+            }
+            var prompt = seq.Job.Request.PromptTokens;
+            for (var k = 0; k < seq.Pending; k++) slot.Tokens.Add(prompt[seq.PromptOffset + k]);
+            seq.PromptOffset += seq.Pending;
+            Interlocked.Add(ref _promptTokensComputed, seq.Pending);
         }
+
+        // Collected first: completing a prompt starts its forked candidates, which must not be sampled twice.
+        var ready = _slots.Select(s => s.Active).Where(s => s is { LogitIndex: >= 0 }).ToList();
+        foreach (var seq in ready)
+        {
+            if (seq!.Slot.Active != seq) continue;
+            if (seq.State == SequenceState.Prefill)
+                CompletePrompt(seq);
+            else
+                SampleNext(seq);
+        }
+    }
+
+    /// <summary>The prompt is in the KV cache: fork it to the other candidates and draw every candidate's first token.</summary>
+    private void CompletePrompt(Sequence primary)
+    {
+        var job = primary.Job;
+        Interlocked.Add(ref _promptTokensReused, job.ReusedTokens);
+        job.Output.Writer.TryWrite(new PromptProcessed(job.Request.PromptTokens.Count, job.ReusedTokens));
+        foreach (var seq in job.Sequences)
+        {
+            if (seq != primary)
+            {
+                _context.NativeHandle.MemorySequenceCopy(primary.Slot.Id, seq.Slot.Id, 0, -1);
+                seq.Slot.Tokens.AddRange(primary.Slot.Tokens);
+            }
+            seq.State = SequenceState.Decoding;
+            seq.LogitIndex = primary.LogitIndex;
+        }
+        foreach (var seq in job.Sequences)
+            if (seq.Slot.Active == seq)
+                SampleNext(seq);
     }
 
     private void SampleNext(Sequence seq)
@@ -216,16 +341,15 @@ public sealed class SequenceScheduler : IDisposable
 
         seq.OutputTokens++;
         seq.Decoder.Add(token);
-        var piece = seq.Decoder.Read();
-        var safe = seq.Stops.Push(piece);
+        var safe = seq.Stops.Push(seq.Decoder.Read());
         if (safe.Length > 0)
-            seq.Job.Output.Writer.TryWrite(new TextGenerated(safe));
+            seq.Job.Output.Writer.TryWrite(new TextGenerated(seq.Candidate, safe));
 
         if (seq.Stops.Stopped)
             Finish(seq, FinishCause.StopSequence);
         else if (seq.OutputTokens >= seq.Job.Request.MaxOutputTokens)
             Finish(seq, FinishCause.MaxOutputTokens);
-        else if (seq.Position >= _options.ContextPerSequence)
+        else if (seq.Slot.Tokens.Count >= _options.ContextPerSequence)
             Finish(seq, FinishCause.ContextFull);
     }
 
@@ -233,18 +357,50 @@ public sealed class SequenceScheduler : IDisposable
     {
         var rest = seq.Stops.Flush();
         if (rest.Length > 0)
-            seq.Job.Output.Writer.TryWrite(new TextGenerated(rest));
-        Release(seq, new GenerationFinished(cause, seq.Job.Request.PromptTokens.Count, seq.OutputTokens));
+            seq.Job.Output.Writer.TryWrite(new TextGenerated(seq.Candidate, rest));
+        seq.Job.Output.Writer.TryWrite(new GenerationFinished(seq.Candidate, cause, seq.OutputTokens));
+        Detach(seq);
+        if (--seq.Job.Remaining == 0)
+            seq.Job.Complete();
     }
 
-    private void Release(Sequence seq, EngineEvent? last)
+    /// <summary>Frees a sequence's slot; the slot keeps its resident tokens for later prefix reuse.</summary>
+    private static void Detach(Sequence seq)
     {
-        if (last is not null)
-            seq.Job.Output.Writer.TryWrite(last);
-        seq.Job.Output.Writer.TryComplete();
+        if (seq.Slot.Active != seq) return;
+        seq.Slot.Active = null;
         seq.Sampler.Dispose();
-        _context.NativeHandle.MemorySequenceRemove(seq.Id, -1, -1);
-        _slots[(int)seq.Id] = null;
+        if (seq.State == SequenceState.AwaitingFork)
+            seq.Slot.Tokens.Clear();
+    }
+
+    private static void ReleaseJob(Job job, EngineEvent? last)
+    {
+        foreach (var seq in job.Sequences) Detach(seq);
+        if (last is not null) job.Output.Writer.TryWrite(last);
+        job.Complete();
+    }
+
+    private void FailAll(string message)
+    {
+        foreach (var slot in _slots)
+            if (slot.Active is { } seq)
+                ReleaseJob(seq.Job, new GenerationFailed(message));
+        // After a failed decode the cache's contents are unknown; start clean.
+        _context.NativeHandle.MemoryClear(true);
+        foreach (var slot in _slots) slot.Tokens.Clear();
+    }
+
+    private void Clear(Slot slot)
+    {
+        _context.NativeHandle.MemorySequenceRemove(slot.Id, -1, -1);
+        slot.Tokens.Clear();
+    }
+
+    private void Truncate(Slot slot, int keep)
+    {
+        _context.NativeHandle.MemorySequenceRemove(slot.Id, keep, -1);
+        slot.Tokens.RemoveRange(keep, slot.Tokens.Count - keep);
     }
 
     public void Dispose()
@@ -255,20 +411,58 @@ public sealed class SequenceScheduler : IDisposable
         _stopping.Dispose();
     }
 
-    private sealed record Job(EngineRequest Request, Channel<EngineEvent> Output, CancellationToken CancellationToken);
+    private sealed class Job(EngineRequest request, Channel<EngineEvent> output, CancellationToken cancellationToken, Action onCompleted)
+    {
+        private int _completed;
 
-    private sealed class Sequence(Job job, LLamaSeqId id, SafeLLamaSamplerChainHandle sampler, StreamingTokenDecoder decoder, StopSequenceMatcher stops)
+        /// <summary>Ends the request's stream and gives its place back, once.</summary>
+        public void Complete()
+        {
+            if (Interlocked.Exchange(ref _completed, 1) == 1) return;
+            Output.Writer.TryComplete();
+            onCompleted();
+        }
+
+        public EngineRequest Request { get; } = request;
+        public Channel<EngineEvent> Output { get; } = output;
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+        public Sequence[] Sequences { get; set; } = [];
+        public int Remaining { get; set; }
+        public int ReusedTokens { get; set; }
+    }
+
+    /// <summary>A llama sequence id and the tokens whose KV it holds (kept after its request ends).</summary>
+    private sealed class Slot(LLamaSeqId id)
+    {
+        public LLamaSeqId Id { get; } = id;
+        public List<int> Tokens { get; } = [];
+        public Sequence? Active { get; set; }
+        public long LastUsed { get; set; }
+
+        public int CommonPrefix(IReadOnlyList<int> prompt)
+        {
+            var n = Math.Min(Tokens.Count, prompt.Count);
+            var i = 0;
+            while (i < n && Tokens[i] == prompt[i]) i++;
+            return i;
+        }
+    }
+
+    private enum SequenceState { Prefill, AwaitingFork, Decoding }
+
+    private sealed class Sequence(Job job, int candidate, Slot slot, SafeLLamaSamplerChainHandle sampler, StreamingTokenDecoder decoder, StopSequenceMatcher stops)
     {
         public Job Job { get; } = job;
-        public LLamaSeqId Id { get; } = id;
+        public int Candidate { get; } = candidate;
+        public Slot Slot { get; } = slot;
         public SafeLLamaSamplerChainHandle Sampler { get; } = sampler;
         public StreamingTokenDecoder Decoder { get; } = decoder;
         public StopSequenceMatcher Stops { get; } = stops;
+        public SequenceState State { get; set; }
         public int PromptOffset { get; set; }
-        public int Position { get; set; }
+        public int Pending { get; set; }
         public int OutputTokens { get; set; }
         public int LogitIndex { get; set; } = -1;
         public LLamaToken LastToken { get; set; }
-        public bool InPrefill => PromptOffset < Job.Request.PromptTokens.Count;
     }
 }
