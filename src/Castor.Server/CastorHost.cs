@@ -35,7 +35,12 @@ public static class CastorHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = RequestLimits.MaxBodyBytes;
+            // The 20 MB limit is enforced while reading (RequestBody): when Kestrel enforces it, it cuts the connection
+            // mid-upload and the client sees a broken pipe instead of the API's 400.
+            kestrel.Limits.MaxRequestBodySize = null;
+            // Non-ASCII header bytes (a mistyped key) would make Kestrel answer a bare 400; Latin-1 lets them reach
+            // the key check, which answers in the API's error shape.
+            kestrel.RequestHeaderEncodingSelector = _ => System.Text.Encoding.Latin1;
         });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });

@@ -131,6 +131,11 @@ export async function startCastor({ threads = 2 } = {}) {
       });
       look();
     });
+    // The server starts even when a model fails to load; make sure this one is being served.
+    const probe = await fetch(`${server.baseUrl}/v1beta/${LOCAL_MODEL}`, { headers: { 'x-goog-api-key': apiKey } });
+    if (!probe.ok) {
+      throw new Error(`Castor started, but GET /v1beta/${LOCAL_MODEL} answered ${probe.status}: ${await probe.text()}`);
+    }
   } catch (e) {
     await server.stop().catch(() => {});
     e.message += `\ncommand: dotnet ${args.join(' ')}\n--- castor output ---\n${output}\n---------------------`;

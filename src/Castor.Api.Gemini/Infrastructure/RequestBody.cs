@@ -15,12 +15,26 @@ public static class RequestBody
 
         // An empty body is an empty message, as in protobuf's JSON mapping.
         if (request.ContentLength == 0) return new T();
-        var buffered = new MemoryStream();
-        await request.Body.CopyToAsync(buffered, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        var buffered = await ReadLimitedAsync(request.Body, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (buffered.Length == 0 || IsWhitespace(buffered)) return new T();
         buffered.Position = 0;
         return JsonSerializer.Deserialize(buffered, GeminiJson.TypeInfo<T>())
                ?? throw CastorException.InvalidArgument("Invalid JSON payload received. The body must be a JSON object, not null.");
+    }
+
+    /// <summary>Buffers at most the limit; a chunked body that goes past it is refused without reading the rest.</summary>
+    private static async Task<MemoryStream> ReadLimitedAsync(Stream body, CancellationToken cancellationToken)
+    {
+        var buffered = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffered.Length + read > RequestLimits.MaxBodyBytes)
+                throw CastorException.InvalidArgument($"Request payload size exceeds the limit: {RequestLimits.MaxBodyBytes} bytes.");
+            buffered.Write(chunk, 0, read);
+        }
+        return buffered;
     }
 
     private static bool IsWhitespace(MemoryStream stream)

@@ -9,11 +9,12 @@ namespace Castor.Engine.Sampling;
 /// </summary>
 public static class SamplerChain
 {
-    public static SafeLLamaSamplerChainHandle Create(SamplingParameters p)
+    /// <param name="penaltyWindow">Tokens the penalties look back over: the whole response (llama.cpp turns -1 into 0, which disables them).</param>
+    public static SafeLLamaSamplerChainHandle Create(SamplingParameters p, int penaltyWindow)
     {
         var chain = SafeLLamaSamplerChainHandle.Create(LLamaSamplerChainParams.Default());
         if (p.PresencePenalty != 0 || p.FrequencyPenalty != 0)
-            chain.AddPenalties(-1, 1.0f, p.FrequencyPenalty, p.PresencePenalty);
+            chain.AddPenalties(Math.Max(1, penaltyWindow), 1.0f, p.FrequencyPenalty, p.PresencePenalty);
 
         if (p.Temperature <= 0)
         {

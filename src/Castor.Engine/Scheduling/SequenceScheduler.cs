@@ -207,7 +207,7 @@ public sealed class SequenceScheduler : IDisposable
             var slot = i == 0 ? primary : LeastRecentlyUsed(free, except: job.Sequences.Take(i).Select(s => s.Slot).ToHashSet());
             if (i > 0) Clear(slot);
             var sampling = job.Request.Sampling with { Seed = unchecked(job.Request.Sampling.Seed + (uint)i) };
-            var seq = new Sequence(job, i, slot, SamplerChain.Create(sampling),
+            var seq = new Sequence(job, i, slot, SamplerChain.Create(sampling, job.Request.MaxOutputTokens),
                 new StreamingTokenDecoder(Encoding.UTF8, _weights), new StopSequenceMatcher(job.Request.StopSequences))
             {
                 State = i == 0 ? SequenceState.Prefill : SequenceState.AwaitingFork,

@@ -182,3 +182,67 @@ public sealed class SchedulerMemoryTests : IDisposable
 
     public void Dispose() => _fixture.Dispose();
 }
+
+public sealed class SamplingTests(SchedulerModelFixture fixture) : IClassFixture<SchedulerModelFixture>
+{
+    private async Task<string> Generate(SamplingParameters sampling, int maxTokens = 60)
+    {
+        var model = fixture.Model;
+        var request = new EngineRequest(model.TokenizePrompt([new ChatMessage("user", "Once upon a time")]), sampling, maxTokens, []);
+        var text = new StringBuilder();
+        await foreach (var e in model.Generate(request, CancellationToken.None).ReadAllAsync())
+            if (e is TextGenerated t) text.Append(t.Text);
+        return text.ToString();
+    }
+
+    [Fact]
+    public async Task Top_k_of_one_is_greedy()
+    {
+        var greedy = await Generate(new SamplingParameters(0, 1, 0, 1));
+        Assert.Equal(greedy, await Generate(new SamplingParameters(1.5f, 1, 1, 2)));
+        Assert.Equal(greedy, await Generate(new SamplingParameters(1.5f, 1, 1, 3)));
+    }
+
+    [Fact]
+    public async Task A_tiny_top_p_is_greedy()
+    {
+        var greedy = await Generate(new SamplingParameters(0, 1, 0, 1));
+        Assert.Equal(greedy, await Generate(new SamplingParameters(1.0f, 0.0001f, 0, 5)));
+    }
+
+    [Fact]
+    public async Task Presence_and_frequency_penalties_change_what_is_sampled()
+    {
+        // Greedy decoding of this model repeats itself; penalising repeats must change the text.
+        var plain = await Generate(new SamplingParameters(0, 1, 0, 1), 120);
+        var presence = await Generate(new SamplingParameters(0, 1, 0, 1, PresencePenalty: 1.5f), 120);
+        var frequency = await Generate(new SamplingParameters(0, 1, 0, 1, FrequencyPenalty: 1.5f), 120);
+        Assert.NotEqual(plain, presence);
+        Assert.NotEqual(plain, frequency);
+    }
+
+    [Fact]
+    public void A_context_larger_than_the_training_context_can_be_asked_for()
+    {
+        using var model = LlamaModel.Load(new ModelSpec("stories260k", TestModels.Stories260K),
+            new EngineOptions { Threads = 2, Parallel = 1, ContextSize = 4096 }, NullLogger.Instance);
+        Assert.Equal(2048, model.TrainingContextSize);
+        Assert.Equal(4096, model.ContextSize);
+    }
+
+    [Fact]
+    public void A_configured_chat_template_replaces_the_fallback()
+    {
+        using var model = LlamaModel.Load(new ModelSpec("stories260k", TestModels.Stories260K, ChatTemplate: "chatml"),
+            new EngineOptions { Threads = 2, Parallel = 1, ContextSize = 256 }, NullLogger.Instance);
+        Assert.Equal("chatml", model.Template.Name);
+        var text = model.Template.Render([new ChatMessage("system", "Be kind."), new ChatMessage("user", "Hi")]);
+        Assert.Equal("<|im_start|>system\nBe kind.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", text);
+    }
+
+    [Fact]
+    public void A_model_without_a_template_uses_the_transcript_fallback()
+    {
+        Assert.Equal(TranscriptFallback.TemplateName, fixture.Model.Template.Name);
+    }
+}
