@@ -95,17 +95,11 @@ internal static class GenerateContentApi
     public static async Task<IResult> CountTokensAsync(HttpContext context, string model, GenerationService generation)
     {
         var wire = await RequestBody.ReadAsync<CountTokensRequest>(context.Request).ConfigureAwait(false);
-        int total;
-        if (wire.GenerateContentRequest is { } inner)
-        {
-            // A whole request counts the way generateContent would see it, its own model name included.
-            var request = GeminiMapping.ToGenerationRequest(inner.Model ?? model, inner);
-            total = generation.CountTokens(request.Model, request.Contents, request.SystemInstruction);
-        }
-        else
-        {
-            total = generation.CountTokens(model, GeminiMapping.ToContents(wire.Contents, "contents"), null);
-        }
+        // A whole request counts the way generateContent would see it, its own model name included.
+        var request = wire.GenerateContentRequest is { } inner
+            ? GeminiMapping.ToGenerationRequest(inner.Model ?? model, inner)
+            : new GenerationRequest { Model = model, Contents = GeminiMapping.ToContents(wire.Contents, "contents") };
+        var total = generation.CountTokens(request);
         return Results.Json(new CountTokensResponse
         {
             TotalTokens = total,

@@ -4,6 +4,7 @@ using System.Text;
 using System.Threading.Channels;
 using Castor.Application.Errors;
 using Castor.Application.Models;
+using Castor.Engine.Grammars;
 using Castor.Engine.Models;
 using Castor.Engine.Sampling;
 using Castor.Engine.Scheduling;
@@ -30,7 +31,8 @@ public sealed class GenerationService(ModelRegistry registry)
         if (request.Contents.Count == 0)
             throw CastorException.InvalidField("contents", "contents is not specified; send at least one content with a part.");
 
-        var prompt = TokenizePrompt(model, request.Contents, request.SystemInstruction);
+        var format = ResponseFormat.For(config);
+        var prompt = TokenizePrompt(model, request.Contents, request.SystemInstruction, format?.Instruction);
         var maxPrompt = model.ContextSize - 1;
         if (prompt.Length > maxPrompt)
             throw CastorException.InvalidArgument(
@@ -54,11 +56,15 @@ public sealed class GenerationService(ModelRegistry registry)
         ChannelReader<EngineEvent> events;
         try
         {
-            events = model.Generate(new EngineRequest(prompt, sampling, maxOutput, config.StopSequences ?? [], candidates), cancellationToken);
+            events = model.Generate(new EngineRequest(prompt, sampling, maxOutput, config.StopSequences ?? [], candidates, format?.Grammar), cancellationToken);
         }
         catch (EngineOverloadedException)
         {
             throw CastorException.Overloaded();
+        }
+        catch (InvalidGrammarException ex)
+        {
+            throw CastorException.InvalidField(format?.Field ?? "generationConfig", "the schema cannot be enforced: " + ex.Message);
         }
         return new GenerationStream(model.Id, prompt.Length, candidates, events);
     }
@@ -80,22 +86,21 @@ public sealed class GenerationService(ModelRegistry registry)
         return new GenerationResult(stream.ModelVersion, candidates, usage);
     }
 
-    /// <summary>Counts the prompt tokens a generateContent call with these inputs would use (the same path, so the numbers agree).</summary>
-    public int CountTokens(string modelName, IReadOnlyList<Content> contents, Content? systemInstruction)
+    /// <summary>Counts the prompt tokens a generateContent call would use (the same path, so the numbers agree).</summary>
+    public int CountTokens(GenerationRequest request)
     {
-        var model = registry.ResolveGenerative(modelName, "countTokens");
-        if (contents.Count == 0 && systemInstruction is null) return 0;
-        return TokenizePrompt(model, contents, systemInstruction).Length;
+        var model = registry.ResolveGenerative(request.Model, "countTokens");
+        if (request.Contents.Count == 0 && request.SystemInstruction is null) return 0;
+        var format = ResponseFormat.For(request.Config);
+        return TokenizePrompt(model, request.Contents, request.SystemInstruction, format?.Instruction).Length;
     }
 
-    private static int[] TokenizePrompt(LlamaModel model, IReadOnlyList<Content> contents, Content? systemInstruction)
+    private static int[] TokenizePrompt(LlamaModel model, IReadOnlyList<Content> contents, Content? systemInstruction, string? instruction = null)
     {
         var messages = new List<ChatMessage>(contents.Count + 1);
-        if (systemInstruction is not null)
-        {
-            var system = JoinText(systemInstruction, "systemInstruction");
-            if (system.Length > 0) messages.Add(new ChatMessage("system", system));
-        }
+        var system = systemInstruction is null ? "" : JoinText(systemInstruction, "systemInstruction");
+        if (instruction is not null) system = system.Length == 0 ? instruction : system + "\n\n" + instruction;
+        if (system.Length > 0) messages.Add(new ChatMessage("system", system));
         for (var i = 0; i < contents.Count; i++)
         {
             var content = contents[i];
@@ -214,18 +219,6 @@ public sealed class GenerationService(ModelRegistry registry)
     {
         const string p = "generationConfig.";
         var c = request.Config;
-        var mime = c.ResponseMimeType;
-        if (!string.IsNullOrEmpty(mime) && mime != "text/plain")
-        {
-            if (mime is "application/json" or "text/x.enum")
-                throw CastorException.Unsupported(p + "responseMimeType", $"Structured output ('{mime}')");
-            throw CastorException.InvalidField(p + "responseMimeType",
-                $"'{mime}' is not a supported response mime type; use text/plain, application/json or text/x.enum.");
-        }
-        if (c.ResponseSchema is not null)
-            throw CastorException.Unsupported(p + "responseSchema", "Structured output (responseSchema)");
-        if (c.ResponseJsonSchema is not null)
-            throw CastorException.Unsupported(p + "responseJsonSchema", "Structured output (responseJsonSchema)");
         if (c.ResponseModalities is { } modalities)
             foreach (var m in modalities)
                 if (!string.Equals(m, "TEXT", StringComparison.OrdinalIgnoreCase) && m != "MODALITY_UNSPECIFIED")

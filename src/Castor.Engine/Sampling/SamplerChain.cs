@@ -1,3 +1,4 @@
+using Castor.Engine.Grammars;
 using LLama.Native;
 
 namespace Castor.Engine.Sampling;
@@ -10,9 +11,24 @@ namespace Castor.Engine.Sampling;
 public static class SamplerChain
 {
     /// <param name="penaltyWindow">Tokens the penalties look back over: the whole response (llama.cpp turns -1 into 0, which disables them).</param>
-    public static SafeLLamaSamplerChainHandle Create(SamplingParameters p, int penaltyWindow)
+    /// <remarks>A grammar goes first, so every later step only sees tokens the grammar allows.</remarks>
+    public static SafeLLamaSamplerChainHandle Create(SamplingParameters p, int penaltyWindow, SafeLlamaModelHandle model, GrammarConstraint? grammar = null)
     {
+        if (grammar is not null)
+            GrammarValidator.Validate(model, grammar.Gbnf, grammar.Root);
         var chain = SafeLLamaSamplerChainHandle.Create(LLamaSamplerChainParams.Default());
+        try
+        {
+            if (grammar is { IsLazy: true })
+                chain.AddLazyGrammar(model, grammar.Gbnf, grammar.Root, grammar.TriggerPatterns!.ToArray(), ReadOnlySpan<LLamaToken>.Empty);
+            else if (grammar is not null)
+                chain.AddGrammar(model.Vocab, grammar.Gbnf, grammar.Root);
+        }
+        catch
+        {
+            chain.Dispose();
+            throw;
+        }
         if (p.PresencePenalty != 0 || p.FrequencyPenalty != 0)
             chain.AddPenalties(Math.Max(1, penaltyWindow), 1.0f, p.FrequencyPenalty, p.PresencePenalty);
 

@@ -1,3 +1,4 @@
+using Castor.Engine.Grammars;
 using Castor.Engine.Sampling;
 
 namespace Castor.Engine.Scheduling;
@@ -11,4 +12,5 @@ public sealed record EngineRequest(
     SamplingParameters Sampling,
     int MaxOutputTokens,
     IReadOnlyList<string> StopSequences,
-    int Candidates = 1);
+    int Candidates = 1,
+    GrammarConstraint? Grammar = null);

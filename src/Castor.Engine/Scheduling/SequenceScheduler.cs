@@ -86,8 +86,24 @@ public sealed class SequenceScheduler : IDisposable
             Interlocked.Decrement(ref _jobsInFlight);
             throw new EngineOverloadedException(_modelId);
         }
+        // Samplers are built here, on the caller's thread, so a grammar llama.cpp rejects fails this request alone.
+        var samplers = new SafeLLamaSamplerChainHandle[request.Candidates];
+        try
+        {
+            for (var i = 0; i < samplers.Length; i++)
+            {
+                var sampling = request.Sampling with { Seed = unchecked(request.Sampling.Seed + (uint)i) };
+                samplers[i] = SamplerChain.Create(sampling, request.MaxOutputTokens, _weights.NativeHandle, request.Grammar);
+            }
+        }
+        catch
+        {
+            foreach (var sampler in samplers) sampler?.Dispose();
+            Interlocked.Decrement(ref _jobsInFlight);
+            throw;
+        }
         var output = Channel.CreateUnbounded<EngineEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var job = new Job(request, output, cancellationToken, () => Interlocked.Decrement(ref _jobsInFlight));
+        var job = new Job(request, output, cancellationToken, samplers, () => Interlocked.Decrement(ref _jobsInFlight));
         if (!_queue.Writer.TryWrite(job))
         {
             job.Complete();
@@ -206,8 +222,7 @@ public sealed class SequenceScheduler : IDisposable
         {
             var slot = i == 0 ? primary : LeastRecentlyUsed(free, except: job.Sequences.Take(i).Select(s => s.Slot).ToHashSet());
             if (i > 0) Clear(slot);
-            var sampling = job.Request.Sampling with { Seed = unchecked(job.Request.Sampling.Seed + (uint)i) };
-            var seq = new Sequence(job, i, slot, SamplerChain.Create(sampling, job.Request.MaxOutputTokens),
+            var seq = new Sequence(job, i, slot, job.Samplers[i],
                 new StreamingTokenDecoder(Encoding.UTF8, _weights), new StopSequenceMatcher(job.Request.StopSequences))
             {
                 State = i == 0 ? SequenceState.Prefill : SequenceState.AwaitingFork,
@@ -328,8 +343,9 @@ public sealed class SequenceScheduler : IDisposable
 
     private void SampleNext(Sequence seq)
     {
+        // llama_sampler_sample also accepts the token into every sampler (grammar, penalties); accepting it
+        // again would double-count penalties and push a grammar past its own state (a native abort).
         var token = seq.Sampler.Sample(_context.NativeHandle, seq.LogitIndex);
-        seq.Sampler.Accept(token);
         seq.LastToken = token;
         Interlocked.Increment(ref _tokensGenerated);
 
@@ -369,7 +385,6 @@ public sealed class SequenceScheduler : IDisposable
     {
         if (seq.Slot.Active != seq) return;
         seq.Slot.Active = null;
-        seq.Sampler.Dispose();
         if (seq.State == SequenceState.AwaitingFork)
             seq.Slot.Tokens.Clear();
     }
@@ -411,15 +426,19 @@ public sealed class SequenceScheduler : IDisposable
         _stopping.Dispose();
     }
 
-    private sealed class Job(EngineRequest request, Channel<EngineEvent> output, CancellationToken cancellationToken, Action onCompleted)
+    private sealed class Job(EngineRequest request, Channel<EngineEvent> output, CancellationToken cancellationToken,
+        SafeLLamaSamplerChainHandle[] samplers, Action onCompleted)
     {
         private int _completed;
 
-        /// <summary>Ends the request's stream and gives its place back, once.</summary>
+        public SafeLLamaSamplerChainHandle[] Samplers { get; } = samplers;
+
+        /// <summary>Ends the request's stream, frees its samplers and gives its place back, once.</summary>
         public void Complete()
         {
             if (Interlocked.Exchange(ref _completed, 1) == 1) return;
             Output.Writer.TryComplete();
+            foreach (var sampler in Samplers) sampler.Dispose();
             onCompleted();
         }
 

@@ -1,0 +1,541 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Castor.Engine.Grammars;
+
+/// <summary>How object properties are ordered in generated JSON.</summary>
+public enum PropertyOrder
+{
+    /// <summary>As declared in the schema (JSON Schema, and the order of <c>propertyOrdering</c>).</summary>
+    Declared,
+    /// <summary>Alphabetical, the Gemini API's default for <c>responseSchema</c> without <c>propertyOrdering</c>.</summary>
+    Alphabetical,
+}
+
+/// <summary>
+/// Compiles a JSON Schema (or the Gemini API's OpenAPI-subset Schema, whose upper-case type names and
+/// <c>nullable</c>/<c>propertyOrdering</c> it also reads) into a llama.cpp GBNF grammar whose every sentence is a JSON
+/// text that validates against the schema. Keywords it cannot enforce are refused with
+/// <see cref="UnsupportedSchemaException"/> rather than ignored; pure annotations (title, description, examples, …)
+/// and unknown string formats (an annotation in JSON Schema 2020-12) are ignored.
+/// </summary>
+public sealed class JsonSchemaGrammar
+{
+    private static readonly HashSet<string> Annotations = new(StringComparer.Ordinal)
+    {
+        "$schema", "$id", "$comment", "$anchor", "title", "description", "examples", "example", "default", "deprecated",
+        "readOnly", "writeOnly", "contentMediaType", "contentEncoding", "$defs", "definitions", "propertyOrdering",
+        "nullable", "type", "format", "enum", "const", "properties", "required", "additionalProperties", "items",
+        "minItems", "maxItems", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+        "anyOf", "oneOf", "allOf", "$ref", "discriminator", "unevaluatedProperties", "strict", "x-google-property-ordering",
+    };
+
+    private readonly JsonNode _root;
+    private readonly PropertyOrder _order;
+    private readonly Dictionary<string, string> _rules = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _refRules = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _ruleByBody = new(StringComparer.Ordinal);
+
+    private JsonSchemaGrammar(JsonNode root, PropertyOrder order)
+    {
+        _root = root;
+        _order = order;
+    }
+
+    /// <summary>Compiles <paramref name="schema"/> into GBNF with root rule <c>root</c>.</summary>
+    public static string Compile(JsonNode schema, PropertyOrder order = PropertyOrder.Declared) => Guard(() =>
+    {
+        var compiler = new JsonSchemaGrammar(schema, order);
+        var root = compiler.Visit(schema, "", "root");
+        if (root != "root") compiler._rules["root"] = root;
+        return compiler.Render();
+    });
+
+    /// <summary>A keyword of the wrong JSON type (<c>"type": 5</c>) is a malformed schema, not a crash.</summary>
+    private static T Guard<T>(Func<T> compile)
+    {
+        try
+        {
+            return compile();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException or InvalidCastException or ArgumentException)
+        {
+            throw new UnsupportedSchemaException("/", "the schema is malformed: " + ex.Message);
+        }
+    }
+
+    /// <summary>A grammar for any JSON value (JSON mode without a schema).</summary>
+    public static string AnyJson()
+    {
+        var compiler = new JsonSchemaGrammar(new JsonObject(), PropertyOrder.Declared);
+        compiler._rules["root"] = compiler.AnyValueRule();
+        return compiler.Render();
+    }
+
+    /// <summary>A grammar for exactly one of <paramref name="values"/>, unquoted (the API's <c>text/x.enum</c> output).</summary>
+    public static string PlainEnum(IEnumerable<string> values) =>
+        "root ::= " + string.Join(" | ", values.Select(v => Literal(v, quoted: false))) + "\n";
+
+    /// <summary>The rule body for a value of <paramref name="schema"/>, for composing larger grammars (tool calls).</summary>
+    public static (string Rule, string Grammar) CompileFragment(JsonNode schema, string prefix, PropertyOrder order = PropertyOrder.Declared) => Guard(() =>
+    {
+        var compiler = new JsonSchemaGrammar(schema, order);
+        var rule = compiler.Visit(schema, "", prefix);
+        return (rule, compiler.Render(includeRoot: false));
+    });
+
+    private string Render(bool includeRoot = true)
+    {
+        var sb = new StringBuilder();
+        if (includeRoot && _rules.TryGetValue("root", out var root))
+            sb.Append("root ::= ").Append(root).Append('\n');
+        foreach (var (name, body) in _rules)
+            if (name != "root")
+                sb.Append(name).Append(" ::= ").Append(body).Append('\n');
+        return sb.ToString();
+    }
+
+    /// <summary>Returns a rule reference (or inline expression) producing values of <paramref name="schema"/>.</summary>
+    private string Visit(JsonNode? schema, string path, string name)
+    {
+        switch (schema)
+        {
+            case null:
+            case JsonValue v when v.TryGetValue<bool>(out var b) && b:
+                return AnyValueRule();
+            case JsonValue v when v.TryGetValue<bool>(out var b) && !b:
+                throw new UnsupportedSchemaException(path, "the schema 'false' matches no value.");
+            case JsonObject:
+                break;
+            default:
+                throw new UnsupportedSchemaException(path, "a schema must be an object or a boolean.");
+        }
+
+        var s = (JsonObject)schema;
+        foreach (var (key, _) in s)
+            if (!Annotations.Contains(key) && !key.StartsWith("x-", StringComparison.Ordinal))
+                throw new UnsupportedSchemaException(Join(path, key), $"the keyword '{key}' cannot be enforced during decoding.");
+
+        if (s["$ref"] is JsonValue refValue)
+            return Reference(refValue.GetValue<string>(), Join(path, "$ref"));
+
+        var body = Body(s, path, name);
+        if (IsNullable(s) && !TypeNames(s).Contains("null"))
+            body = $"{Wrap(body)} | {Shared("null", "\"null\"")}";
+        return Define(name, body);
+    }
+
+    private string Body(JsonObject s, string path, string name)
+    {
+        if (s.ContainsKey("const"))
+            return Literal(s["const"]);
+        if (s["enum"] is JsonArray values)
+        {
+            if (values.Count == 0) throw new UnsupportedSchemaException(Join(path, "enum"), "an empty enum matches no value.");
+            var numeric = TypeNames(s).Overlaps(["integer", "number"]);
+            // The Gemini Schema lists enum values as strings even for numbers; emit them as numbers then.
+            return string.Join(" | ", values.Select(v => numeric && v is JsonValue jv && jv.TryGetValue<string>(out var text) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
+                ? Literal(text, quoted: false)
+                : Literal(v)));
+        }
+        foreach (var combinator in new[] { "anyOf", "oneOf" })
+        {
+            if (s[combinator] is not JsonArray options) continue;
+            if (options.Count == 0) throw new UnsupportedSchemaException(Join(path, combinator), "an empty list matches no value.");
+            var parts = new List<string>();
+            for (var i = 0; i < options.Count; i++)
+                parts.Add(Visit(Merge(s, options[i], combinator), $"{path}/{combinator}/{i}", $"{name}-{i}"));
+            return string.Join(" | ", parts);
+        }
+        if (s["allOf"] is JsonArray all)
+        {
+            var merged = new JsonObject();
+            foreach (var (k, v) in s) if (k != "allOf") merged[k] = v?.DeepClone();
+            foreach (var part in all)
+            {
+                if (part is not JsonObject p) throw new UnsupportedSchemaException(Join(path, "allOf"), "allOf entries must be objects.");
+                var resolved = p["$ref"] is JsonValue r ? Resolve(r.GetValue<string>(), Join(path, "allOf")) : p;
+                foreach (var (k, v) in resolved)
+                {
+                    if (k == "properties" && merged["properties"] is JsonObject props && v is JsonObject more)
+                        foreach (var (pk, pv) in more) props[pk] = pv?.DeepClone();
+                    else if (k == "required" && merged["required"] is JsonArray req && v is JsonArray moreReq)
+                        foreach (var r2 in moreReq) req.Add(r2?.DeepClone());
+                    else if (merged.ContainsKey(k) && k is not ("description" or "title"))
+                        throw new UnsupportedSchemaException(Join(path, "allOf"), $"allOf entries that both set '{k}' cannot be combined.");
+                    else merged[k] = v?.DeepClone();
+                }
+            }
+            return Body(merged, path, name);
+        }
+
+        var types = TypeNames(s);
+        if (types.Count == 0)
+            types = InferTypes(s);
+        if (types.Count == 0)
+            return AnyValueRule();
+        var alternatives = types.Select(t => TypeBody(t, s, path, $"{name}-{t}")).ToList();
+        return string.Join(" | ", alternatives.Select(Wrap));
+    }
+
+    private string TypeBody(string type, JsonObject s, string path, string name) => type switch
+    {
+        "string" => StringBody(s, path),
+        "integer" => IntegerBody(s, path),
+        "number" => NumberBody(s, path),
+        "boolean" => "(\"true\" | \"false\")",
+        "null" => Shared("null", "\"null\""),
+        "array" => ArrayBody(s, path, name),
+        "object" => ObjectBody(s, path, name),
+        _ => throw new UnsupportedSchemaException(Join(path, "type"), $"'{type}' is not a JSON Schema type."),
+    };
+
+    private string StringBody(JsonObject s, string path)
+    {
+        var format = s["format"]?.GetValue<string>();
+        var min = IntKeyword(s, "minLength", path) ?? 0;
+        var max = IntKeyword(s, "maxLength", path);
+        if (max < min) throw new UnsupportedSchemaException(Join(path, "maxLength"), "maxLength is below minLength.");
+        switch (format)
+        {
+            case "date-time" or "date" or "time" or "uuid" when min == 0 && max is null:
+                return Shared($"{format}-string", format switch
+                {
+                    "date" => "\"\\\"\" date \"\\\"\"",
+                    "time" => "\"\\\"\" time \"\\\"\"",
+                    "uuid" => "\"\\\"\" [0-9a-f]{8} \"-\" [0-9a-f]{4} \"-\" [0-9a-f]{4} \"-\" [0-9a-f]{4} \"-\" [0-9a-f]{12} \"\\\"\"",
+                    _ => "\"\\\"\" date \"T\" time \"\\\"\"",
+                }, needsDateTime: format is "date-time" or "date" or "time");
+            case "date-time" or "date" or "time" or "uuid":
+                throw new UnsupportedSchemaException(Join(path, "format"), $"format '{format}' cannot be combined with length limits.");
+        }
+        var ch = Char();
+        if (min == 0 && max is null) return AnyString();
+        var repeat = max is null ? $"{{{min},}}" : $"{{{min},{max}}}";
+        return $"\"\\\"\" {ch}{repeat} \"\\\"\"";
+    }
+
+    private string IntegerBody(JsonObject s, string path)
+    {
+        var (min, max) = IntegerBounds(s, path, isInteger: true);
+        if (min is null && max is null) return Shared("integer", "\"-\"? ([0-9] | [1-9] [0-9]{1,15})");
+        return Wrap(NumberRanges.Integer(min, max));
+    }
+
+    private string NumberBody(JsonObject s, string path)
+    {
+        var (min, max) = IntegerBounds(s, path, isInteger: false);
+        if (min is null && max is null)
+            return Shared("number", "\"-\"? ([0-9] | [1-9] [0-9]{1,15}) (\".\" [0-9]{1,15})? ([eE] [-+]? [0-9]{1,3})?");
+        return Wrap(NumberRanges.Decimal(min, max));
+    }
+
+    /// <summary>Bounds as whole numbers; exclusive integer bounds are shifted. Fractional bounds cannot be enforced by a grammar here.</summary>
+    private static (long? Min, long? Max) IntegerBounds(JsonObject s, string path, bool isInteger)
+    {
+        long? Read(string keyword, int exclusiveShift)
+        {
+            var node = s[keyword];
+            if (node is null) return null;
+            // Draft 4 style: exclusiveMinimum: true alongside minimum.
+            if (node is JsonValue bv && bv.TryGetValue<bool>(out _)) return null;
+            var value = Number(node, Join(path, keyword));
+            if (exclusiveShift != 0 && !isInteger)
+                throw new UnsupportedSchemaException(Join(path, keyword), "exclusive bounds are only enforced for integers.");
+            if (value != Math.Floor(value) || Math.Abs(value) > 1e15)
+                throw new UnsupportedSchemaException(Join(path, keyword), $"{value.ToString(CultureInfo.InvariantCulture)}: only whole-number bounds up to 1e15 are enforced.");
+            return (long)value + exclusiveShift;
+        }
+
+        var min = Read("minimum", 0);
+        var max = Read("maximum", 0);
+        if (s["exclusiveMinimum"] is JsonValue exMin && exMin.TryGetValue<bool>(out var exMinFlag))
+        {
+            if (exMinFlag && min is not null) min = isInteger ? min + 1 : throw new UnsupportedSchemaException(Join(path, "exclusiveMinimum"), "exclusive bounds are only enforced for integers.");
+        }
+        else if (Read("exclusiveMinimum", 1) is { } em) min = min is null ? em : Math.Max(min.Value, em);
+        if (s["exclusiveMaximum"] is JsonValue exMax && exMax.TryGetValue<bool>(out var exMaxFlag))
+        {
+            if (exMaxFlag && max is not null) max = isInteger ? max - 1 : throw new UnsupportedSchemaException(Join(path, "exclusiveMaximum"), "exclusive bounds are only enforced for integers.");
+        }
+        else if (Read("exclusiveMaximum", -1) is { } eM) max = max is null ? eM : Math.Min(max.Value, eM);
+        if (min > max) throw new UnsupportedSchemaException(Join(path, "maximum"), "the maximum is below the minimum; no number fits.");
+        return (min, max);
+    }
+
+    private string ArrayBody(JsonObject s, string path, string name)
+    {
+        var min = IntKeyword(s, "minItems", path) ?? 0;
+        var max = IntKeyword(s, "maxItems", path);
+        if (max < min) throw new UnsupportedSchemaException(Join(path, "maxItems"), "maxItems is below minItems.");
+        var item = s["items"] is JsonArray
+            ? throw new UnsupportedSchemaException(Join(path, "items"), "tuple-style items (an array of schemas) are not supported; use prefix-free 'items'.")
+            : Visit(s["items"], Join(path, "items"), name + "-item");
+        var ws = Ws();
+        if (max == 0) return $"\"[\" {ws} \"]\"";
+        string More(int atLeast, int? atMost) => atMost is null
+            ? (atLeast == 0 ? $"(\",\" {ws} {item})*" : $"(\",\" {ws} {item}){{{atLeast},}}")
+            : $"(\",\" {ws} {item}){{{atLeast},{atMost}}}";
+        return min == 0
+            ? $"\"[\" {ws} ({item} {More(0, max - 1)} {ws})? \"]\""
+            : $"\"[\" {ws} {item} {More(min - 1, max - 1)} {ws} \"]\"";
+    }
+
+    private string ObjectBody(JsonObject s, string path, string name)
+    {
+        var properties = s["properties"] as JsonObject ?? new JsonObject();
+        var required = (s["required"] as JsonArray)?.Select(r => r!.GetValue<string>()).ToHashSet(StringComparer.Ordinal) ?? [];
+        foreach (var r in required)
+            if (!properties.ContainsKey(r))
+                throw new UnsupportedSchemaException(Join(path, "required"), $"'{r}' is required but not among the properties.");
+        var ws = Ws();
+
+        if (properties.Count == 0)
+        {
+            var additional = s["additionalProperties"];
+            if (additional is JsonValue av && av.TryGetValue<bool>(out var allowed) && !allowed)
+                return $"\"{{\" {ws} \"}}\"";
+            var value = Visit(additional, Join(path, "additionalProperties"), name + "-value");
+            var pair = $"{AnyString()} {ws} \":\" {ws} {value}";
+            return $"\"{{\" {ws} ({pair} (\",\" {ws} {pair})* {ws})? \"}}\"";
+        }
+
+        var names = OrderProperties(s, properties, path);
+        // Extra properties are never generated: leaving them out is valid whatever additionalProperties says.
+        var kv = new string[names.Count];
+        for (var i = 0; i < names.Count; i++)
+        {
+            var value = Visit(properties[names[i]], $"{Join(path, "properties")}/{names[i]}", $"{name}-{Sanitize(names[i])}");
+            kv[i] = Define($"{name}-{Sanitize(names[i])}-kv", $"{Literal(names[i])} {ws} \":\" {ws} {value}");
+        }
+
+        // after[i]: properties i.. remain and something was already written, so each starts with a comma.
+        var after = new string[names.Count + 1];
+        after[names.Count] = "";
+        for (var i = names.Count - 1; i >= 0; i--)
+        {
+            var tail = after[i + 1];
+            var item = $"\",\" {ws} {kv[i]}";
+            after[i] = required.Contains(names[i]) ? $"{item} {tail}".Trim() : $"({item})? {tail}".Trim();
+            if (after[i].Length > 0 && i < names.Count - 1) after[i] = Define($"{name}-after-{i}", after[i]);
+        }
+        // first[i]: properties i.. remain and nothing was written yet.
+        string? first = "";
+        for (var i = names.Count - 1; i >= 0; i--)
+        {
+            var here = $"{kv[i]} {after[i + 1]}".Trim();
+            first = required.Contains(names[i]) ? here : (first == "" ? $"({here})?" : $"{here} | {Wrap(first!)}");
+            if (i > 0) first = Define($"{name}-first-{i}", first);
+        }
+        var allOptional = names.All(n => !required.Contains(n));
+        var members = allOptional && !first!.EndsWith(")?", StringComparison.Ordinal) ? $"({first})?" : first;
+        return $"\"{{\" {ws} {Wrap(members!)} {ws} \"}}\"";
+    }
+
+    private List<string> OrderProperties(JsonObject s, JsonObject properties, string path)
+    {
+        var declared = properties.Select(p => p.Key).ToList();
+        if (s["propertyOrdering"] is JsonArray ordering)
+        {
+            var order = ordering.Select(o => o!.GetValue<string>()).ToList();
+            foreach (var n in order)
+                if (!properties.ContainsKey(n))
+                    throw new UnsupportedSchemaException(Join(path, "propertyOrdering"), $"'{n}' is not among the properties.");
+            return order.Concat(declared.Where(d => !order.Contains(d))).ToList();
+        }
+        return _order == PropertyOrder.Alphabetical ? declared.Order(StringComparer.Ordinal).ToList() : declared;
+    }
+
+    private string Reference(string reference, string path)
+    {
+        if (_refRules.TryGetValue(reference, out var existing)) return existing;
+        var ruleName = "ref-" + Sanitize(reference.TrimStart('#', '/'));
+        if (ruleName == "ref-") ruleName = "ref-root";
+        _refRules[reference] = ruleName;
+        // Reserve the name first so recursive references terminate.
+        _rules[ruleName] = "";
+        var target = Resolve(reference, path);
+        var body = Visit(target, reference, ruleName + "-body");
+        _rules[ruleName] = body;
+        return ruleName;
+    }
+
+    private JsonObject Resolve(string reference, string path)
+    {
+        if (!reference.StartsWith('#'))
+            throw new UnsupportedSchemaException(path, $"'{reference}': only references inside the schema (#/...) are supported.");
+        JsonNode? node = _root;
+        foreach (var raw in reference.TrimStart('#').Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var segment = Uri.UnescapeDataString(raw).Replace("~1", "/").Replace("~0", "~");
+            node = node is JsonObject o ? o[segment] : null;
+        }
+        return node as JsonObject ?? throw new UnsupportedSchemaException(path, $"'{reference}' does not point to a schema object.");
+    }
+
+    private string Define(string name, string body)
+    {
+        if (IsSimple(body)) return body;
+        if (_ruleByBody.TryGetValue(body, out var existing)) return existing;
+        var unique = Sanitize(name);
+        var n = 1;
+        while (_rules.ContainsKey(unique) && _rules[unique] != body) unique = $"{Sanitize(name)}{++n}";
+        _rules[unique] = body;
+        _ruleByBody[body] = unique;
+        return unique;
+    }
+
+    private string Shared(string name, string body, bool needsDateTime = false)
+    {
+        if (needsDateTime)
+        {
+            _rules.TryAdd("date", "[0-9]{4} \"-\" (\"0\" [1-9] | \"1\" [0-2]) \"-\" (\"0\" [1-9] | [1-2] [0-9] | \"3\" [0-1])");
+            _rules.TryAdd("time", "([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9] \":\" [0-5] [0-9] (\".\" [0-9]{1,6})? (\"Z\" | [+-] ([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9])");
+        }
+        _rules.TryAdd(name, body);
+        return name;
+    }
+
+    // One character of a JSON string; \u escapes of lone surrogates are left out, as JSON parsers refuse them.
+    private string Char() => Shared("char", "[^\"\\\\\\x7F\\x00-\\x1F] | \"\\\\\" ([\"\\\\/bfnrt] | \"u\" ([0-9a-cA-CeEfF] [0-9a-fA-F]{3} | [dD] [0-7] [0-9a-fA-F]{2}))");
+
+    private string AnyString() => Shared("string", "\"\\\"\" " + Char() + "* \"\\\"\"");
+
+    private string Ws() => Shared("ws", "| \" \" | \"\\n\" [ \\t]{0,8}");
+
+    private string AnyValueRule()
+    {
+        var ws = Ws();
+        var str = AnyString();
+        var num = Shared("number", "\"-\"? ([0-9] | [1-9] [0-9]{1,15}) (\".\" [0-9]{1,15})? ([eE] [-+]? [0-9]{1,3})?");
+        _rules.TryAdd("value", $"object | array | {str} | {num} | (\"true\" | \"false\") | null");
+        _rules.TryAdd("object", $"\"{{\" {ws} ({str} {ws} \":\" {ws} value (\",\" {ws} {str} {ws} \":\" {ws} value)* {ws})? \"}}\"");
+        _rules.TryAdd("array", $"\"[\" {ws} (value (\",\" {ws} value)* {ws})? \"]\"");
+        _rules.TryAdd("null", "\"null\"");
+        return "value";
+    }
+
+    private static JsonNode Merge(JsonObject parent, JsonNode? option, string combinator)
+    {
+        // Sibling keywords (e.g. a description, or nullable) apply to every alternative.
+        if (option is not JsonObject o) return option?.DeepClone() ?? new JsonObject();
+        var merged = (JsonObject)o.DeepClone();
+        foreach (var (k, v) in parent)
+            if (k != combinator && k is "nullable" && !merged.ContainsKey(k)) merged[k] = v?.DeepClone();
+        return merged;
+    }
+
+    private static HashSet<string> TypeNames(JsonObject s)
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        switch (s["type"])
+        {
+            case JsonValue v:
+                set.Add(v.GetValue<string>().ToLowerInvariant());
+                break;
+            case JsonArray a:
+                foreach (var t in a) set.Add(t!.GetValue<string>().ToLowerInvariant());
+                break;
+        }
+        set.Remove("type_unspecified");
+        return set;
+    }
+
+    private static HashSet<string> InferTypes(JsonObject s)
+    {
+        if (s.ContainsKey("properties") || s.ContainsKey("additionalProperties") || s.ContainsKey("required")) return ["object"];
+        if (s.ContainsKey("items") || s.ContainsKey("minItems") || s.ContainsKey("maxItems")) return ["array"];
+        if (s.ContainsKey("minLength") || s.ContainsKey("maxLength") || s.ContainsKey("format")) return ["string"];
+        if (s.ContainsKey("minimum") || s.ContainsKey("maximum")) return ["number"];
+        return [];
+    }
+
+    private static double Number(JsonNode node, string path) =>
+        node.GetValueKind() == JsonValueKind.Number
+            ? double.Parse(node.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture)
+            : throw new UnsupportedSchemaException(path, $"{node.ToJsonString()} is not a number.");
+
+    private static bool IsNullable(JsonObject s) => s["nullable"] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
+
+    private static int? IntKeyword(JsonObject s, string keyword, string path)
+    {
+        if (s[keyword] is not { } node) return null;
+        double value;
+        if (node is JsonValue v && v.TryGetValue<string>(out var text))
+        {
+            // The Gemini Schema writes int64 keywords (minItems, maxLength) as strings.
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value))
+                throw new UnsupportedSchemaException(Join(path, keyword), $"'{text}' is not a number.");
+        }
+        else value = Number(node, Join(path, keyword));
+        if (value < 0 || value != Math.Floor(value) || value > 100_000)
+            throw new UnsupportedSchemaException(Join(path, keyword), $"{value} is not a usable count.");
+        return (int)value;
+    }
+
+    internal static string Literal(JsonNode? value) => value switch
+    {
+        null => "null",
+        JsonValue v when v.TryGetValue<string>(out var s) => Literal(JsonSerializer.Serialize(s, JsonOptions), quoted: false),
+        _ => Literal(value.ToJsonString(JsonOptions), quoted: false),
+    };
+
+    /// <summary>A GBNF string literal producing exactly <paramref name="text"/> (a JSON string when <paramref name="quoted"/>).</summary>
+    internal static string Literal(string text, bool quoted = true)
+    {
+        if (quoted) text = JsonSerializer.Serialize(text, JsonOptions);
+        var sb = new StringBuilder("\"");
+        foreach (var c in text)
+        {
+            switch (c)
+            {
+                case '"': sb.Append("\\\""); break;
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                default:
+                    if (c < 0x20) sb.Append("\\x").Append(((int)c).ToString("X2", CultureInfo.InvariantCulture));
+                    else sb.Append(c);
+                    break;
+            }
+        }
+        return sb.Append('"').ToString();
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static string Wrap(string body) => IsSimple(body) ? body : $"({body})";
+
+    private static bool IsSimple(string body)
+    {
+        if (body.Length == 0) return true;
+        // A bare rule name or a single quoted literal needs no rule of its own.
+        if (body.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')) return true;
+        if (body.Length < 2 || body[0] != '"' || body[^1] != '"') return false;
+        for (var i = 1; i < body.Length - 1; i++)
+        {
+            if (body[i] == '\\') i++;
+            else if (body[i] == '"') return false;
+        }
+        return true;
+    }
+
+    private static string Sanitize(string name)
+    {
+        var sb = new StringBuilder();
+        foreach (var c in name) sb.Append(char.IsAsciiLetterOrDigit(c) ? char.ToLowerInvariant(c) : '-');
+        var result = sb.ToString().Trim('-');
+        return result.Length == 0 ? "x" : result;
+    }
+
+    private static string Join(string path, string key) => path + "/" + key;
+}
+
+/// <summary>A schema keyword the grammar cannot enforce; <see cref="Path"/> is a JSON pointer into the schema.</summary>
+public sealed class UnsupportedSchemaException(string path, string message) : Exception(message)
+{
+    public string Path { get; } = path.Length == 0 ? "/" : path;
+}
