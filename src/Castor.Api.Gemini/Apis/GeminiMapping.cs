@@ -98,6 +98,7 @@ internal static class GeminiMapping
     {
         App.FinishReason.Stop => "STOP",
         App.FinishReason.MaxTokens => "MAX_TOKENS",
+        App.FinishReason.MalformedFunctionCall => "MALFORMED_FUNCTION_CALL",
         _ => "OTHER",
     };
 
@@ -112,10 +113,17 @@ internal static class GeminiMapping
         PromptTokensDetails = [new ModalityTokenCount { Modality = "TEXT", TokenCount = usage.PromptTokenCount }],
     };
 
-    public static Candidate ToCandidate(int index, string text, App.FinishReason? finish) => new()
+    public static Candidate ToCandidate(int index, string text, App.FinishReason? finish, IReadOnlyList<App.FunctionCallPart>? calls = null)
     {
-        Index = index,
-        Content = new Content { Role = "model", Parts = [new Part { Text = text }] },
-        FinishReason = finish is { } f ? FinishReasonName(f) : null,
-    };
+        var parts = new List<Part>();
+        if (text.Length > 0 || calls is not { Count: > 0 }) parts.Add(new Part { Text = text });
+        foreach (var call in calls ?? [])
+            parts.Add(new Part { FunctionCall = new FunctionCall { Id = call.Id, Name = call.Name, Args = call.Args } });
+        return new Candidate
+        {
+            Index = index,
+            Content = new Content { Role = "model", Parts = parts },
+            FinishReason = finish is { } f ? FinishReasonName(f) : null,
+        };
+    }
 }

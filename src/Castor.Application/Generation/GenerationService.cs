@@ -4,6 +4,7 @@ using System.Text;
 using System.Threading.Channels;
 using Castor.Application.Errors;
 using Castor.Application.Models;
+using Castor.Application.Tools;
 using Castor.Engine.Grammars;
 using Castor.Engine.Models;
 using Castor.Engine.Sampling;
@@ -31,8 +32,7 @@ public sealed class GenerationService(ModelRegistry registry)
         if (request.Contents.Count == 0)
             throw CastorException.InvalidField("contents", "contents is not specified; send at least one content with a part.");
 
-        var format = ResponseFormat.For(config);
-        var prompt = TokenizePrompt(model, request.Contents, request.SystemInstruction, format?.Instruction);
+        var (prompt, grammar, grammarField, tools) = Prepare(request, model);
         var maxPrompt = model.ContextSize - 1;
         if (prompt.Length > maxPrompt)
             throw CastorException.InvalidArgument(
@@ -56,7 +56,7 @@ public sealed class GenerationService(ModelRegistry registry)
         ChannelReader<EngineEvent> events;
         try
         {
-            events = model.Generate(new EngineRequest(prompt, sampling, maxOutput, config.StopSequences ?? [], candidates, format?.Grammar), cancellationToken);
+            events = model.Generate(new EngineRequest(prompt, sampling, maxOutput, config.StopSequences ?? [], candidates, grammar), cancellationToken);
         }
         catch (EngineOverloadedException)
         {
@@ -64,9 +64,10 @@ public sealed class GenerationService(ModelRegistry registry)
         }
         catch (InvalidGrammarException ex)
         {
-            throw CastorException.InvalidField(format?.Field ?? "generationConfig", "the schema cannot be enforced: " + ex.Message);
+            throw CastorException.InvalidField(grammarField ?? "generationConfig", "the schema cannot be enforced: " + ex.Message);
         }
-        return new GenerationStream(model.Id, prompt.Length, candidates, events);
+        var splitTools = tools is { Mode: not FunctionCallingMode.None };
+        return new GenerationStream(model.Id, prompt.Length, candidates, events, splitTools);
     }
 
     /// <summary>Runs a request to completion.</summary>
@@ -74,15 +75,17 @@ public sealed class GenerationService(ModelRegistry registry)
     {
         var stream = Start(request, cancellationToken);
         var texts = Enumerable.Range(0, stream.CandidateCount).Select(_ => new StringBuilder()).ToArray();
+        var calls = Enumerable.Range(0, stream.CandidateCount).Select(_ => new List<FunctionCallPart>()).ToArray();
         var finishes = new FinishReason[stream.CandidateCount];
         Usage usage = new(stream.PromptTokenCount, 0);
         await foreach (var update in stream.ReadAllAsync(cancellationToken))
         {
             texts[update.CandidateIndex].Append(update.Text);
+            if (update.FunctionCalls is { } c) calls[update.CandidateIndex].AddRange(c);
             usage = update.Usage;
             if (update.FinishReason is { } f) finishes[update.CandidateIndex] = f;
         }
-        var candidates = texts.Select((t, i) => new CandidateResult(i, t.ToString(), finishes[i])).ToList();
+        var candidates = texts.Select((t, i) => new CandidateResult(i, t.ToString(), finishes[i], calls[i])).ToList();
         return new GenerationResult(stream.ModelVersion, candidates, usage);
     }
 
@@ -91,32 +94,63 @@ public sealed class GenerationService(ModelRegistry registry)
     {
         var model = registry.ResolveGenerative(request.Model, "countTokens");
         if (request.Contents.Count == 0 && request.SystemInstruction is null) return 0;
-        var format = ResponseFormat.For(request.Config);
-        return TokenizePrompt(model, request.Contents, request.SystemInstruction, format?.Instruction).Length;
+        return Prepare(request, model).Prompt.Length;
     }
 
-    private static int[] TokenizePrompt(LlamaModel model, IReadOnlyList<Content> contents, Content? systemInstruction, string? instruction = null)
+    /// <summary>
+    /// Everything the prompt is made of: the system instruction, the declared functions and the output format's
+    /// instruction (both count toward input tokens, as in the API), and the turns with calls and results rendered in
+    /// the model's tool format; plus the grammar that output must follow.
+    /// </summary>
+    private static (int[] Prompt, GrammarConstraint? Grammar, string? GrammarField, ToolSet? Tools) Prepare(GenerationRequest request, LlamaModel model)
     {
-        var messages = new List<ChatMessage>(contents.Count + 1);
-        var system = systemInstruction is null ? "" : JoinText(systemInstruction, "systemInstruction");
-        if (instruction is not null) system = system.Length == 0 ? instruction : system + "\n\n" + instruction;
+        var format = ResponseFormat.For(request.Config);
+        var tools = ToolSetParser.Parse(request.Tools, request.ToolConfig);
+        var toolFormat = ToolCallFormat.Hermes;
+        var active = tools is { Mode: not FunctionCallingMode.None } ? tools : null;
+        if (active is not null && format is not null)
+            throw CastorException.Unsupported("generationConfig.responseMimeType", "Structured output together with function calling");
+
+        var instructions = new List<string>();
+        if (active is not null) instructions.Add(toolFormat.DeclarationsInstruction(active.Functions, active.Mode));
+        if (format is not null) instructions.Add(format.Instruction);
+
+        var messages = new List<ChatMessage>(request.Contents.Count + 1);
+        var system = request.SystemInstruction is null ? "" : JoinText(request.SystemInstruction, "systemInstruction", toolFormat);
+        foreach (var instruction in instructions)
+            system = system.Length == 0 ? instruction : system + "\n\n" + instruction;
         if (system.Length > 0) messages.Add(new ChatMessage("system", system));
-        for (var i = 0; i < contents.Count; i++)
+        for (var i = 0; i < request.Contents.Count; i++)
         {
-            var content = contents[i];
+            var content = request.Contents[i];
             var role = content.Role switch
             {
-                "" or Content.UserRole => "user",
+                "" or Content.UserRole or "function" => "user",
                 Content.ModelRole => "assistant",
                 _ => throw CastorException.InvalidField($"contents[{i}].role", $"'{content.Role}' is not a valid role. Please use a valid role: user, model."),
             };
-            messages.Add(new ChatMessage(role, JoinText(content, $"contents[{i}]")));
+            messages.Add(new ChatMessage(role, JoinText(content, $"contents[{i}]", toolFormat)));
         }
-        return model.TokenizePrompt(messages);
+
+        GrammarConstraint? grammar = format?.Grammar;
+        string? field = format?.Field;
+        if (active is not null)
+        {
+            try
+            {
+                grammar = toolFormat.Grammar(active.Callable, lazy: active.Mode == FunctionCallingMode.Auto);
+                field = "tools";
+            }
+            catch (UnsupportedSchemaException ex)
+            {
+                throw CastorException.InvalidField("tools.functionDeclarations." + ex.Path.TrimStart('/').Replace('/', '.'), ex.Message);
+            }
+        }
+        return (model.TokenizePrompt(messages), grammar, field, tools);
     }
 
     /// <summary>The text a content contributes to the prompt. Thoughts from earlier turns are not fed back, as in the API.</summary>
-    private static string JoinText(Content content, string path)
+    private static string JoinText(Content content, string path, ToolCallFormat tools)
     {
         if (content.Parts.Count == 0)
             throw CastorException.InvalidField($"{path}.parts", "must not be empty; a content needs at least one part.");
@@ -139,10 +173,16 @@ public sealed class GenerationService(ModelRegistry registry)
                     throw CastorException.Unsupported($"{field}.inlineData", $"Inline data of type '{inline.MimeType}'");
                 case FileDataPart file:
                     throw CastorException.Unsupported($"{field}.fileData", $"File data ('{file.FileUri}')");
-                case FunctionCallPart:
-                    throw CastorException.Unsupported($"{field}.functionCall", "Function calling");
-                case FunctionResponsePart:
-                    throw CastorException.Unsupported($"{field}.functionResponse", "Function calling");
+                case FunctionCallPart call:
+                    if (call.Name.Length == 0) throw CastorException.InvalidField($"{field}.functionCall.name", "a function call needs a name.");
+                    if (sb.Length > 0) sb.Append('\n');
+                    sb.Append(tools.RenderCall(call));
+                    break;
+                case FunctionResponsePart response:
+                    if (response.Name.Length == 0) throw CastorException.InvalidField($"{field}.functionResponse.name", "a function response needs the name of the function it answers.");
+                    if (sb.Length > 0) sb.Append('\n');
+                    sb.Append(tools.RenderResponse(response));
+                    break;
                 case OtherPart other:
                     throw CastorException.Unsupported($"{field}.{other.Kind}", $"The part kind '{other.Kind}'");
                 default:
@@ -229,17 +269,13 @@ public sealed class GenerationService(ModelRegistry registry)
             throw CastorException.InvalidField(p + "speechConfig", "speech generation is not supported by this model.");
         if (c.HasImageConfig)
             throw CastorException.InvalidField(p + "imageConfig", "image generation is not supported by this model.");
-        if (request.Tools is { Count: > 0 })
-            throw CastorException.Unsupported("tools", "Tools and function calling");
-        if (request.ToolConfig is not null)
-            throw CastorException.Unsupported("toolConfig", "Tool configuration");
         if (!string.IsNullOrEmpty(request.CachedContent))
             throw CastorException.Unsupported("cachedContent", "Context caching");
     }
 }
 
 /// <summary>A submitted generation: what is known before the first token, and the updates as they come.</summary>
-public sealed class GenerationStream(string modelVersion, int promptTokenCount, int candidateCount, ChannelReader<EngineEvent> events)
+public sealed class GenerationStream(string modelVersion, int promptTokenCount, int candidateCount, ChannelReader<EngineEvent> events, bool splitFunctionCalls = false)
 {
     public string ModelVersion { get; } = modelVersion;
     public int PromptTokenCount { get; } = promptTokenCount;
@@ -252,6 +288,7 @@ public sealed class GenerationStream(string modelVersion, int promptTokenCount, 
     public async IAsyncEnumerable<GenerationUpdate> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var texts = Enumerable.Range(0, CandidateCount).Select(_ => new StringBuilder()).ToArray();
+        var splitters = splitFunctionCalls ? Enumerable.Range(0, CandidateCount).Select(_ => ToolCallFormat.Hermes.CreateSplitter()).ToArray() : null;
         var finishes = new FinishReason?[CandidateCount];
         var outputs = new int[CandidateCount];
         var finished = 0;
@@ -285,8 +322,20 @@ public sealed class GenerationStream(string modelVersion, int promptTokenCount, 
             for (var i = 0; i < CandidateCount; i++)
             {
                 if (texts[i].Length == 0 && finishes[i] is null) continue;
-                var update = new GenerationUpdate(i, texts[i].ToString(), finishes[i], usage);
+                var text = texts[i].ToString();
                 texts[i].Clear();
+                List<FunctionCallPart>? calls = null;
+                if (splitters is not null)
+                {
+                    (text, calls) = splitters[i].Push(text);
+                    if (finishes[i] is not null)
+                    {
+                        text += splitters[i].Flush();
+                        if (splitters[i].Malformed) finishes[i] = FinishReason.MalformedFunctionCall;
+                    }
+                    if (text.Length == 0 && calls.Count == 0 && finishes[i] is null) continue;
+                }
+                var update = new GenerationUpdate(i, text, finishes[i], usage, calls is { Count: > 0 } ? calls : null);
                 if (finishes[i] is not null)
                 {
                     finished++;

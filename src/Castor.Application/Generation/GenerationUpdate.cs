@@ -4,4 +4,5 @@ namespace Castor.Application.Generation;
 /// One step of a streamed generation: new text for a candidate, and on the candidate's last update its finish reason.
 /// <see cref="Usage"/> is the running total (final when every candidate has finished).
 /// </summary>
-public sealed record GenerationUpdate(int CandidateIndex, string Text, FinishReason? FinishReason, Usage Usage);
+/// <see cref="FunctionCalls"/> are calls completed in this step (they follow <see cref="Text"/>).
+public sealed record GenerationUpdate(int CandidateIndex, string Text, FinishReason? FinishReason, Usage Usage, IReadOnlyList<FunctionCallPart>? FunctionCalls = null);

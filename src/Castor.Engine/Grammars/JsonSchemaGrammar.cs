@@ -32,8 +32,9 @@ public sealed class JsonSchemaGrammar
         "anyOf", "oneOf", "allOf", "$ref", "discriminator", "unevaluatedProperties", "strict", "x-google-property-ordering",
     };
 
-    private readonly JsonNode _root;
-    private readonly PropertyOrder _order;
+    private JsonNode _root;
+    private string _refPrefix = "ref";
+    private PropertyOrder _order;
     private readonly Dictionary<string, string> _rules = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _refRules = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _ruleByBody = new(StringComparer.Ordinal);
@@ -79,12 +80,35 @@ public sealed class JsonSchemaGrammar
         "root ::= " + string.Join(" | ", values.Select(v => Literal(v, quoted: false))) + "\n";
 
     /// <summary>The rule body for a value of <paramref name="schema"/>, for composing larger grammars (tool calls).</summary>
-    public static (string Rule, string Grammar) CompileFragment(JsonNode schema, string prefix, PropertyOrder order = PropertyOrder.Declared) => Guard(() =>
+    /// <summary>
+    /// Builds one grammar from several schemas (a tool's parameters each): <paramref name="root"/> gets the rule name of
+    /// every schema, in order, and returns the body of <c>root</c>. Shared rules (strings, numbers) are emitted once.
+    /// </summary>
+    public static string CompileMany(IReadOnlyList<(JsonNode Schema, string Prefix)> schemas, Func<IReadOnlyList<string>, string> root,
+        PropertyOrder order = PropertyOrder.Declared) => Guard(() =>
     {
-        var compiler = new JsonSchemaGrammar(schema, order);
-        var rule = compiler.Visit(schema, "", prefix);
-        return (rule, compiler.Render(includeRoot: false));
+        var compiler = new JsonSchemaGrammar(new JsonObject(), order);
+        var rules = new List<string>();
+        foreach (var (schema, prefix) in schemas)
+        {
+            compiler._root = schema;
+            compiler._refPrefix = Sanitize(prefix) + "-ref";
+            try
+            {
+                rules.Add(compiler.Visit(schema, "", Sanitize(prefix)));
+            }
+            catch (UnsupportedSchemaException ex)
+            {
+                throw new UnsupportedSchemaException(prefix + ex.Path, ex.Message);
+            }
+        }
+        compiler._rules["root"] = root(rules);
+        compiler.Ws();
+        return compiler.Render();
     });
+
+    /// <summary>The whitespace rule name every compiled grammar defines, for callers composing a root.</summary>
+    public const string WhitespaceRule = "ws";
 
     private string Render(bool includeRoot = true)
     {
@@ -350,10 +374,11 @@ public sealed class JsonSchemaGrammar
 
     private string Reference(string reference, string path)
     {
-        if (_refRules.TryGetValue(reference, out var existing)) return existing;
-        var ruleName = "ref-" + Sanitize(reference.TrimStart('#', '/'));
-        if (ruleName == "ref-") ruleName = "ref-root";
-        _refRules[reference] = ruleName;
+        var key = _refPrefix + reference;
+        if (_refRules.TryGetValue(key, out var existing)) return existing;
+        var ruleName = _refPrefix + "-" + Sanitize(reference.TrimStart('#', '/'));
+        if (ruleName.EndsWith('-')) ruleName += "root";
+        _refRules[key] = ruleName;
         // Reserve the name first so recursive references terminate.
         _rules[ruleName] = "";
         var target = Resolve(reference, path);
@@ -483,7 +508,7 @@ public sealed class JsonSchemaGrammar
     };
 
     /// <summary>A GBNF string literal producing exactly <paramref name="text"/> (a JSON string when <paramref name="quoted"/>).</summary>
-    internal static string Literal(string text, bool quoted = true)
+    public static string Literal(string text, bool quoted = true)
     {
         if (quoted) text = JsonSerializer.Serialize(text, JsonOptions);
         var sb = new StringBuilder("\"");

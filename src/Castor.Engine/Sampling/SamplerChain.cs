@@ -10,6 +10,7 @@ namespace Castor.Engine.Sampling;
 /// </summary>
 public static class SamplerChain
 {
+
     /// <param name="penaltyWindow">Tokens the penalties look back over: the whole response (llama.cpp turns -1 into 0, which disables them).</param>
     /// <remarks>A grammar goes first, so every later step only sees tokens the grammar allows.</remarks>
     public static SafeLLamaSamplerChainHandle Create(SamplingParameters p, int penaltyWindow, SafeLlamaModelHandle model, GrammarConstraint? grammar = null)
@@ -20,7 +21,7 @@ public static class SamplerChain
         try
         {
             if (grammar is { IsLazy: true })
-                chain.AddLazyGrammar(model, grammar.Gbnf, grammar.Root, grammar.TriggerPatterns!.ToArray(), ReadOnlySpan<LLamaToken>.Empty);
+                GrammarValidator.AddLazy(chain, model, grammar.Gbnf, grammar.Root, grammar.TriggerPatterns!);
             else if (grammar is not null)
                 chain.AddGrammar(model.Vocab, grammar.Gbnf, grammar.Root);
         }

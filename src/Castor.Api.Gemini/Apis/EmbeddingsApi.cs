@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Castor.Api.Gemini.Infrastructure;
+using Castor.Api.Gemini.Wire;
+using Castor.Application.Embeddings;
+using Castor.Application.Errors;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using App = Castor.Application.Generation;
+
+namespace Castor.Api.Gemini.Apis;
+
+/// <summary><c>:embedContent</c> and <c>:batchEmbedContents</c>. Translation only; the rules live in <see cref="EmbeddingService"/>.</summary>
+internal static class EmbeddingsApi
+{
+    public static async Task EmbedContentAsync(HttpContext context, string model)
+    {
+        var embeddings = context.RequestServices.GetRequiredService<EmbeddingService>();
+        var wire = await RequestBody.ReadAsync<EmbedContentRequest>(context.Request).ConfigureAwait(false);
+        var result = await embeddings.EmbedContentAsync(model, ToRequest(wire, ""), context.RequestAborted).ConfigureAwait(false);
+        // ai-sdk's embed validates exactly this shape: {embedding:{values:number[]}}.
+        await WriteAsync(context, new EmbedContentResponse
+        {
+            Embedding = new ContentEmbedding { Values = result.Embeddings[0] },
+            UsageMetadata = new EmbeddingUsageMetadata { PromptTokenCount = result.PromptTokenCount },
+        }).ConfigureAwait(false);
+    }
+
+    public static async Task BatchEmbedContentsAsync(HttpContext context, string model)
+    {
+        var embeddings = context.RequestServices.GetRequiredService<EmbeddingService>();
+        var wire = await RequestBody.ReadAsync<BatchEmbedContentsRequest>(context.Request).ConfigureAwait(false);
+        var requests = wire.Requests?.Select((r, i) => r is null ? null : ToRequest(r, $"requests[{i}].")).ToList();
+        var result = await embeddings.BatchEmbedContentsAsync(model, requests, context.RequestAborted).ConfigureAwait(false);
+        // @google/genai reads only embeddings[] (and calls this method even for one text).
+        await WriteAsync(context, new BatchEmbedContentsResponse
+        {
+            Embeddings = result.Embeddings.Select(v => new ContentEmbedding { Values = v }).ToList(),
+            UsageMetadata = new EmbeddingUsageMetadata { PromptTokenCount = result.PromptTokenCount },
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>The deprecated top-level fields and embedContentConfig mean the same; the config's value wins when both are set.</summary>
+    private static EmbeddingRequest ToRequest(EmbedContentRequest wire, string path)
+    {
+        var config = wire.EmbedContentConfig;
+        return new EmbeddingRequest
+        {
+            Model = wire.Model,
+            Content = wire.Content is null ? null : ToContent(wire.Content, path + "content"),
+            TaskType = config?.TaskType ?? wire.TaskType,
+            Title = config?.Title ?? wire.Title,
+            OutputDimensionality = config?.OutputDimensionality ?? wire.OutputDimensionality,
+            AutoTruncate = config?.AutoTruncate,
+        };
+    }
+
+    private static App.Content ToContent(Content content, string path)
+    {
+        var parts = new List<App.Part>(content.Parts?.Count ?? 0);
+        for (var j = 0; j < (content.Parts?.Count ?? 0); j++)
+            parts.Add(ToPart(content.Parts![j], $"{path}.parts[{j}]"));
+        return new App.Content(content.Role ?? "", parts);
+    }
+
+    private static App.Part ToPart(Part? part, string path) => part switch
+    {
+        null => throw CastorException.InvalidField(path, "a part must be an object, not null."),
+        { Text: { } text } => new App.TextPart(text) { Thought = part.Thought == true },
+        { InlineData: { } inline } => new App.InlineDataPart(inline.MimeType ?? "", inline.Data ?? ""),
+        { FileData: { } file } => new App.FileDataPart(file.MimeType, file.FileUri ?? ""),
+        { FunctionCall: { } call } => new App.FunctionCallPart(call.Name ?? "", call.Args, call.Id),
+        { FunctionResponse: { } response } => new App.FunctionResponsePart(response.Name ?? "", response.Response, response.Id),
+        _ when IsSet(part.ExecutableCode) => new App.OtherPart("executableCode"),
+        _ when IsSet(part.CodeExecutionResult) => new App.OtherPart("codeExecutionResult"),
+        _ when IsSet(part.ToolCall) => new App.OtherPart("toolCall"),
+        _ when IsSet(part.ToolResponse) => new App.OtherPart("toolResponse"),
+        _ => throw CastorException.InvalidField(path, "the part has no data; set text."),
+    };
+
+    private static bool IsSet(JsonElement? e) => e is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined };
+
+    private static async Task WriteAsync<T>(HttpContext context, T response)
+    {
+        context.Response.ContentType = "application/json; charset=UTF-8";
+        await JsonSerializer.SerializeAsync(context.Response.Body, response, GeminiJson.TypeInfo<T>(), context.RequestAborted).ConfigureAwait(false);
+    }
+}
