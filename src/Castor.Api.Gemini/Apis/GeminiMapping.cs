@@ -113,10 +113,11 @@ internal static class GeminiMapping
         PromptTokensDetails = [new ModalityTokenCount { Modality = "TEXT", TokenCount = usage.PromptTokenCount }],
     };
 
-    public static Candidate ToCandidate(int index, string text, App.FinishReason? finish, IReadOnlyList<App.FunctionCallPart>? calls = null)
+    public static Candidate ToCandidate(int index, string text, App.FinishReason? finish, IReadOnlyList<App.FunctionCallPart>? calls = null, string thought = "")
     {
         var parts = new List<Part>();
-        if (text.Length > 0 || calls is not { Count: > 0 }) parts.Add(new Part { Text = text });
+        if (thought.Length > 0) parts.Add(new Part { Text = thought, Thought = true });
+        if (text.Length > 0 || (calls is not { Count: > 0 } && thought.Length == 0)) parts.Add(new Part { Text = text });
         foreach (var call in calls ?? [])
             parts.Add(new Part { FunctionCall = new FunctionCall { Id = call.Id, Name = call.Name, Args = call.Args } });
         return new Candidate

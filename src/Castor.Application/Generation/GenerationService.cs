@@ -32,7 +32,7 @@ public sealed class GenerationService(ModelRegistry registry)
         if (request.Contents.Count == 0)
             throw CastorException.InvalidField("contents", "contents is not specified; send at least one content with a part.");
 
-        var (prompt, grammar, grammarField, tools) = Prepare(request, model);
+        var (prompt, grammar, grammarField, tools, thinking) = Prepare(request, model);
         var maxPrompt = model.ContextSize - 1;
         if (prompt.Length > maxPrompt)
             throw CastorException.InvalidArgument(
@@ -56,7 +56,7 @@ public sealed class GenerationService(ModelRegistry registry)
         ChannelReader<EngineEvent> events;
         try
         {
-            events = model.Generate(new EngineRequest(prompt, sampling, maxOutput, config.StopSequences ?? [], candidates, grammar), cancellationToken);
+            events = model.Generate(new EngineRequest(prompt, sampling, maxOutput, config.StopSequences ?? [], candidates, grammar, thinking), cancellationToken);
         }
         catch (EngineOverloadedException)
         {
@@ -67,7 +67,8 @@ public sealed class GenerationService(ModelRegistry registry)
             throw CastorException.InvalidField(grammarField ?? "generationConfig", "the schema cannot be enforced: " + ex.Message);
         }
         var splitTools = tools is { Mode: not FunctionCallingMode.None };
-        return new GenerationStream(model.Id, prompt.Length, candidates, events, splitTools);
+        return new GenerationStream(model.Id, prompt.Length, candidates, events, splitTools,
+            thinking is null ? null : model.Thinking, config.ThinkingConfig?.IncludeThoughts == true);
     }
 
     /// <summary>Runs a request to completion.</summary>
@@ -76,16 +77,18 @@ public sealed class GenerationService(ModelRegistry registry)
         var stream = Start(request, cancellationToken);
         var texts = Enumerable.Range(0, stream.CandidateCount).Select(_ => new StringBuilder()).ToArray();
         var calls = Enumerable.Range(0, stream.CandidateCount).Select(_ => new List<FunctionCallPart>()).ToArray();
+        var thoughts = Enumerable.Range(0, stream.CandidateCount).Select(_ => new StringBuilder()).ToArray();
         var finishes = new FinishReason[stream.CandidateCount];
         Usage usage = new(stream.PromptTokenCount, 0);
         await foreach (var update in stream.ReadAllAsync(cancellationToken))
         {
             texts[update.CandidateIndex].Append(update.Text);
+            thoughts[update.CandidateIndex].Append(update.Thought);
             if (update.FunctionCalls is { } c) calls[update.CandidateIndex].AddRange(c);
             usage = update.Usage;
             if (update.FinishReason is { } f) finishes[update.CandidateIndex] = f;
         }
-        var candidates = texts.Select((t, i) => new CandidateResult(i, t.ToString(), finishes[i], calls[i])).ToList();
+        var candidates = texts.Select((t, i) => new CandidateResult(i, t.ToString(), finishes[i], calls[i], thoughts[i].ToString())).ToList();
         return new GenerationResult(stream.ModelVersion, candidates, usage);
     }
 
@@ -102,7 +105,7 @@ public sealed class GenerationService(ModelRegistry registry)
     /// instruction (both count toward input tokens, as in the API), and the turns with calls and results rendered in
     /// the model's tool format; plus the grammar that output must follow.
     /// </summary>
-    private static (int[] Prompt, GrammarConstraint? Grammar, string? GrammarField, ToolSet? Tools) Prepare(GenerationRequest request, LlamaModel model)
+    private static (int[] Prompt, GrammarConstraint? Grammar, string? GrammarField, ToolSet? Tools, ThinkingControl? Thinking) Prepare(GenerationRequest request, LlamaModel model)
     {
         var format = ResponseFormat.For(request.Config);
         var tools = ToolSetParser.Parse(request.Tools, request.ToolConfig);
@@ -146,7 +149,35 @@ public sealed class GenerationService(ModelRegistry registry)
                 throw CastorException.InvalidField("tools.functionDeclarations." + ex.Path.TrimStart('/').Replace('/', '.'), ex.Message);
             }
         }
-        return (model.TokenizePrompt(messages), grammar, field, tools);
+        var prompt = model.TokenizePrompt(messages);
+        var thinking = PlanThinking(request.Config.ThinkingConfig, model, grammar, ref prompt);
+        return (prompt, grammar, field, tools, thinking);
+    }
+
+    /// <summary>
+    /// thinkingBudget: 0 = answer directly, -1 = as long as the model likes, N = at most N thought tokens, then the end
+    /// marker is forced. Models that cannot think ignore the setting, as the API does; a strict grammar (structured output,
+    /// forced calls) must hold from the first token, so such requests answer directly.
+    /// </summary>
+    private static ThinkingControl? PlanThinking(ThinkingConfig? config, LlamaModel model, GrammarConstraint? grammar, ref int[] prompt)
+    {
+        if (model.Thinking is not { } markers) return null;
+        var budget = config?.ThinkingBudget ?? config?.ThinkingLevel switch
+        {
+            "MINIMAL" => 0,
+            "LOW" => 1024,
+            "MEDIUM" => 8192,
+            "HIGH" => 24576,
+            _ => -1,
+        };
+        if (grammar is { IsLazy: false }) budget = 0;
+        if (budget == 0 && markers.StartsInThought)
+        {
+            // The template opened a thought: close it in the prompt so the model starts with its answer.
+            prompt = [.. prompt, .. model.TokenizeMarker(markers.End)];
+            return null;
+        }
+        return new ThinkingControl(model.TokenizeMarker(markers.Start), model.TokenizeMarker(markers.End), budget, markers.StartsInThought);
     }
 
     /// <summary>The text a content contributes to the prompt. Thoughts from earlier turns are not fed back, as in the API.</summary>
@@ -275,7 +306,8 @@ public sealed class GenerationService(ModelRegistry registry)
 }
 
 /// <summary>A submitted generation: what is known before the first token, and the updates as they come.</summary>
-public sealed class GenerationStream(string modelVersion, int promptTokenCount, int candidateCount, ChannelReader<EngineEvent> events, bool splitFunctionCalls = false)
+public sealed class GenerationStream(string modelVersion, int promptTokenCount, int candidateCount, ChannelReader<EngineEvent> events,
+    bool splitFunctionCalls = false, ThinkingMarkers? thinking = null, bool includeThoughts = false)
 {
     public string ModelVersion { get; } = modelVersion;
     public int PromptTokenCount { get; } = promptTokenCount;
@@ -289,8 +321,10 @@ public sealed class GenerationStream(string modelVersion, int promptTokenCount, 
     {
         var texts = Enumerable.Range(0, CandidateCount).Select(_ => new StringBuilder()).ToArray();
         var splitters = splitFunctionCalls ? Enumerable.Range(0, CandidateCount).Select(_ => ToolCallFormat.Hermes.CreateSplitter()).ToArray() : null;
+        var thinkers = thinking is null ? null : Enumerable.Range(0, CandidateCount).Select(_ => new ThoughtSplitter(thinking)).ToArray();
         var finishes = new FinishReason?[CandidateCount];
         var outputs = new int[CandidateCount];
+        var thoughtTokens = new int[CandidateCount];
         var finished = 0;
         var reused = 0;
         while (finished < CandidateCount && await events.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
@@ -309,6 +343,7 @@ public sealed class GenerationStream(string modelVersion, int promptTokenCount, 
                     case GenerationFinished f:
                         finishes[f.Candidate] = f.Cause is FinishCause.MaxOutputTokens or FinishCause.ContextFull ? FinishReason.MaxTokens : FinishReason.Stop;
                         outputs[f.Candidate] = f.OutputTokens;
+                        thoughtTokens[f.Candidate] = f.ThoughtTokens;
                         break;
                     case GenerationFailed failed:
                         failure = failed.Message;
@@ -318,12 +353,24 @@ public sealed class GenerationStream(string modelVersion, int promptTokenCount, 
             if (failure is not null)
                 throw new CastorException(ErrorStatus.Internal, failure);
 
-            var usage = new Usage(PromptTokenCount, outputs.Sum(), CachedContentTokenCount: reused);
+            var usage = new Usage(PromptTokenCount, outputs.Sum() - thoughtTokens.Sum(), CachedContentTokenCount: reused, ThoughtsTokenCount: thoughtTokens.Sum());
             for (var i = 0; i < CandidateCount; i++)
             {
                 if (texts[i].Length == 0 && finishes[i] is null) continue;
                 var text = texts[i].ToString();
                 texts[i].Clear();
+                var thought = "";
+                if (thinkers is not null)
+                {
+                    (thought, text) = thinkers[i].Push(text);
+                    if (finishes[i] is not null)
+                    {
+                        var (t, a) = thinkers[i].Flush();
+                        thought += t;
+                        text += a;
+                    }
+                    if (!includeThoughts) thought = "";
+                }
                 List<FunctionCallPart>? calls = null;
                 if (splitters is not null)
                 {
@@ -333,9 +380,9 @@ public sealed class GenerationStream(string modelVersion, int promptTokenCount, 
                         text += splitters[i].Flush();
                         if (splitters[i].Malformed) finishes[i] = FinishReason.MalformedFunctionCall;
                     }
-                    if (text.Length == 0 && calls.Count == 0 && finishes[i] is null) continue;
                 }
-                var update = new GenerationUpdate(i, text, finishes[i], usage, calls is { Count: > 0 } ? calls : null);
+                if (text.Length == 0 && thought.Length == 0 && calls is not { Count: > 0 } && finishes[i] is null) continue;
+                var update = new GenerationUpdate(i, text, finishes[i], usage, calls is { Count: > 0 } ? calls : null, thought);
                 if (finishes[i] is not null)
                 {
                     finished++;

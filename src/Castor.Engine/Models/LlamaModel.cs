@@ -31,7 +31,14 @@ public sealed class LlamaModel : IDisposable
         // Template markup such as <|im_start|> must become control tokens; the plain transcript has none.
         _parseSpecialTokens = template is not TranscriptFallback;
         Metadata = weights.Metadata;
+        // Templates of thinking models (Qwen3, DeepSeek-R1, …) mention their thought markers.
+        Thinking = spec.Thinking ?? (Metadata.GetValueOrDefault("tokenizer.chat_template")?.Contains("<think>", StringComparison.Ordinal) == true
+            ? new ThinkingMarkers("<think>", "</think>")
+            : null);
     }
+
+    /// <summary>The model's thought markers, when it is a thinking model.</summary>
+    public ThinkingMarkers? Thinking { get; }
 
     public ModelSpec Spec { get; }
     public string Id => Spec.Id;
@@ -97,6 +104,10 @@ public sealed class LlamaModel : IDisposable
         for (var i = 0; i < tokens.Length; i++) result[i] = (int)tokens[i];
         return result;
     }
+
+    /// <summary>Tokens of a marker such as <c>&lt;/think&gt;</c> (special tokens recognised).</summary>
+    public int[] TokenizeMarker(string text) =>
+        _weights.NativeHandle.Tokenize(text, false, true, Encoding.UTF8).Select(t => (int)t).ToArray();
 
     /// <summary>Counts the tokens of plain text (no template, no BOS).</summary>
     public int CountTokens(string text) =>

@@ -1,4 +1,11 @@
 namespace Castor.Engine.Models;
 
 /// <summary>A GGUF file to load, with what configuration says about it.</summary>
-public sealed record ModelSpec(string Id, string Path, string? ChatTemplate = null, int? ContextSize = null, string? DisplayName = null);
+public sealed record ModelSpec(string Id, string Path, string? ChatTemplate = null, int? ContextSize = null, string? DisplayName = null,
+    ThinkingMarkers? Thinking = null);
+
+/// <summary>
+/// How a model marks its thoughts (e.g. <c>&lt;think&gt;</c> … <c>&lt;/think&gt;</c>). <see cref="StartsInThought"/>:
+/// the chat template opens the thought itself (DeepSeek-R1, Qwen3 with thinking on), so output begins inside it.
+/// </summary>
+public sealed record ThinkingMarkers(string Start, string End, bool StartsInThought = false);

@@ -10,7 +10,7 @@ public sealed record TextGenerated(int Candidate, string Text) : EngineEvent;
 public sealed record PromptProcessed(int PromptTokens, int ReusedTokens) : EngineEvent;
 
 /// <summary>One candidate ended; counts are final. The reader completes after every candidate has finished.</summary>
-public sealed record GenerationFinished(int Candidate, FinishCause Cause, int OutputTokens) : EngineEvent;
+public sealed record GenerationFinished(int Candidate, FinishCause Cause, int OutputTokens, int ThoughtTokens = 0) : EngineEvent;
 
 /// <summary>The engine could not continue this request (llama.cpp refused a batch, or the server is stopping).</summary>
 public sealed record GenerationFailed(string Message) : EngineEvent;

@@ -13,4 +13,11 @@ public sealed record EngineRequest(
     int MaxOutputTokens,
     IReadOnlyList<string> StopSequences,
     int Candidates = 1,
-    GrammarConstraint? Grammar = null);
+    GrammarConstraint? Grammar = null,
+    ThinkingControl? Thinking = null);
+
+/// <summary>
+/// Thought tracking for a thinking model: tokens between the markers count as thoughts, and once
+/// <see cref="Budget"/> of them were generated (0 = none, -1 = unlimited) the end marker is forced.
+/// </summary>
+public sealed record ThinkingControl(IReadOnlyList<int> StartTokens, IReadOnlyList<int> EndTokens, int Budget, bool StartsInThought);

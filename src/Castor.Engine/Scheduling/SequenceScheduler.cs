@@ -343,9 +343,19 @@ public sealed class SequenceScheduler : IDisposable
 
     private void SampleNext(Sequence seq)
     {
-        // llama_sampler_sample also accepts the token into every sampler (grammar, penalties); accepting it
-        // again would double-count penalties and push a grammar past its own state (a native abort).
-        var token = seq.Sampler.Sample(_context.NativeHandle, seq.LogitIndex);
+        LLamaToken token;
+        if (seq.Forced.Count > 0)
+        {
+            // A forced token (the end of a thought past its budget) still goes through the samplers' history.
+            token = seq.Forced.Dequeue();
+            seq.Sampler.Accept(token);
+        }
+        else
+        {
+            // llama_sampler_sample also accepts the token into every sampler (grammar, penalties); accepting it
+            // again would double-count penalties and push a grammar past its own state (a native abort).
+            token = seq.Sampler.Sample(_context.NativeHandle, seq.LogitIndex);
+        }
         seq.LastToken = token;
         Interlocked.Increment(ref _tokensGenerated);
 
@@ -356,6 +366,7 @@ public sealed class SequenceScheduler : IDisposable
         }
 
         seq.OutputTokens++;
+        TrackThought(seq, (int)token);
         seq.Decoder.Add(token);
         var safe = seq.Stops.Push(seq.Decoder.Read());
         if (safe.Length > 0)
@@ -369,12 +380,51 @@ public sealed class SequenceScheduler : IDisposable
             Finish(seq, FinishCause.ContextFull);
     }
 
+    /// <summary>Counts thought tokens and forces the end marker once the budget is spent.</summary>
+    private static void TrackThought(Sequence seq, int token)
+    {
+        if (seq.Job.Request.Thinking is not { } thinking) return;
+        seq.Recent.Add(token);
+        if (seq.Recent.Count > 64) seq.Recent.RemoveAt(0);
+        switch (seq.Phase)
+        {
+            case ThoughtPhase.Before when EndsWith(seq.Recent, thinking.StartTokens):
+                seq.Phase = ThoughtPhase.Thinking;
+                seq.ThoughtTokens = seq.OutputTokens;
+                break;
+            case ThoughtPhase.Before when seq.OutputTokens > thinking.StartTokens.Count + 2:
+                seq.Phase = ThoughtPhase.Answer;
+                return;
+            case ThoughtPhase.Thinking:
+                seq.ThoughtTokens++;
+                if (EndsWith(seq.Recent, thinking.EndTokens))
+                {
+                    seq.Phase = ThoughtPhase.Answer;
+                    seq.Forced.Clear();
+                    return;
+                }
+                break;
+            default:
+                return;
+        }
+        if (seq.Phase == ThoughtPhase.Thinking && thinking.Budget >= 0 && seq.ThoughtTokens >= thinking.Budget && seq.Forced.Count == 0)
+            foreach (var t in thinking.EndTokens) seq.Forced.Enqueue(t);
+    }
+
+    private static bool EndsWith(List<int> recent, IReadOnlyList<int> marker)
+    {
+        if (marker.Count == 0 || recent.Count < marker.Count) return false;
+        for (var i = 0; i < marker.Count; i++)
+            if (recent[recent.Count - marker.Count + i] != marker[i]) return false;
+        return true;
+    }
+
     private void Finish(Sequence seq, FinishCause cause)
     {
         var rest = seq.Stops.Flush();
         if (rest.Length > 0)
             seq.Job.Output.Writer.TryWrite(new TextGenerated(seq.Candidate, rest));
-        seq.Job.Output.Writer.TryWrite(new GenerationFinished(seq.Candidate, cause, seq.OutputTokens));
+        seq.Job.Output.Writer.TryWrite(new GenerationFinished(seq.Candidate, cause, seq.OutputTokens, seq.ThoughtTokens));
         Detach(seq);
         if (--seq.Job.Remaining == 0)
             seq.Job.Complete();
@@ -469,6 +519,8 @@ public sealed class SequenceScheduler : IDisposable
 
     private enum SequenceState { Prefill, AwaitingFork, Decoding }
 
+    private enum ThoughtPhase { Before, Thinking, Answer }
+
     private sealed class Sequence(Job job, int candidate, Slot slot, SafeLLamaSamplerChainHandle sampler, StreamingTokenDecoder decoder, StopSequenceMatcher stops)
     {
         public Job Job { get; } = job;
@@ -483,5 +535,14 @@ public sealed class SequenceScheduler : IDisposable
         public int OutputTokens { get; set; }
         public int LogitIndex { get; set; } = -1;
         public LLamaToken LastToken { get; set; }
+        public ThoughtPhase Phase { get; set; } = job.Request.Thinking switch
+        {
+            null => ThoughtPhase.Answer,
+            { StartsInThought: true } => ThoughtPhase.Thinking,
+            _ => ThoughtPhase.Before,
+        };
+        public int ThoughtTokens { get; set; }
+        public List<int> Recent { get; } = [];
+        public Queue<LLamaToken> Forced { get; } = new();
     }
 }
