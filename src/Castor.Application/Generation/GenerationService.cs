@@ -66,7 +66,7 @@ public sealed class GenerationService(ModelRegistry registry)
         {
             throw CastorException.InvalidField(grammarField ?? "generationConfig", "the schema cannot be enforced: " + ex.Message);
         }
-        var splitTools = tools is { Mode: not FunctionCallingMode.None };
+        var splitTools = tools is { Mode: not FunctionCallingMode.None } ? ToolCallFormat.For(model) : null;
         return new GenerationStream(model.Id, prompt.Length, candidates, events, splitTools,
             thinking is null ? null : model.Thinking, config.ThinkingConfig?.IncludeThoughts == true);
     }
@@ -109,7 +109,7 @@ public sealed class GenerationService(ModelRegistry registry)
     {
         var format = ResponseFormat.For(request.Config);
         var tools = ToolSetParser.Parse(request.Tools, request.ToolConfig);
-        var toolFormat = ToolCallFormat.Hermes;
+        var toolFormat = ToolCallFormat.For(model);
         var active = tools is { Mode: not FunctionCallingMode.None } ? tools : null;
         if (active is not null && format is not null)
             throw CastorException.Unsupported("generationConfig.responseMimeType", "Structured output together with function calling");
@@ -307,7 +307,7 @@ public sealed class GenerationService(ModelRegistry registry)
 
 /// <summary>A submitted generation: what is known before the first token, and the updates as they come.</summary>
 public sealed class GenerationStream(string modelVersion, int promptTokenCount, int candidateCount, ChannelReader<EngineEvent> events,
-    bool splitFunctionCalls = false, ThinkingMarkers? thinking = null, bool includeThoughts = false)
+    ToolCallFormat? functionCalls = null, ThinkingMarkers? thinking = null, bool includeThoughts = false)
 {
     public string ModelVersion { get; } = modelVersion;
     public int PromptTokenCount { get; } = promptTokenCount;
@@ -320,7 +320,7 @@ public sealed class GenerationStream(string modelVersion, int promptTokenCount, 
     public async IAsyncEnumerable<GenerationUpdate> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var texts = Enumerable.Range(0, CandidateCount).Select(_ => new StringBuilder()).ToArray();
-        var splitters = splitFunctionCalls ? Enumerable.Range(0, CandidateCount).Select(_ => ToolCallFormat.Hermes.CreateSplitter()).ToArray() : null;
+        var splitters = functionCalls is null ? null : Enumerable.Range(0, CandidateCount).Select(_ => functionCalls.CreateSplitter()).ToArray();
         var thinkers = thinking is null ? null : Enumerable.Range(0, CandidateCount).Select(_ => new ThoughtSplitter(thinking)).ToArray();
         var finishes = new FinishReason?[CandidateCount];
         var outputs = new int[CandidateCount];
@@ -377,7 +377,9 @@ public sealed class GenerationStream(string modelVersion, int promptTokenCount, 
                     (text, calls) = splitters[i].Push(text);
                     if (finishes[i] is not null)
                     {
-                        text += splitters[i].Flush();
+                        var (rest, last) = splitters[i].Finish();
+                        text += rest;
+                        calls.AddRange(last);
                         if (splitters[i].Malformed) finishes[i] = FinishReason.MalformedFunctionCall;
                     }
                 }

@@ -4,77 +4,219 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Castor.Application.Generation;
 using Castor.Engine.Grammars;
+using Castor.Engine.Models;
 
 namespace Castor.Application.Tools;
 
 /// <summary>
-/// How a model is told about functions and how it writes calls. Castor uses the Hermes/Qwen convention
-/// (<c>&lt;tools&gt;</c> in the system prompt, calls as <c>&lt;tool_call&gt;{"name":…,"arguments":…}&lt;/tool_call&gt;</c>,
-/// results as <c>&lt;tool_response&gt;</c>) for every model: Qwen 2.5/3, Hermes and many fine-tunes were trained on it,
-/// and it is the documented generic format for models without a native one.
+/// How a model is told about functions, how it writes calls and how results are shown to it: each format is the one
+/// a model family was trained on. <see cref="For"/> picks it from the GGUF chat template; models without a native
+/// format get <see cref="Hermes"/>, the documented generic format (Qwen 2.5/3, Hermes and many fine-tunes use it).
 /// </summary>
-public sealed class ToolCallFormat
+public abstract class ToolCallFormat
 {
-    public const string Open = "<tool_call>";
-    public const string Close = "</tool_call>";
     public const int MaxParallelCalls = 8;
 
-    public static readonly ToolCallFormat Hermes = new();
+    /// <summary><c>&lt;tool_call&gt;{"name":…,"arguments":…}&lt;/tool_call&gt;</c>, one block per call; results in <c>&lt;tool_response&gt;</c>.</summary>
+    public static readonly ToolCallFormat Hermes = new HermesFormat();
 
-    private static readonly JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    /// <summary><c>[TOOL_CALLS][{"name":…,"arguments":…}, …]</c>; declarations in <c>[AVAILABLE_TOOLS]</c>, results in <c>[TOOL_RESULTS]</c>.</summary>
+    public static readonly ToolCallFormat Mistral = new MistralFormat();
 
-    public string DeclarationsInstruction(IReadOnlyList<FunctionDeclaration> functions, FunctionCallingMode mode)
+    /// <summary>Llama 3.1+ JSON calling: the reply is <c>{"name":…,"parameters":…}</c>.</summary>
+    public static readonly ToolCallFormat Llama3 = new Llama3Format();
+
+    protected static readonly JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public abstract string Name { get; }
+
+    /// <summary>Detects the format from the model's chat template.</summary>
+    public static ToolCallFormat For(LlamaModel model)
     {
-        var sb = new StringBuilder("# Tools\n\nYou may call one or more functions to assist with the user query.\n\n")
-            .Append("You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n");
-        foreach (var f in functions)
-        {
-            var function = new JsonObject { ["name"] = f.Name };
-            if (f.Description is not null) function["description"] = f.Description;
-            function["parameters"] = f.Parameters?.DeepClone() ?? new JsonObject { ["type"] = "object", ["properties"] = new JsonObject() };
-            sb.Append(new JsonObject { ["type"] = "function", ["function"] = function }.ToJsonString(Compact)).Append('\n');
-        }
-        sb.Append("</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n")
-          .Append("<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call>");
-        if (mode == FunctionCallingMode.Any) sb.Append("\n\nYou must call at least one function.");
-        return sb.ToString();
+        var template = model.Metadata.GetValueOrDefault("tokenizer.chat_template") ?? "";
+        if (template.Contains("<tool_call>", StringComparison.Ordinal)) return Hermes;
+        if (template.Contains("[TOOL_CALLS]", StringComparison.Ordinal)) return Mistral;
+        if (template.Contains("<|python_tag|>", StringComparison.Ordinal) || template.Contains("ipython", StringComparison.Ordinal)) return Llama3;
+        return Hermes;
     }
 
-    public string RenderCall(FunctionCallPart call) =>
-        $"{Open}\n{new JsonObject { ["name"] = call.Name, ["arguments"] = call.Args is { } a ? JsonNode.Parse(a.GetRawText()) : new JsonObject() }.ToJsonString(Compact)}\n{Close}";
+    public abstract string DeclarationsInstruction(IReadOnlyList<FunctionDeclaration> functions, FunctionCallingMode mode);
 
-    public string RenderResponse(FunctionResponsePart response) =>
-        $"<tool_response>\n{new JsonObject { ["name"] = response.Name, ["response"] = response.Response is { } r ? JsonNode.Parse(r.GetRawText()) : null }.ToJsonString(Compact)}\n</tool_response>";
+    public abstract string RenderCall(FunctionCallPart call);
+
+    public abstract string RenderResponse(FunctionResponsePart response);
 
     /// <summary>
-    /// The grammar of one or more calls to <paramref name="functions"/> with schema-valid arguments. Lazy grammars hold
-    /// from the first <c>&lt;tool_call&gt;</c> the model writes on (AUTO); strict ones from the first token (ANY).
+    /// The grammar of calls to <paramref name="functions"/> with schema-valid arguments. Lazy grammars hold from the
+    /// moment the model starts a call (AUTO); strict ones from the first token (ANY).
     /// </summary>
-    public GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy)
+    public abstract GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy);
+
+    public abstract ToolCallSplitter CreateSplitter();
+
+    protected static JsonObject FunctionJson(FunctionDeclaration f)
+    {
+        var function = new JsonObject { ["name"] = f.Name };
+        if (f.Description is not null) function["description"] = f.Description;
+        function["parameters"] = f.Parameters?.DeepClone() ?? new JsonObject { ["type"] = "object", ["properties"] = new JsonObject() };
+        return function;
+    }
+
+    protected static JsonNode Args(FunctionCallPart call) => call.Args is { } a ? JsonNode.Parse(a.GetRawText())! : new JsonObject();
+
+    protected static JsonNode? Response(FunctionResponsePart response) => response.Response is { } r ? JsonNode.Parse(r.GetRawText()) : null;
+
+    /// <summary>One call object: <c>{"name": "f", "&lt;argumentsKey&gt;": {…}}</c> for any of the functions.</summary>
+    /// <param name="compactOpening">Write <c>{"name"</c> with no space inside, for formats whose parser (and lazy trigger) look for exactly that.</param>
+    protected static string CompileCalls(IReadOnlyList<FunctionDeclaration> functions, string argumentsKey, Func<string, string> root, bool compactOpening = false)
     {
         var schemas = functions.Select((f, i) => (Schema: f.Parameters ?? new JsonObject { ["type"] = "object", ["properties"] = new JsonObject(), ["additionalProperties"] = false }, Prefix: $"fn{i}")).ToList();
         var ws = JsonSchemaGrammar.WhitespaceRule;
-        var gbnf = JsonSchemaGrammar.CompileMany(schemas, args =>
+        return JsonSchemaGrammar.CompileMany(schemas, args =>
         {
             var alternatives = functions.Select((f, i) =>
-                $"{JsonSchemaGrammar.Literal(f.Name)} {ws} \",\" {ws} \"\\\"arguments\\\"\" {ws} \":\" {ws} {args[i]}");
-            var call = $"\"{Open}\" \"\\n\"? \"{{\" {ws} \"\\\"name\\\"\" {ws} \":\" {ws} ({string.Join(" | ", alternatives)}) {ws} \"}}\" \"\\n\"? \"{Close}\"";
-            return $"({call}) (\"\\n\"? ({call})){{0,{MaxParallelCalls - 1}}}";
+                $"{JsonSchemaGrammar.Literal(f.Name)} {ws} \",\" {ws} {JsonSchemaGrammar.Literal(argumentsKey)} {ws} \":\" {ws} {args[i]}");
+            var opening = compactOpening ? "\"{\\\"name\\\"\"" : $"\"{{\" {ws} \"\\\"name\\\"\"";
+            var call = $"{opening} {ws} \":\" {ws} ({string.Join(" | ", alternatives)}) {ws} \"}}\"";
+            return root(call);
         });
-        return new GrammarConstraint(gbnf, "root", lazy ? [$"[\\s\\S]*?({Open})[\\s\\S]*"] : null);
     }
 
-    /// <summary>Splits streamed text into plain text and completed calls.</summary>
-    public ToolCallSplitter CreateSplitter() => new();
-
     internal static string NewCallId() => "call_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+
+    /// <summary>Reads <c>{"name": …, "arguments"|"parameters": …}</c>; null when it is not a call.</summary>
+    internal static FunctionCallPart? ParseCall(JsonNode? node)
+    {
+        if (node is not JsonObject o || o["name"] is not JsonValue nameValue || !nameValue.TryGetValue<string>(out var name)) return null;
+        var args = o["arguments"] ?? o["parameters"] ?? new JsonObject();
+        if (args is JsonValue v && v.TryGetValue<string>(out var encoded)) args = JsonNode.Parse(encoded);
+        using var doc = JsonDocument.Parse(args?.ToJsonString() ?? "{}");
+        return new FunctionCallPart(name, doc.RootElement.Clone(), NewCallId());
+    }
+
+    private sealed class HermesFormat : ToolCallFormat
+    {
+        private const string Open = "<tool_call>";
+        private const string Close = "</tool_call>";
+
+        public override string Name => "hermes";
+
+        public override string DeclarationsInstruction(IReadOnlyList<FunctionDeclaration> functions, FunctionCallingMode mode)
+        {
+            var sb = new StringBuilder("# Tools\n\nYou may call one or more functions to assist with the user query.\n\n")
+                .Append("You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n");
+            foreach (var f in functions)
+                sb.Append(new JsonObject { ["type"] = "function", ["function"] = FunctionJson(f) }.ToJsonString(Compact)).Append('\n');
+            sb.Append("</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n")
+              .Append("<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call>");
+            if (mode == FunctionCallingMode.Any) sb.Append("\n\nYou must call at least one function.");
+            return sb.ToString();
+        }
+
+        public override string RenderCall(FunctionCallPart call) =>
+            $"{Open}\n{new JsonObject { ["name"] = call.Name, ["arguments"] = Args(call) }.ToJsonString(Compact)}\n{Close}";
+
+        public override string RenderResponse(FunctionResponsePart response) =>
+            $"<tool_response>\n{new JsonObject { ["name"] = response.Name, ["response"] = Response(response) }.ToJsonString(Compact)}\n</tool_response>";
+
+        public override GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy)
+        {
+            var gbnf = CompileCalls(functions, "arguments", call =>
+            {
+                var block = $"\"{Open}\" \"\\n\"? {call} \"\\n\"? \"{Close}\"";
+                return $"({block}) (\"\\n\"? ({block})){{0,{MaxParallelCalls - 1}}}";
+            });
+            return new GrammarConstraint(gbnf, "root", lazy ? [$"[\\s\\S]*?({Open})[\\s\\S]*"] : null);
+        }
+
+        public override ToolCallSplitter CreateSplitter() => new(Open, Close, keepOpen: false, body =>
+        {
+            try { return ParseCall(JsonNode.Parse(body.Trim())) is { } call ? [call] : null; }
+            catch (JsonException) { return null; }
+        });
+    }
+
+    private sealed class MistralFormat : ToolCallFormat
+    {
+        private const string Open = "[TOOL_CALLS]";
+
+        public override string Name => "mistral";
+
+        public override string DeclarationsInstruction(IReadOnlyList<FunctionDeclaration> functions, FunctionCallingMode mode)
+        {
+            var tools = new JsonArray(functions.Select(f => (JsonNode)new JsonObject { ["type"] = "function", ["function"] = FunctionJson(f) }).ToArray());
+            var text = $"[AVAILABLE_TOOLS]{tools.ToJsonString(Compact)}[/AVAILABLE_TOOLS]";
+            return mode == FunctionCallingMode.Any ? text + "\nYou must call at least one function." : text;
+        }
+
+        public override string RenderCall(FunctionCallPart call) =>
+            $"{Open}{new JsonArray(new JsonObject { ["name"] = call.Name, ["arguments"] = Args(call) }).ToJsonString(Compact)}";
+
+        public override string RenderResponse(FunctionResponsePart response) =>
+            $"[TOOL_RESULTS]{new JsonObject { ["name"] = response.Name, ["content"] = Response(response) }.ToJsonString(Compact)}[/TOOL_RESULTS]";
+
+        public override GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy)
+        {
+            var ws = JsonSchemaGrammar.WhitespaceRule;
+            var gbnf = CompileCalls(functions, "arguments", call =>
+                $"\"{Open}\" {ws} \"[\" {ws} {call} (\",\" {ws} {call}){{0,{MaxParallelCalls - 1}}} {ws} \"]\"");
+            return new GrammarConstraint(gbnf, "root", lazy ? ["[\\s\\S]*?(\\[TOOL_CALLS\\])[\\s\\S]*"] : null);
+        }
+
+        public override ToolCallSplitter CreateSplitter() => new(Open, close: null, keepOpen: false, body =>
+        {
+            try
+            {
+                if (JsonNode.Parse(body.Trim()) is not JsonArray array) return null;
+                var calls = array.Select(ParseCall).ToList();
+                return calls.Any(c => c is null) ? null : calls.Select(c => c!).ToList();
+            }
+            catch (JsonException) { return null; }
+        });
+    }
+
+    private sealed class Llama3Format : ToolCallFormat
+    {
+        private const string PythonTag = "<|python_tag|>";
+
+        public override string Name => "llama3-json";
+
+        public override string DeclarationsInstruction(IReadOnlyList<FunctionDeclaration> functions, FunctionCallingMode mode)
+        {
+            var sb = new StringBuilder("You have access to the following functions. To call a function, respond with a JSON for a function call with its proper arguments ")
+                .Append("in the format {\"name\": function name, \"parameters\": dictionary of argument name and its value}. Do not use variables.\n\n");
+            foreach (var f in functions)
+                sb.Append(new JsonObject { ["type"] = "function", ["function"] = FunctionJson(f) }.ToJsonString(Compact)).Append("\n\n");
+            if (mode == FunctionCallingMode.Any) sb.Append("You must call a function.");
+            return sb.ToString().TrimEnd();
+        }
+
+        public override string RenderCall(FunctionCallPart call) =>
+            new JsonObject { ["name"] = call.Name, ["parameters"] = Args(call) }.ToJsonString(Compact);
+
+        public override string RenderResponse(FunctionResponsePart response) =>
+            new JsonObject { ["name"] = response.Name, ["output"] = Response(response) }.ToJsonString(Compact);
+
+        public override GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy)
+        {
+            var gbnf = CompileCalls(functions, "parameters", call => $"(\"{PythonTag}\")? {call}", compactOpening: true);
+            // The reply is the call itself, so the trigger is its opening: {"name" (or the python tag).
+            return new GrammarConstraint(gbnf, "root", lazy ? ["[\\s\\S]*?(<\\|python_tag\\|>|\\{\"name\")[\\s\\S]*"] : null);
+        }
+
+        public override ToolCallSplitter CreateSplitter() => new("{\"name\"", close: null, keepOpen: true, body =>
+        {
+            try { return ParseCall(JsonNode.Parse(body.Trim())) is { } call ? [call] : null; }
+            catch (JsonException) { return null; }
+        }, alternateOpen: PythonTag);
+    }
 }
 
 /// <summary>
-/// Separates function calls from text as it streams: text is released at once except what could be the start of
-/// <c>&lt;tool_call&gt;</c>; a call is released when its closing tag arrives and its JSON parses.
+/// Separates function calls from text as it streams: text is released at once except what could be the start of a
+/// call; a call is released when it is complete (its closing marker, or the end of output for formats without one).
 /// </summary>
-public sealed class ToolCallSplitter
+public sealed class ToolCallSplitter(string open, string? close, bool keepOpen, Func<string, List<FunctionCallPart>?> parse, string? alternateOpen = null)
 {
     private readonly StringBuilder _buffer = new();
     private bool _inside;
@@ -93,48 +235,66 @@ public sealed class ToolCallSplitter
             var current = _buffer.ToString();
             if (!_inside)
             {
-                var open = current.IndexOf(ToolCallFormat.Open, StringComparison.Ordinal);
-                if (open < 0)
+                var at = current.IndexOf(open, StringComparison.Ordinal);
+                var marker = open;
+                var keep = keepOpen;
+                // A second way to open a call (Llama's <|python_tag|>), which is not part of the call's text.
+                if (alternateOpen is not null && current.IndexOf(alternateOpen, StringComparison.Ordinal) is var alt && alt >= 0 && (at < 0 || alt < at))
+                    (at, marker, keep) = (alt, alternateOpen, false);
+                if (at < 0)
                 {
                     var hold = HeldBack(current);
                     AppendText(text, current[..(current.Length - hold)]);
                     _buffer.Clear().Append(current[(current.Length - hold)..]);
                     break;
                 }
-                AppendText(text, current[..open].TrimEnd());
-                _buffer.Clear().Append(current[(open + ToolCallFormat.Open.Length)..]);
+                AppendText(text, current[..at].TrimEnd());
+                _buffer.Clear().Append(current[(keep ? at : at + marker.Length)..]);
                 _inside = true;
             }
             else
             {
-                var close = current.IndexOf(ToolCallFormat.Close, StringComparison.Ordinal);
-                if (close < 0) break;
-                var body = current[..close];
-                _buffer.Clear().Append(current[(close + ToolCallFormat.Close.Length)..]);
+                if (close is null) break;
+                var end = current.IndexOf(close, StringComparison.Ordinal);
+                if (end < 0) break;
+                var body = current[..end];
+                _buffer.Clear().Append(current[(end + close.Length)..]);
                 _inside = false;
-                _afterCall = true;
-                if (Parse(body) is { } call) calls.Add(call);
-                else
-                {
-                    Malformed = true;
-                    AppendText(text, ToolCallFormat.Open + body + ToolCallFormat.Close);
-                }
+                Complete(body, close, text, calls);
             }
         }
         return (text.ToString(), calls);
     }
 
-    /// <summary>Whatever is left at the end of generation.</summary>
-    public string Flush()
+    /// <summary>Whatever is left at the end of generation: trailing text, or the call of a format without a closing marker.</summary>
+    public (string Text, List<FunctionCallPart> Calls) Finish()
     {
         var rest = _buffer.ToString();
         _buffer.Clear();
+        var text = new StringBuilder();
+        var calls = new List<FunctionCallPart>();
         if (_inside)
         {
-            Malformed = true;
-            return ToolCallFormat.Open + rest;
+            if (close is null) Complete(rest, "", text, calls);
+            else
+            {
+                Malformed = true;
+                text.Append(open).Append(rest);
+            }
         }
-        return _afterCall ? rest.TrimStart() : rest;
+        else AppendText(text, rest);
+        return (text.ToString(), calls);
+    }
+
+    private void Complete(string body, string closing, StringBuilder text, List<FunctionCallPart> calls)
+    {
+        _afterCall = true;
+        if (parse(body) is { } parsed) calls.AddRange(parsed);
+        else
+        {
+            Malformed = true;
+            text.Append(keepOpen ? body : open + body).Append(closing);
+        }
     }
 
     private void AppendText(StringBuilder text, string piece)
@@ -148,27 +308,12 @@ public sealed class ToolCallSplitter
         text.Append(piece);
     }
 
-    private static int HeldBack(string text)
-    {
-        for (var len = Math.Min(ToolCallFormat.Open.Length - 1, text.Length); len > 0; len--)
-            if (ToolCallFormat.Open.StartsWith(text[^len..], StringComparison.Ordinal)) return len;
-        return 0;
-    }
+    private int HeldBack(string text) => Math.Max(HeldBack(text, open), alternateOpen is null ? 0 : HeldBack(text, alternateOpen));
 
-    internal static FunctionCallPart? Parse(string body)
+    private static int HeldBack(string text, string marker)
     {
-        try
-        {
-            if (JsonNode.Parse(body.Trim()) is not JsonObject o || o["name"] is not JsonValue nameValue || !nameValue.TryGetValue<string>(out var name))
-                return null;
-            var args = o["arguments"] ?? o["parameters"] ?? new JsonObject();
-            if (args is JsonValue v && v.TryGetValue<string>(out var encoded)) args = JsonNode.Parse(encoded);
-            using var doc = JsonDocument.Parse(args?.ToJsonString() ?? "{}");
-            return new FunctionCallPart(name, doc.RootElement.Clone(), ToolCallFormat.NewCallId());
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
+        for (var len = Math.Min(marker.Length - 1, text.Length); len > 0; len--)
+            if (marker.StartsWith(text[^len..], StringComparison.Ordinal)) return len;
+        return 0;
     }
 }
