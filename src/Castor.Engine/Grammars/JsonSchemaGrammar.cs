@@ -107,6 +107,9 @@ public sealed class JsonSchemaGrammar
         return compiler.Render();
     });
 
+    /// <summary>The largest minLength/maxLength/minItems/maxItems enforced.</summary>
+    public const int MaxRepetition = 2048;
+
     /// <summary>The whitespace rule name every compiled grammar defines, for callers composing a root.</summary>
     public const string WhitespaceRule = "ws";
 
@@ -495,8 +498,11 @@ public sealed class JsonSchemaGrammar
                 throw new UnsupportedSchemaException(Join(path, keyword), $"'{text}' is not a number.");
         }
         else value = Number(node, Join(path, keyword));
-        if (value < 0 || value != Math.Floor(value) || value > 100_000)
+        if (value < 0 || value != Math.Floor(value))
             throw new UnsupportedSchemaException(Join(path, keyword), $"{value} is not a usable count.");
+        // llama.cpp unrolls x{m,n} into n rules; past a few thousand a grammar gets too slow to build and to run.
+        if (value > MaxRepetition)
+            throw new UnsupportedSchemaException(Join(path, keyword), $"{value} is more than the {MaxRepetition} repetitions a grammar can enforce; use a smaller limit or none.");
         return (int)value;
     }
 

@@ -35,6 +35,8 @@ public sealed class JsonSchemaGrammarTests
     [InlineData("""{"type":"integer","multipleOf":3}""", "/multipleOf")]
     [InlineData("""{"$ref":"https://example.com/schema.json"}""", "/$ref")]
     [InlineData("""{"type":"object","properties":{"a":{"type":"string"}},"required":["b"]}""", "/required")]
+    [InlineData("""{"type":"array","items":{"type":"string"},"maxItems":100000}""", "/maxItems")]
+    [InlineData("""{"type":5}""", "/")]
     public void Keywords_that_cannot_be_enforced_are_refused_with_their_path(string schema, string path)
     {
         var ex = Assert.Throws<UnsupportedSchemaException>(() => Compile(schema));
