@@ -67,6 +67,12 @@ public static class GeminiApi
             case "countTokens":
                 await (await GenerateContentApi.CountTokensAsync(context, model, generation)).ExecuteAsync(context);
                 break;
+            case "embedContent":
+                await EmbeddingsApi.EmbedContentAsync(context, model);
+                break;
+            case "batchEmbedContents":
+                await EmbeddingsApi.BatchEmbedContentsAsync(context, model);
+                break;
             default:
                 throw CastorException.NotFound($"models/{model} is not found for API version v1beta, or is not supported for {method}. " +
                                                "Call ListModels to see the list of available models and their supported methods.");

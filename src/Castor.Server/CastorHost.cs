@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using Castor.Api.Gemini;
 using Castor.Api.Gemini.Infrastructure;
+using Castor.Application.Embeddings;
 using Castor.Application.Generation;
 using Castor.Application.Keys;
 using Castor.Application.Models;
+using Castor.Engine.Embedding;
 using Castor.Engine.Models;
 using Castor.Storage.Keys;
 using Castor.Storage.Sqlite;
@@ -60,6 +62,8 @@ public static class CastorHost
         builder.Services.AddSingleton<IKeyStore, SqliteKeyStore>();
         builder.Services.AddSingleton<ApiKeyService>();
         builder.Services.AddSingleton<GenerationService>();
+        builder.Services.AddSingleton(new EmbeddingOptions { MaxBatchRequests = Math.Max(1, options.MaxEmbedBatchRequests) });
+        builder.Services.AddSingleton<EmbeddingService>();
         builder.Services.AddSingleton(sp => LoadModels(options, sp.GetRequiredService<ILoggerFactory>(), console));
 
         var app = builder.Build();
@@ -96,18 +100,33 @@ public static class CastorHost
             MaxQueue = options.MaxQueue,
         };
 
+        // A GGUF is a generative or an embedding model, as configured or as its metadata says. The same file may be
+        // configured as both (under two ids): each kind gets its own context.
         var specs = new List<ModelSpec>();
+        var embeddingSpecs = new List<(EmbeddingModelSpec Spec, ModelSettings? Settings)>();
         foreach (var (id, settings) in options.ModelSettings)
         {
             if (string.IsNullOrWhiteSpace(settings.Path)) continue;
-            specs.Add(new ModelSpec(id.ToLowerInvariant(), Path.GetFullPath(settings.Path), settings.ChatTemplate, settings.ContextSize, settings.DisplayName));
+            var path = Path.GetFullPath(settings.Path);
+            if (IsEmbeddingModel(settings, path))
+                embeddingSpecs.Add((EmbeddingSpec(id.ToLowerInvariant(), path, settings), settings));
+            else
+                specs.Add(new ModelSpec(id.ToLowerInvariant(), path, settings.ChatTemplate, settings.ContextSize, settings.DisplayName, Thinking(settings)));
         }
         var locations = options.Models.Count > 0 ? options.Models : [CastorOptions.DefaultModelsFolder];
         foreach (var (id, path) in GgufDiscovery.Find(locations, warning => console.WriteLine("  warning: " + warning)))
         {
-            if (specs.Any(s => s.Id == id || s.Path == path)) continue;
             var settings = options.ModelSettings.GetValueOrDefault(id);
-            specs.Add(new ModelSpec(id, path, settings?.ChatTemplate, settings?.ContextSize, settings?.DisplayName));
+            if (IsEmbeddingModel(settings, path))
+            {
+                if (embeddingSpecs.Any(e => e.Spec.Id == id || e.Spec.Path == path) || specs.Any(s => s.Id == id)) continue;
+                embeddingSpecs.Add((EmbeddingSpec(id, path, settings), settings));
+            }
+            else
+            {
+                if (specs.Any(s => s.Id == id || s.Path == path) || embeddingSpecs.Any(e => e.Spec.Id == id)) continue;
+                specs.Add(new ModelSpec(id, path, settings?.ChatTemplate, settings?.ContextSize, settings?.DisplayName, Thinking(settings)));
+            }
         }
 
         var models = new List<LlamaModel>();
@@ -129,19 +148,97 @@ public static class CastorHost
             }
         }
 
+        var embeddings = new List<EmbeddingModelEntry>();
+        if (options.BuiltinEmbeddingModel)
+        {
+            var settings = options.ModelSettings.GetValueOrDefault(MiniLmEmbedder.ModelId);
+            console.WriteLine($"Loading {MiniLmEmbedder.ModelId} (built in: all-MiniLM-L6-v2 on ONNX Runtime) …");
+            LoadEmbedding(MiniLmEmbedder.ModelId, settings, () => MiniLmEmbedder.Load(engine, logger, MiniLmEmbedder.ModelId, settings?.ContextSize, settings?.DisplayName),
+                embeddings, console, logger);
+        }
+        foreach (var (spec, settings) in embeddingSpecs)
+        {
+            if (embeddings.Any(e => e.Id == spec.Id) || models.Any(m => m.Id == spec.Id))
+            {
+                console.WriteLine($"  warning: a model with id '{spec.Id}' is already loaded; {spec.Path} is skipped.");
+                continue;
+            }
+            console.WriteLine($"Loading {spec.Id} ({FormatBytes(new FileInfo(spec.Path).Length)}) from {spec.Path} as an embedding model …");
+            LoadEmbedding(spec.Id, settings, () => LlamaEmbedder.Load(spec, engine, logger), embeddings, console, logger);
+        }
+
         var aliases = new Dictionary<string, string>(options.Aliases, StringComparer.OrdinalIgnoreCase);
         foreach (var (id, settings) in options.ModelSettings)
             foreach (var alias in settings.Aliases)
                 aliases[alias] = id.ToLowerInvariant();
-        var loaded = models.Select(m => m.Id).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var loaded = models.Select(m => m.Id).Concat(embeddings.Select(e => e.Id)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var (alias, target) in aliases.ToList())
         {
             if (loaded.Contains(ModelRegistry.StripPrefix(target))) continue;
             console.WriteLine($"  warning: alias '{alias}' points to '{target}', which is not loaded; ignored.");
             aliases.Remove(alias);
         }
-        return new ModelRegistry(models, aliases, options.DefaultModel);
+        return new ModelRegistry(models, aliases, options.DefaultModel, embeddings, options.DefaultEmbeddingModel);
     }
+
+    private static void LoadEmbedding(string id, ModelSettings? settings, Func<EmbeddingModel> load, List<EmbeddingModelEntry> into, TextWriter console, ILogger logger)
+    {
+        var clock = Stopwatch.StartNew();
+        EmbeddingModel model;
+        try
+        {
+            model = load();
+        }
+        catch (Exception ex)
+        {
+            console.WriteLine($"  could not load {id}: {ex.Message}");
+            logger.LogDebug(ex, "Could not load embedding model {Model}", id);
+            return;
+        }
+        try
+        {
+            // A mistyped prompt style or task type is a configuration error, reported at start-up like an unknown default model.
+            into.Add(new EmbeddingModelEntry(model, TaskPrompts.For(model.Info, settings?.PromptStyle, settings?.TaskPrompts)));
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        console.WriteLine($"  loaded in {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    /// <summary>Configuration decides; otherwise the GGUF's metadata (a pooling type, or an encoder architecture).</summary>
+    private static bool IsEmbeddingModel(ModelSettings? settings, string path)
+    {
+        if (settings?.Embedding is { } configured) return configured;
+        if (settings?.Pooling is not null || settings?.PromptStyle is not null || settings?.TaskPrompts.Count > 0) return true;
+        try
+        {
+            return File.Exists(path) && LlamaEmbedder.IsEmbeddingModel(path);
+        }
+        catch (Exception)
+        {
+            // An unreadable file is reported when it fails to load as a generative model.
+            return false;
+        }
+    }
+
+    private static EmbeddingModelSpec EmbeddingSpec(string id, string path, ModelSettings? settings)
+    {
+        EmbeddingPooling? pooling = settings?.Pooling?.Trim().ToLowerInvariant() switch
+        {
+            null or "" => null,
+            "mean" => EmbeddingPooling.Mean,
+            "cls" => EmbeddingPooling.Cls,
+            "last" => EmbeddingPooling.Last,
+            _ => throw new InvalidOperationException($"ModelSettings:{id}:Pooling is '{settings.Pooling}'; use mean, cls or last."),
+        };
+        return new EmbeddingModelSpec(id, path, pooling, settings?.ContextSize, settings?.DisplayName);
+    }
+
+    private static ThinkingMarkers? Thinking(ModelSettings? settings) =>
+        settings?.Thinking is { } t ? new ThinkingMarkers(t.Start, t.End, t.StartsInThought) : null;
 
     private static void PrintBanner(WebApplication app, CastorOptions options, SqliteDatabase database, ModelRegistry registry, ApiKeyService keys, TextWriter console)
     {
@@ -164,6 +261,10 @@ public static class CastorHost
             foreach (var group in registry.Aliases.GroupBy(a => a.Target.Id))
                 console.WriteLine($"  Aliases       {string.Join(", ", group.Select(a => a.Alias))} → {group.Key}");
         }
+        foreach (var e in registry.EmbeddingModels)
+            console.WriteLine($"  Embedding     {e.Id}  ({e.Info.Runtime}, {e.Info.Dimensions} dimensions, prompts: {e.Prompts.Style}){(e == registry.DefaultEmbedding ? "  [default]" : "")}");
+        foreach (var group in registry.EmbeddingAliases.GroupBy(a => a.Target.Id))
+            console.WriteLine($"  Aliases       {string.Join(", ", group.Select(a => a.Alias))} → {group.Key}");
 
         var activeKeys = keys.CountActiveAsync().GetAwaiter().GetResult();
         if (activeKeys == 0)

@@ -31,6 +31,15 @@ public sealed class CastorOptions
     /// <summary>Per-model settings by model id; an entry with a Path also defines a model.</summary>
     public Dictionary<string, ModelSettings> ModelSettings { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Model that Gemini embedding names (gemini-embedding-001, text-embedding-004, embedding-001, …) resolve to; default: the built-in one.</summary>
+    public string? DefaultEmbeddingModel { get; set; }
+
+    /// <summary>Serve the built-in embedding model (all-MiniLM-L6-v2 on ONNX Runtime) as <c>text-embedding-minilm</c>.</summary>
+    public bool BuiltinEmbeddingModel { get; set; } = true;
+
+    /// <summary>Requests one batchEmbedContents call may hold; the API allows 100.</summary>
+    public int MaxEmbedBatchRequests { get; set; } = 100;
+
     /// <summary>A key to register for the default project at start-up (CASTOR_API_KEY).</summary>
     public string? ApiKey { get; set; }
 
@@ -47,4 +56,28 @@ public sealed class ModelSettings
     public int? ContextSize { get; set; }
     public string? DisplayName { get; set; }
     public List<string> Aliases { get; set; } = [];
+
+    /// <summary>Thought markers of a thinking model, when its template does not reveal them (or to override them).</summary>
+    public ThinkingSettings? Thinking { get; set; }
+
+    /// <summary>Serve the GGUF as an embedding model (true) or a generative one (false); default: what its metadata says.</summary>
+    public bool? Embedding { get; set; }
+
+    /// <summary>How an embedding model pools token states: mean, cls or last; default: the GGUF's own (mean when it declares none).</summary>
+    public string? Pooling { get; set; }
+
+    /// <summary>An embedding model's task prompt style: embeddinggemma, nomic, bge, bge-zh, e5, qwen3 or none; default: recognised from the model.</summary>
+    public string? PromptStyle { get; set; }
+
+    /// <summary>Prompt templates by task type (RETRIEVAL_QUERY, …, TASK_TYPE_UNSPECIFIED), replacing the style's: <c>{text}</c>, <c>{title}</c>, <c>{title|fallback}</c>; without <c>{text}</c> a template is a prefix.</summary>
+    public Dictionary<string, string> TaskPrompts { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+public sealed class ThinkingSettings
+{
+    public string Start { get; set; } = "<think>";
+    public string End { get; set; } = "</think>";
+
+    /// <summary>True when the chat template itself opens the thought, so output begins inside it.</summary>
+    public bool StartsInThought { get; set; }
 }

@@ -14,7 +14,7 @@ function assertModelShape(model) {
   assert.ok(Number.isInteger(model.inputTokenLimit) && model.inputTokenLimit > 0, `${label} inputTokenLimit = ${model.inputTokenLimit}`);
   assert.ok(Number.isInteger(model.outputTokenLimit) && model.outputTokenLimit > 0, `${label} outputTokenLimit = ${model.outputTokenLimit}`);
   assert.ok(Array.isArray(model.supportedActions), `${label} supportedActions = ${JSON.stringify(model.supportedActions)}`);
-  assert.ok(model.supportedActions.includes('generateContent'), `${label} supportedActions = ${JSON.stringify(model.supportedActions)}`);
+  assert.ok(model.supportedActions.includes('generateContent') || model.supportedActions.includes('embedContent'), `${label} supportedActions = ${JSON.stringify(model.supportedActions)}`);
 }
 
 describe('models.list', () => {

@@ -17,6 +17,10 @@ namespace Castor.Api.Gemini.Wire;
 [JsonSerializable(typeof(CountTokensResponse))]
 [JsonSerializable(typeof(ListModelsResponse))]
 [JsonSerializable(typeof(Model))]
+[JsonSerializable(typeof(EmbedContentRequest))]
+[JsonSerializable(typeof(BatchEmbedContentsRequest))]
+[JsonSerializable(typeof(EmbedContentResponse))]
+[JsonSerializable(typeof(BatchEmbedContentsResponse))]
 internal sealed partial class GeminiJsonContext : JsonSerializerContext;
 
 /// <summary>The options every Gemini endpoint reads and writes with.</summary>

@@ -1,6 +1,6 @@
 namespace Castor.Application.Models;
 
-/// <summary>What models.get / models.list report about a model or alias.</summary>
+/// <summary>What models.get / models.list report about a model or alias. Sampling fields are null for embedding models, as the API omits them.</summary>
 public sealed record ModelInfo(
     string Name,
     string BaseModelId,
@@ -10,8 +10,8 @@ public sealed record ModelInfo(
     int InputTokenLimit,
     int OutputTokenLimit,
     IReadOnlyList<string> SupportedGenerationMethods,
-    double Temperature,
-    double MaxTemperature,
-    double TopP,
-    int TopK,
-    bool Thinking);
+    double? Temperature,
+    double? MaxTemperature,
+    double? TopP,
+    int? TopK,
+    bool? Thinking);

@@ -160,8 +160,6 @@ public sealed class GenerateContentTests(CastorServerFixture server)
     }
 
     [Theory]
-    [InlineData("""{"contents":[{"parts":[{"text":"x"}]}],"tools":[{"functionDeclarations":[{"name":"f"}]}]}""", "tools")]
-    [InlineData("""{"contents":[{"parts":[{"text":"x"}]}],"generationConfig":{"responseMimeType":"application/json"}}""", "responseMimeType")]
     [InlineData("""{"contents":[{"parts":[{"inlineData":{"mimeType":"image/png","data":"AAAA"}}]}]}""", "image/png")]
     [InlineData("""{"contents":[{"parts":[{"text":"x"}]}],"cachedContent":"cachedContents/abc"}""", "cachedContent")]
     [InlineData("""{"contents":[{"parts":[{"text":"x"}]}],"generationConfig":{"responseModalities":["AUDIO"]}}""", "responseModalities")]
