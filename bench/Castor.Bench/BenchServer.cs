@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Castor.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+
+namespace Castor.Bench;
+
+/// <summary>What the client saw of one streamed generation. Times are seconds from sending the request.</summary>
+public sealed record StreamResult(
+    double FirstTextSeconds,
+    double EndSeconds,
+    int PromptTokens,
+    int CandidatesTokens,
+    string? FinishReason,
+    int Events,
+    long StartTimestamp,
+    long EndTimestamp)
+{
+    public double TtftMs => FirstTextSeconds * 1000;
+    /// <summary>Tokens after the first, over the time from the first text to the final event: steady-state decode speed.</summary>
+    public double DecodeTokensPerSecond => CandidatesTokens > 1 && EndSeconds > FirstTextSeconds ? (CandidatesTokens - 1) / (EndSeconds - FirstTextSeconds) : double.NaN;
+    public double EndToEndTokensPerSecond => CandidatesTokens / EndSeconds;
+}
+
+/// <summary>A real Castor, composed by <see cref="CastorHost"/> exactly as <c>castor serve</c> does, on a free loopback port.</summary>
+public sealed class BenchServer : IAsyncDisposable
+{
+    public const string ApiKey = "bench";
+
+    private readonly WebApplication _app;
+    private readonly string _data;
+    private readonly HttpClient _http;
+
+    private BenchServer(WebApplication app, string data, Uri baseAddress, int parallel)
+    {
+        _app = app;
+        _data = data;
+        BaseAddress = baseAddress;
+        Parallel = parallel;
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            MaxConnectionsPerServer = int.MaxValue,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10),
+        })
+        {
+            BaseAddress = baseAddress,
+            Timeout = TimeSpan.FromMinutes(10),
+        };
+        _http.DefaultRequestHeaders.Add("x-goog-api-key", ApiKey);
+    }
+
+    public Uri BaseAddress { get; }
+    public string ModelId { get; private set; } = "";
+    public int Parallel { get; }
+
+    public static async Task<BenchServer> StartAsync(string modelPath, int threads, int parallel, int contextSize, bool verbose, CancellationToken cancellationToken)
+    {
+        var data = Path.Combine(Path.GetTempPath(), "castor-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        var options = new CastorOptions
+        {
+            Urls = "http://127.0.0.1:0",
+            Models = [modelPath],
+            Data = data,
+            Threads = threads,
+            Parallel = parallel,
+            ContextSize = contextSize,
+            ApiKey = ApiKey,
+        };
+        WebApplication? app = null;
+        BenchServer? server = null;
+        try
+        {
+            app = await CastorHost.BuildAsync(options, verbose ? Console.Out : TextWriter.Null,
+                logging => logging.SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Warning), cancellationToken);
+            await app.StartAsync(cancellationToken);
+            var address = new Uri(CastorHost.Addresses(app).First().TrimEnd('/') + "/");
+            server = new BenchServer(app, data, address, parallel);
+            server.ModelId = await server.FirstModelIdAsync(cancellationToken);
+            return server;
+        }
+        catch
+        {
+            if (server is not null) await server.DisposeAsync();
+            else if (app is not null) await app.DisposeAsync();
+            TryDelete(data);
+            throw;
+        }
+    }
+
+    private async Task<string> FirstModelIdAsync(CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync("v1beta/models", cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode) throw new BenchException($"GET /v1beta/models answered {(int)response.StatusCode}: {body}");
+        var models = JsonNode.Parse(body)?["models"]?.AsArray();
+        var name = models?.FirstOrDefault()?["name"]?.GetValue<string>()
+            ?? throw new BenchException("The server loaded no model (run with --verbose to see its start-up output).");
+        return name.StartsWith("models/", StringComparison.Ordinal) ? name["models/".Length..] : name;
+    }
+
+    /// <summary>Counts tokens with the server's own tokenizer (<c>:countTokens</c> on a lone user turn, BOS included).</summary>
+    public async Task<int> CountTokensAsync(string text, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject { ["contents"] = new JsonArray(new JsonObject { ["parts"] = new JsonArray(new JsonObject { ["text"] = text }) }) };
+        using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        using var response = await _http.PostAsync($"v1beta/models/{ModelId}:countTokens", content, cancellationToken);
+        var answer = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode) throw new BenchException($":countTokens answered {(int)response.StatusCode}: {answer}");
+        return JsonNode.Parse(answer)?["totalTokens"]?.GetValue<int>() ?? throw new BenchException($":countTokens gave no totalTokens: {answer}");
+    }
+
+    /// <summary>
+    /// Sends one <c>:streamGenerateContent?alt=sse</c> request and reads it to the end. The first-text time is taken
+    /// when the first <c>data:</c> event with non-empty text arrives; token counts come from the last event's usageMetadata.
+    /// </summary>
+    public async Task<StreamResult> StreamAsync(JsonObject request, CancellationToken cancellationToken)
+    {
+        var json = request.ToJsonString();
+        using var message = new HttpRequestMessage(HttpMethod.Post, $"v1beta/models/{ModelId}:streamGenerateContent?alt=sse")
+        {
+            Content = new StringContent(json, Encoding.UTF8, "application/json"),
+        };
+        var start = Stopwatch.GetTimestamp();
+        using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+            throw new BenchException($"streamGenerateContent answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
+
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        long firstText = 0, last = 0;
+        int prompt = 0, candidates = 0, events = 0;
+        string? finish = null;
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (!line.StartsWith("data:", StringComparison.Ordinal)) continue;
+            var now = Stopwatch.GetTimestamp();
+            events++;
+            using var doc = JsonDocument.Parse(line.AsMemory(5));
+            var root = doc.RootElement;
+            if (root.TryGetProperty("error", out var error))
+                throw new BenchException($"The stream failed: {error.GetRawText()}");
+            if (firstText == 0 && HasText(root)) firstText = now;
+            if (root.TryGetProperty("usageMetadata", out var usage))
+            {
+                if (usage.TryGetProperty("promptTokenCount", out var p)) prompt = p.GetInt32();
+                if (usage.TryGetProperty("candidatesTokenCount", out var c)) candidates = c.GetInt32();
+            }
+            if (root.TryGetProperty("candidates", out var cands) && cands.GetArrayLength() > 0
+                && cands[0].TryGetProperty("finishReason", out var f))
+                finish = f.GetString();
+            last = now;
+        }
+        var end = Stopwatch.GetTimestamp();
+        if (events == 0) throw new BenchException("The stream ended without a data event.");
+        if (finish is null) throw new BenchException("The stream ended without a finishReason.");
+        if (firstText == 0) firstText = last;
+        return new StreamResult(
+            Stopwatch.GetElapsedTime(start, firstText).TotalSeconds,
+            Stopwatch.GetElapsedTime(start, last).TotalSeconds,
+            prompt, candidates, finish, events, start, end);
+    }
+
+    private static bool HasText(JsonElement root)
+    {
+        if (!root.TryGetProperty("candidates", out var candidates) || candidates.ValueKind != JsonValueKind.Array) return false;
+        foreach (var candidate in candidates.EnumerateArray())
+        {
+            if (!candidate.TryGetProperty("content", out var content) || !content.TryGetProperty("parts", out var parts)) continue;
+            foreach (var part in parts.EnumerateArray())
+                if (part.TryGetProperty("text", out var text) && text.GetString() is { Length: > 0 })
+                    return true;
+        }
+        return false;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        try
+        {
+            await _app.StopAsync();
+        }
+        finally
+        {
+            await _app.DisposeAsync();
+            TryDelete(_data);
+        }
+    }
+
+    private static void TryDelete(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
+
+public sealed class BenchException(string message) : Exception(message);
