@@ -1,6 +1,7 @@
 // Shared request shapes and assertion helpers for the conformance tests.
 import assert from 'node:assert/strict';
 import { ApiError } from '@google/genai';
+import Ajv from 'ajv';
 
 /** stories260K continues this as a children's story. */
 export const PROMPT = 'Once upon a time';
@@ -32,4 +33,34 @@ export async function within(ms, what, promise) {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The JSON Schema equivalent of a Gemini API `Schema` (the OpenAPI subset @google/genai's `Type` enum builds):
+ * type names lower-cased, `nullable` as a "null" type, `propertyOrdering` dropped. Objects get
+ * `additionalProperties: false`, since the API only returns declared properties.
+ */
+export function geminiSchemaToJsonSchema(schema) {
+  const { type, nullable, propertyOrdering, properties, items, anyOf, enum: values, ...rest } = schema;
+  const out = { ...rest };
+  if (type !== undefined) {
+    const t = String(type).toLowerCase();
+    out.type = nullable ? [t, 'null'] : t;
+  }
+  if (values !== undefined) out.enum = nullable ? [...values, null] : values;
+  if (properties !== undefined) {
+    out.properties = Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, geminiSchemaToJsonSchema(v)]));
+    out.additionalProperties = false;
+  }
+  if (items !== undefined) out.items = geminiSchemaToJsonSchema(items);
+  if (anyOf !== undefined) out.anyOf = anyOf.map(geminiSchemaToJsonSchema);
+  return out;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+
+/** Asserts that `value` validates against the JSON Schema `schema` (ajv, JSON Schema draft-07). */
+export function assertValid(schema, value, what = 'value') {
+  const validate = ajv.compile(schema);
+  assert.ok(validate(value), `${what} ${JSON.stringify(value)} does not validate: ${ajv.errorsText(validate.errors)}`);
 }

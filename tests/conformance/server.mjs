@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before } from 'node:test';
@@ -63,13 +63,35 @@ function findModel() {
 /**
  * Starts `castor serve` on a free loopback port with a fresh data folder and API key.
  * Resolves once the banner names the base URL.
+ *
+ * Options:
+ *   threads    CPU threads for inference (default 2)
+ *   config     an object written to <data dir>/config.json and passed as `--config` (it should have a `Castor` section),
+ *              or a function ({ dataDir, modelFile }) => object (may be async) called once the data folder exists;
+ *              every model id under `Castor.ModelSettings` is checked to be served, like the test model.
+ *              Castor loads a file once: a `ModelSettings` entry whose Path is the test model itself replaces
+ *              stories260k, so point extra entries at a copy (see thinking.test.mjs).
+ *   extraArgs  more `serve` arguments, appended after the usual ones
  */
-export async function startCastor({ threads = 2 } = {}) {
+export async function startCastor({ threads = 2, config, extraArgs = [] } = {}) {
   const dll = findCastorDll();
   const model = findModel();
   const dataDir = await mkdtemp(join(tmpdir(), 'castor-conformance-'));
   const apiKey = `conformance-${randomUUID()}`;
   const args = [dll, 'serve', '--urls', 'http://127.0.0.1:0', '--models', model, '--data', dataDir, '--threads', String(threads)];
+  try {
+    if (typeof config === 'function') config = await config({ dataDir, modelFile: model });
+    if (config !== undefined) {
+      const file = join(dataDir, 'config.json');
+      await writeFile(file, JSON.stringify(config, null, 2));
+      args.push('--config', file);
+    }
+  } catch (e) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw e;
+  }
+  args.push(...extraArgs);
+  const servedModels = [LOCAL_MODEL, ...Object.keys(config?.Castor?.ModelSettings ?? {}).map((id) => `models/${id.toLowerCase()}`)];
 
   const child = spawn(process.env.DOTNET ?? 'dotnet', args, {
     // The data folder as working directory, so no stray ./castor.json or ./models is picked up.
@@ -131,10 +153,12 @@ export async function startCastor({ threads = 2 } = {}) {
       });
       look();
     });
-    // The server starts even when a model fails to load; make sure this one is being served.
-    const probe = await fetch(`${server.baseUrl}/v1beta/${LOCAL_MODEL}`, { headers: { 'x-goog-api-key': apiKey } });
-    if (!probe.ok) {
-      throw new Error(`Castor started, but GET /v1beta/${LOCAL_MODEL} answered ${probe.status}: ${await probe.text()}`);
+    // The server starts even when a model fails to load; make sure these are being served.
+    for (const name of servedModels) {
+      const probe = await fetch(`${server.baseUrl}/v1beta/${name}`, { headers: { 'x-goog-api-key': apiKey } });
+      if (!probe.ok) {
+        throw new Error(`Castor started, but GET /v1beta/${name} answered ${probe.status}: ${await probe.text()}`);
+      }
     }
   } catch (e) {
     await server.stop().catch(() => {});
@@ -146,7 +170,7 @@ export async function startCastor({ threads = 2 } = {}) {
 
 /**
  * Registers before()/after() hooks that start one Castor for the current test file and stop it.
- * The returned object forwards to the running server.
+ * `options` are startCastor's. The returned object forwards to the running server.
  */
 export function useCastor(options) {
   let server;

@@ -113,13 +113,23 @@ internal static class GeminiMapping
         PromptTokensDetails = [new ModalityTokenCount { Modality = "TEXT", TokenCount = usage.PromptTokenCount }],
     };
 
-    public static Candidate ToCandidate(int index, string text, App.FinishReason? finish, IReadOnlyList<App.FunctionCallPart>? calls = null, string thought = "")
+    public static Candidate ToCandidate(int index, IReadOnlyList<App.Part> answer, App.FinishReason? finish, string thought = "")
     {
         var parts = new List<Part>();
         if (thought.Length > 0) parts.Add(new Part { Text = thought, Thought = true });
-        if (text.Length > 0 || (calls is not { Count: > 0 } && thought.Length == 0)) parts.Add(new Part { Text = text });
-        foreach (var call in calls ?? [])
-            parts.Add(new Part { FunctionCall = new FunctionCall { Id = call.Id, Name = call.Name, Args = call.Args } });
+        foreach (var part in answer)
+        {
+            switch (part)
+            {
+                case App.TextPart text:
+                    parts.Add(new Part { Text = text.Text });
+                    break;
+                case App.FunctionCallPart call:
+                    parts.Add(new Part { FunctionCall = new FunctionCall { Id = call.Id, Name = call.Name, Args = call.Args } });
+                    break;
+            }
+        }
+        if (parts.Count == 0) parts.Add(new Part { Text = "" });
         return new Candidate
         {
             Index = index,

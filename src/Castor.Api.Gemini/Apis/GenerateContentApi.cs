@@ -21,7 +21,7 @@ internal static class GenerateContentApi
         var result = await generation.GenerateAsync(GeminiMapping.ToGenerationRequest(model, wire), context.RequestAborted).ConfigureAwait(false);
         var response = new GenerateContentResponse
         {
-            Candidates = result.Candidates.Select(c => GeminiMapping.ToCandidate(c.Index, c.Text, c.FinishReason, c.FunctionCalls, c.Thought)).ToList(),
+            Candidates = result.Candidates.Select(c => GeminiMapping.ToCandidate(c.Index, c.Parts, c.FinishReason, c.Thought)).ToList(),
             UsageMetadata = GeminiMapping.ToUsage(result.Usage, final: true),
             ModelVersion = result.ModelVersion,
             ResponseId = NewResponseId(),
@@ -56,7 +56,7 @@ internal static class GenerateContentApi
             {
                 var chunk = new GenerateContentResponse
                 {
-                    Candidates = [GeminiMapping.ToCandidate(update.CandidateIndex, update.Text, update.FinishReason, update.FunctionCalls, update.Thought)],
+                    Candidates = [GeminiMapping.ToCandidate(update.CandidateIndex, update.Parts, update.FinishReason, update.Thought)],
                     UsageMetadata = GeminiMapping.ToUsage(update.Usage, final: update.FinishReason is not null),
                     ModelVersion = stream.ModelVersion,
                     ResponseId = responseId,

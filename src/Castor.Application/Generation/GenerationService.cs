@@ -75,20 +75,26 @@ public sealed class GenerationService(ModelRegistry registry)
     public async Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken)
     {
         var stream = Start(request, cancellationToken);
-        var texts = Enumerable.Range(0, stream.CandidateCount).Select(_ => new StringBuilder()).ToArray();
-        var calls = Enumerable.Range(0, stream.CandidateCount).Select(_ => new List<FunctionCallPart>()).ToArray();
+        var parts = Enumerable.Range(0, stream.CandidateCount).Select(_ => new List<Part>()).ToArray();
         var thoughts = Enumerable.Range(0, stream.CandidateCount).Select(_ => new StringBuilder()).ToArray();
         var finishes = new FinishReason[stream.CandidateCount];
         Usage usage = new(stream.PromptTokenCount, 0);
         await foreach (var update in stream.ReadAllAsync(cancellationToken))
         {
-            texts[update.CandidateIndex].Append(update.Text);
+            var list = parts[update.CandidateIndex];
+            foreach (var part in update.Parts)
+            {
+                // Adjacent text pieces become one text part, as the API answers.
+                if (part is TextPart next && list.Count > 0 && list[^1] is TextPart previous)
+                    list[^1] = new TextPart(previous.Text + next.Text);
+                else
+                    list.Add(part);
+            }
             thoughts[update.CandidateIndex].Append(update.Thought);
-            if (update.FunctionCalls is { } c) calls[update.CandidateIndex].AddRange(c);
             usage = update.Usage;
             if (update.FinishReason is { } f) finishes[update.CandidateIndex] = f;
         }
-        var candidates = texts.Select((t, i) => new CandidateResult(i, t.ToString(), finishes[i], calls[i], thoughts[i].ToString())).ToList();
+        var candidates = parts.Select((p, i) => new CandidateResult(i, p, finishes[i], thoughts[i].ToString())).ToList();
         return new GenerationResult(stream.ModelVersion, candidates, usage);
     }
 
@@ -371,20 +377,23 @@ public sealed class GenerationStream(string modelVersion, int promptTokenCount, 
                     }
                     if (!includeThoughts) thought = "";
                 }
-                List<FunctionCallPart>? calls = null;
+                var parts = new List<Part>();
                 if (splitters is not null)
                 {
-                    (text, calls) = splitters[i].Push(text);
-                    if (finishes[i] is not null)
+                    parts.AddRange(splitters[i].Push(text));
+                    if (finishes[i] is { } reason)
                     {
-                        var (rest, last) = splitters[i].Finish();
-                        text += rest;
-                        calls.AddRange(last);
+                        // A call cut off by the token limit is dropped, and the answer says MAX_TOKENS.
+                        parts.AddRange(splitters[i].Finish(cutOff: reason == FinishReason.MaxTokens));
                         if (splitters[i].Malformed) finishes[i] = FinishReason.MalformedFunctionCall;
                     }
                 }
-                if (text.Length == 0 && thought.Length == 0 && calls is not { Count: > 0 } && finishes[i] is null) continue;
-                var update = new GenerationUpdate(i, text, finishes[i], usage, calls is { Count: > 0 } ? calls : null, thought);
+                else if (text.Length > 0)
+                {
+                    parts.Add(new TextPart(text));
+                }
+                if (parts.Count == 0 && thought.Length == 0 && finishes[i] is null) continue;
+                var update = new GenerationUpdate(i, parts, finishes[i], usage, thought);
                 if (finishes[i] is not null)
                 {
                     finished++;

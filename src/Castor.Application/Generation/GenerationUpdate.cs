@@ -1,9 +1,12 @@
 namespace Castor.Application.Generation;
 
 /// <summary>
-/// One step of a streamed generation: new text for a candidate, and on the candidate's last update its finish reason.
-/// <see cref="Usage"/> is the running total (final when every candidate has finished).
+/// One step of a streamed generation for one candidate: answer parts (text and completed function calls, in the
+/// order the model wrote them), thought text when thoughts were asked for, and on the candidate's last update its
+/// finish reason. <see cref="Usage"/> is the running total (final when every candidate has finished).
 /// </summary>
-/// <see cref="FunctionCalls"/> are calls completed in this step (they follow <see cref="Text"/>).
-/// <see cref="Thought"/> is thought text (only when the request asked for thoughts; it precedes the answer).
-public sealed record GenerationUpdate(int CandidateIndex, string Text, FinishReason? FinishReason, Usage Usage, IReadOnlyList<FunctionCallPart>? FunctionCalls = null, string Thought = "");
+public sealed record GenerationUpdate(int CandidateIndex, IReadOnlyList<Part> Parts, FinishReason? FinishReason, Usage Usage, string Thought = "")
+{
+    public string Text => string.Concat(Parts.OfType<TextPart>().Select(p => p.Text));
+    public IReadOnlyList<FunctionCallPart> FunctionCalls => Parts.OfType<FunctionCallPart>().ToList();
+}

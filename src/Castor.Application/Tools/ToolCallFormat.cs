@@ -225,11 +225,11 @@ public sealed class ToolCallSplitter(string open, string? close, bool keepOpen, 
     /// <summary>True when the text ended inside a call (cut off by the token limit) or a call did not parse.</summary>
     public bool Malformed { get; private set; }
 
-    public (string Text, List<FunctionCallPart> Calls) Push(string delta)
+    /// <summary>Adds generated text; returns the text and completed calls it releases, in order.</summary>
+    public List<Part> Push(string delta)
     {
         _buffer.Append(delta);
-        var text = new StringBuilder();
-        var calls = new List<FunctionCallPart>();
+        var parts = new List<Part>();
         while (true)
         {
             var current = _buffer.ToString();
@@ -244,11 +244,11 @@ public sealed class ToolCallSplitter(string open, string? close, bool keepOpen, 
                 if (at < 0)
                 {
                     var hold = HeldBack(current);
-                    AppendText(text, current[..(current.Length - hold)]);
+                    AppendText(parts, current[..(current.Length - hold)]);
                     _buffer.Clear().Append(current[(current.Length - hold)..]);
                     break;
                 }
-                AppendText(text, current[..at].TrimEnd());
+                AppendText(parts, current[..at].TrimEnd());
                 _buffer.Clear().Append(current[(keep ? at : at + marker.Length)..]);
                 _inside = true;
             }
@@ -260,44 +260,51 @@ public sealed class ToolCallSplitter(string open, string? close, bool keepOpen, 
                 var body = current[..end];
                 _buffer.Clear().Append(current[(end + close.Length)..]);
                 _inside = false;
-                Complete(body, close, text, calls);
+                Complete(body, close, parts, cutOff: false);
             }
         }
-        return (text.ToString(), calls);
+        return parts;
     }
 
-    /// <summary>Whatever is left at the end of generation: trailing text, or the call of a format without a closing marker.</summary>
-    public (string Text, List<FunctionCallPart> Calls) Finish()
+    /// <summary>
+    /// Whatever is left at the end of generation: trailing text, or the call of a format without a closing marker.
+    /// A call left unfinished because the token limit cut it (<paramref name="cutOff"/>) is dropped; otherwise an
+    /// unfinished or unreadable call is returned as text and marks the output <see cref="Malformed"/>.
+    /// </summary>
+    public List<Part> Finish(bool cutOff = false)
     {
+        var parts = Push("");
         var rest = _buffer.ToString();
         _buffer.Clear();
-        var text = new StringBuilder();
-        var calls = new List<FunctionCallPart>();
         if (_inside)
         {
-            if (close is null) Complete(rest, "", text, calls);
-            else
+            _inside = false;
+            if (close is null) Complete(rest, "", parts, cutOff);
+            else if (!cutOff)
             {
                 Malformed = true;
-                text.Append(open).Append(rest);
+                parts.Add(new TextPart(open + rest));
             }
         }
-        else AppendText(text, rest);
-        return (text.ToString(), calls);
+        else AppendText(parts, rest);
+        return parts;
     }
 
-    private void Complete(string body, string closing, StringBuilder text, List<FunctionCallPart> calls)
+    /// <summary>The text of a list of parts (tests and simple callers).</summary>
+    public static string TextOf(IEnumerable<Part> parts) => string.Concat(parts.OfType<TextPart>().Select(p => p.Text));
+
+    private void Complete(string body, string closing, List<Part> parts, bool cutOff)
     {
         _afterCall = true;
-        if (parse(body) is { } parsed) calls.AddRange(parsed);
-        else
+        if (parse(body) is { } parsed) parts.AddRange(parsed);
+        else if (!cutOff)
         {
             Malformed = true;
-            text.Append(keepOpen ? body : open + body).Append(closing);
+            parts.Add(new TextPart((keepOpen ? body : open + body) + closing));
         }
     }
 
-    private void AppendText(StringBuilder text, string piece)
+    private void AppendText(List<Part> parts, string piece)
     {
         if (_afterCall)
         {
@@ -305,7 +312,7 @@ public sealed class ToolCallSplitter(string open, string? close, bool keepOpen, 
             if (piece.Length == 0) return;
             _afterCall = false;
         }
-        text.Append(piece);
+        if (piece.Length > 0) parts.Add(new TextPart(piece));
     }
 
     private int HeldBack(string text) => Math.Max(HeldBack(text, open), alternateOpen is null ? 0 : HeldBack(text, alternateOpen));

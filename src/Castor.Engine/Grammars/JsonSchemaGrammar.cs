@@ -237,6 +237,23 @@ public sealed class JsonSchemaGrammar
                 }, needsDateTime: format is "date-time" or "date" or "time");
             case "date-time" or "date" or "time" or "uuid":
                 throw new UnsupportedSchemaException(Join(path, "format"), $"format '{format}' cannot be combined with length limits.");
+            case "email" when min == 0 && max is null:
+                return Shared("email-string", "\"\\\"\" [a-zA-Z0-9._%+-]{1,32} \"@\" [a-zA-Z0-9-]{1,32} (\".\" [a-zA-Z0-9-]{1,32}){0,3} \".\" [a-zA-Z]{2,12} \"\\\"\"");
+            case "uri" or "url" when min == 0 && max is null:
+                return Shared("uri-string", "\"\\\"\" [a-zA-Z] [a-zA-Z0-9+.-]{0,15} \"://\" [a-zA-Z0-9] [a-zA-Z0-9._~:/?#@!$&'()*+,;=%-]{0,200} \"\\\"\"");
+            case "ipv4" when min == 0 && max is null:
+                var octet = Define("ipv4-octet", NumberRanges.Integer(0, 255));
+                return Shared("ipv4-string", $"\"\\\"\" {octet} \".\" {octet} \".\" {octet} \".\" {octet} \"\\\"\"");
+            case "hostname" when min == 0 && max is null:
+                return Shared("hostname-string", "\"\\\"\" [a-zA-Z0-9] ([a-zA-Z0-9-]{0,61} [a-zA-Z0-9])? (\".\" [a-zA-Z0-9] ([a-zA-Z0-9-]{0,61} [a-zA-Z0-9])?){0,4} \"\\\"\"");
+            case "email" or "uri" or "url" or "ipv4" or "hostname":
+                throw new UnsupportedSchemaException(Join(path, "format"), $"format '{format}' cannot be combined with length limits.");
+            case null or "enum" or "text" or "password":
+                // "enum" is the Gemini Schema's marker for string enums; text and password constrain nothing.
+                break;
+            default:
+                throw new UnsupportedSchemaException(Join(path, "format"),
+                    $"the string format '{format}' cannot be enforced; supported: date-time, date, time, uuid, email, uri, ipv4, hostname.");
         }
         var ch = Char();
         if (min == 0 && max is null) return AnyString();
@@ -255,7 +272,7 @@ public sealed class JsonSchemaGrammar
     {
         var (min, max) = IntegerBounds(s, path, isInteger: false);
         if (min is null && max is null)
-            return Shared("number", "\"-\"? ([0-9] | [1-9] [0-9]{1,15}) (\".\" [0-9]{1,15})? ([eE] [-+]? [0-9]{1,3})?");
+            return Shared("number", "\"-\"? ([0-9] | [1-9] [0-9]{1,15}) (\".\" [0-9]{1,15})? ([eE] [-+]? [0-9]{1,2})?");
         return Wrap(NumberRanges.Decimal(min, max));
     }
 
@@ -322,7 +339,9 @@ public sealed class JsonSchemaGrammar
         if (properties.Count == 0)
         {
             var additional = s["additionalProperties"];
-            if (additional is JsonValue av && av.TryGetValue<bool>(out var allowed) && !allowed)
+            // "properties": {} with nothing else means an object without members (a function without parameters).
+            var emptyDeclared = s["properties"] is JsonObject && additional is null;
+            if (emptyDeclared || (additional is JsonValue av && av.TryGetValue<bool>(out var allowed) && !allowed))
                 return $"\"{{\" {ws} \"}}\"";
             var value = Visit(additional, Join(path, "additionalProperties"), name + "-value");
             var pair = $"{AnyString()} {ws} \":\" {ws} {value}";
@@ -437,7 +456,7 @@ public sealed class JsonSchemaGrammar
     {
         var ws = Ws();
         var str = AnyString();
-        var num = Shared("number", "\"-\"? ([0-9] | [1-9] [0-9]{1,15}) (\".\" [0-9]{1,15})? ([eE] [-+]? [0-9]{1,3})?");
+        var num = Shared("number", "\"-\"? ([0-9] | [1-9] [0-9]{1,15}) (\".\" [0-9]{1,15})? ([eE] [-+]? [0-9]{1,2})?");
         _rules.TryAdd("value", $"object | array | {str} | {num} | (\"true\" | \"false\") | null");
         _rules.TryAdd("object", $"\"{{\" {ws} ({str} {ws} \":\" {ws} value (\",\" {ws} {str} {ws} \":\" {ws} value)* {ws})? \"}}\"");
         _rules.TryAdd("array", $"\"[\" {ws} (value (\",\" {ws} value)* {ws})? \"]\"");

@@ -32,11 +32,10 @@ public sealed class ToolFormatGrammarTests(SchedulerModelFixture fixture) : ICla
             if (e is TextGenerated t) text.Append(t.Text);
 
         var splitter = format.CreateSplitter();
-        var (before, calls) = splitter.Push(text.ToString());
-        var (after, last) = splitter.Finish();
-        calls.AddRange(last);
+        var parts = splitter.Push(text.ToString()).Concat(splitter.Finish()).ToList();
+        var calls = parts.OfType<Castor.Application.Generation.FunctionCallPart>().ToList();
         Assert.False(splitter.Malformed, text.ToString());
-        Assert.Equal("", (before + after).Trim());
+        Assert.Equal("", ToolCallSplitter.TextOf(parts).Trim());
         Assert.NotEmpty(calls);
         foreach (var call in calls)
         {

@@ -44,7 +44,7 @@ public sealed class RandomSchemas(int seed)
         var s = new JsonObject { ["type"] = "string" };
         switch (_random.Next(4))
         {
-            case 0: s["format"] = _random.Next(2) == 0 ? "date" : "uuid"; break;
+            case 0: s["format"] = new[] { "date", "uuid", "date-time", "email", "uri", "ipv4", "hostname" }[_random.Next(7)]; break;
             default:
                 var min = _random.Next(3);
                 s["minLength"] = min;

@@ -37,6 +37,7 @@ public sealed class JsonSchemaGrammarTests
     [InlineData("""{"type":"object","properties":{"a":{"type":"string"}},"required":["b"]}""", "/required")]
     [InlineData("""{"type":"array","items":{"type":"string"},"maxItems":100000}""", "/maxItems")]
     [InlineData("""{"type":5}""", "/")]
+    [InlineData("""{"type":"string","format":"iban"}""", "/format")]
     public void Keywords_that_cannot_be_enforced_are_refused_with_their_path(string schema, string path)
     {
         var ex = Assert.Throws<UnsupportedSchemaException>(() => Compile(schema));
@@ -44,7 +45,7 @@ public sealed class JsonSchemaGrammarTests
     }
 
     [Fact]
-    public void Annotations_and_unknown_formats_are_accepted()
+    public void Annotations_and_supported_formats_are_accepted()
     {
         var gbnf = Compile("""{"$schema":"http://json-schema.org/draft-07/schema#","title":"T","description":"d","type":"string","format":"email","examples":["a"]}""");
         Assert.StartsWith("root ::= ", gbnf);
@@ -73,5 +74,11 @@ public sealed class JsonSchemaGrammarTests
     {
         Assert.Contains("\"\\\"Woodwind\\\"\"", Compile("""{"type":"STRING","enum":["Percussion","Woodwind"]}"""));
         Assert.Equal("root ::= \"Percussion\" | \"Woodwind\"\n", JsonSchemaGrammar.PlainEnum(["Percussion", "Woodwind"]));
+    }
+
+    [Fact]
+    public void An_object_with_empty_properties_is_the_empty_object()
+    {
+        Assert.StartsWith("root ::= (\"{\" ws \"}\")\n", Compile("""{"type":"OBJECT","properties":{}}"""));
     }
 }
