@@ -87,7 +87,7 @@ public sealed class SequenceScheduler : IDisposable
             throw new EngineOverloadedException(_modelId);
         }
         // Samplers are built here, on the caller's thread, so a grammar llama.cpp rejects fails this request alone.
-        var samplers = new SafeLLamaSamplerChainHandle[request.Candidates];
+        var samplers = new TokenSampler[request.Candidates];
         try
         {
             for (var i = 0; i < samplers.Length; i++)
@@ -477,11 +477,11 @@ public sealed class SequenceScheduler : IDisposable
     }
 
     private sealed class Job(EngineRequest request, Channel<EngineEvent> output, CancellationToken cancellationToken,
-        SafeLLamaSamplerChainHandle[] samplers, Action onCompleted)
+        TokenSampler[] samplers, Action onCompleted)
     {
         private int _completed;
 
-        public SafeLLamaSamplerChainHandle[] Samplers { get; } = samplers;
+        public TokenSampler[] Samplers { get; } = samplers;
 
         /// <summary>Ends the request's stream, frees its samplers and gives its place back, once.</summary>
         public void Complete()
@@ -521,12 +521,12 @@ public sealed class SequenceScheduler : IDisposable
 
     private enum ThoughtPhase { Before, Thinking, Answer }
 
-    private sealed class Sequence(Job job, int candidate, Slot slot, SafeLLamaSamplerChainHandle sampler, StreamingTokenDecoder decoder, StopSequenceMatcher stops)
+    private sealed class Sequence(Job job, int candidate, Slot slot, TokenSampler sampler, StreamingTokenDecoder decoder, StopSequenceMatcher stops)
     {
         public Job Job { get; } = job;
         public int Candidate { get; } = candidate;
         public Slot Slot { get; } = slot;
-        public SafeLLamaSamplerChainHandle Sampler { get; } = sampler;
+        public TokenSampler Sampler { get; } = sampler;
         public StreamingTokenDecoder Decoder { get; } = decoder;
         public StopSequenceMatcher Stops { get; } = stops;
         public SequenceState State { get; set; }
