@@ -57,6 +57,10 @@ public sealed class Bench(BenchOptions options, string benchFolder)
             ReclaimNativeLog();
         }
 
+        GrammarCost? grammar = null;
+        if (options.Includes('d'))
+            grammar = await GrammarCostAsync(modelPath, cancellationToken);
+
         report.ElapsedSeconds = _clock.Elapsed.TotalSeconds;
         report.LoadAtEnd = LoadAverage();
         Console.WriteLine();
@@ -65,7 +69,55 @@ public sealed class Bench(BenchOptions options, string benchFolder)
         var written = report.Write(output);
         Console.WriteLine();
         Console.WriteLine($"JSON summary: {string.Join(", ", written)}");
+        if (grammar is not null)
+        {
+            Console.WriteLine();
+            Console.WriteLine("(d) Decode with a JSON-schema grammar vs without, HTTP streaming, Parallel = 1, tokens/s after the first token");
+            Console.WriteLine($"    plain {grammar.Plain:0.0}   grammar {grammar.Constrained:0.0}   grammar / plain {grammar.Constrained / grammar.Plain:0.000}" +
+                              $"   cost {(1 - grammar.Constrained / grammar.Plain) * 100:0.0} %   target ≤ 15 %: {((1 - grammar.Constrained / grammar.Plain) <= 0.15 ? "PASS" : "FAIL")}");
+        }
         return 0;
+    }
+
+    private sealed record GrammarCost(double Plain, double Constrained);
+
+    /// <summary>
+    /// (d) The price of constrained decoding: the same model decodes a plain story and a schema-constrained JSON answer
+    /// (an array of objects with bounded strings, integers and enums), alternating, on a server with one sequence.
+    /// </summary>
+    private async Task<GrammarCost> GrammarCostAsync(string modelPath, CancellationToken cancellationToken)
+    {
+        Log("(d) grammar cost: starting a server with Parallel = 1 …");
+        await using var server = await BenchServer.StartAsync(modelPath, options.Threads, 1, options.ContextSize, options.Verbose, cancellationToken);
+        ReclaimNativeLog();
+        var schema = JsonNode.Parse("""
+            {"type":"array","minItems":8,"maxItems":8,"items":{"type":"object","required":["name","age","tags"],
+              "properties":{"name":{"type":"string","maxLength":40},"age":{"type":"integer","minimum":0,"maximum":120},
+                            "tags":{"type":"array","maxItems":3,"items":{"type":"string","enum":["a","b","c"]}}}}}
+            """)!;
+        JsonObject Plain() => Request("Once upon a time", options.Tokens * 2);
+        JsonObject Constrained()
+        {
+            var request = Request("Once upon a time", 2000);
+            var config = (JsonObject)request["generationConfig"]!;
+            config["responseMimeType"] = "application/json";
+            config["responseJsonSchema"] = schema.DeepClone();
+            return request;
+        }
+
+        await server.StreamAsync(Plain(), cancellationToken);
+        await server.StreamAsync(Constrained(), cancellationToken);
+        var plain = new List<double>();
+        var constrained = new List<double>();
+        for (var run = 1; run <= Math.Max(3, options.Runs); run++)
+        {
+            var p = await server.StreamAsync(Plain(), cancellationToken);
+            var c = await server.StreamAsync(Constrained(), cancellationToken);
+            plain.Add(p.DecodeTokensPerSecond);
+            constrained.Add(c.DecodeTokensPerSecond);
+            Log($"    run {run}: plain {p.DecodeTokensPerSecond:0.0} tok/s ({p.CandidatesTokens} tokens), grammar {c.DecodeTokensPerSecond:0.0} tok/s ({c.CandidatesTokens} tokens)");
+        }
+        return new GrammarCost(Stats.Median(plain), Stats.Median(constrained));
     }
 
     private string ResolveModel()

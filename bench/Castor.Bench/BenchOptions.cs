@@ -19,7 +19,7 @@ public sealed class BenchOptions
     public int TtftRequests { get; set; } = 8;
     public int TtftOutputTokens { get; set; } = 4;
     public int Seed { get; set; } = 42;
-    public string Sections { get; set; } = "abc";
+    public string Sections { get; set; } = "abcd";
     public string? Cache { get; set; }
     public string? Output { get; set; }
     public bool Verbose { get; set; }
@@ -45,7 +45,7 @@ public sealed class BenchOptions
           --prefix-tokens N    length of the shared prefix in (c) (default 1000)
           --ttft-requests N    requests per case in (c) (default 8)
           --seed N             sampling seed (default 42)
-          --only SECTIONS      run only some of a, b, c (e.g. --only ab)
+          --only SECTIONS      run only some of a, b, c, d (e.g. --only ab; d = grammar cost)
           --cache DIR          where synthesised models are kept (default bench/.cache)
           --output FILE        JSON summary (default bench/results/latest.json)
           --verbose            show the server's start-up banner and logs
@@ -114,8 +114,8 @@ public sealed class BenchOptions
                 case "--seed": o.Seed = Int(0); break;
                 case "--only":
                     o.Sections = Value().ToLowerInvariant();
-                    if (o.Sections.Length == 0 || o.Sections.Any(c => c is not ('a' or 'b' or 'c' or ',')))
-                        throw new BenchException($"--only takes a subset of a, b, c, not '{o.Sections}'.");
+                    if (o.Sections.Length == 0 || o.Sections.Any(c => c is not ('a' or 'b' or 'c' or 'd' or ',')))
+                        throw new BenchException($"--only takes a subset of a, b, c, d, not '{o.Sections}'.");
                     break;
                 case "--cache": o.Cache = Value(); break;
                 case "--output" or "-o": o.Output = Value(); break;
