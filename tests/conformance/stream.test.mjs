@@ -80,7 +80,10 @@ describe('models.generateContentStream', () => {
 
     assert.ok(chunks.length > 0, `the stream failed before its first chunk: ${thrown}`);
     assert.equal(chunks[0].candidates?.[0]?.finishReason, undefined, 'the whole generation fit in the first chunk; nothing was left to abort');
-    assert.equal(chunks.length, 1, `iteration went on after the abort (${chunks.length} chunks)`);
+    // Events that arrived in the same read as the first one are already parsed when the abort lands, so the
+    // SDK may yield a few more; what matters is that it stops rather than draining the 1,500-token stream.
+    assert.ok(chunks.length <= 5, `iteration went on after the abort (${chunks.length} chunks)`);
+    assert.equal(chunks.at(-1).candidates?.[0]?.finishReason, undefined, 'the stream ran to its end despite the abort');
     if (thrown) assert.equal(thrown.name, 'AbortError', `unexpected error: ${thrown}`);
     assert.ok(stoppedAfter < 2_000, `the iteration ended ${stoppedAfter} ms after the abort`);
 
