@@ -46,38 +46,13 @@ internal static class EmbeddingsApi
         return new EmbeddingRequest
         {
             Model = wire.Model,
-            Content = wire.Content is null ? null : ToContent(wire.Content, path + "content"),
+            Content = wire.Content is null ? null : GeminiMapping.ToContent(wire.Content, path + "content"),
             TaskType = config?.TaskType ?? wire.TaskType,
             Title = config?.Title ?? wire.Title,
             OutputDimensionality = config?.OutputDimensionality ?? wire.OutputDimensionality,
             AutoTruncate = config?.AutoTruncate,
         };
     }
-
-    private static App.Content ToContent(Content content, string path)
-    {
-        var parts = new List<App.Part>(content.Parts?.Count ?? 0);
-        for (var j = 0; j < (content.Parts?.Count ?? 0); j++)
-            parts.Add(ToPart(content.Parts![j], $"{path}.parts[{j}]"));
-        return new App.Content(content.Role ?? "", parts);
-    }
-
-    private static App.Part ToPart(Part? part, string path) => part switch
-    {
-        null => throw CastorException.InvalidField(path, "a part must be an object, not null."),
-        { Text: { } text } => new App.TextPart(text) { Thought = part.Thought == true },
-        { InlineData: { } inline } => new App.InlineDataPart(inline.MimeType ?? "", inline.Data ?? ""),
-        { FileData: { } file } => new App.FileDataPart(file.MimeType, file.FileUri ?? ""),
-        { FunctionCall: { } call } => new App.FunctionCallPart(call.Name ?? "", call.Args, call.Id),
-        { FunctionResponse: { } response } => new App.FunctionResponsePart(response.Name ?? "", response.Response, response.Id),
-        _ when IsSet(part.ExecutableCode) => new App.OtherPart("executableCode"),
-        _ when IsSet(part.CodeExecutionResult) => new App.OtherPart("codeExecutionResult"),
-        _ when IsSet(part.ToolCall) => new App.OtherPart("toolCall"),
-        _ when IsSet(part.ToolResponse) => new App.OtherPart("toolResponse"),
-        _ => throw CastorException.InvalidField(path, "the part has no data; set text."),
-    };
-
-    private static bool IsSet(JsonElement? e) => e is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined };
 
     private static async Task WriteAsync<T>(HttpContext context, T response)
     {

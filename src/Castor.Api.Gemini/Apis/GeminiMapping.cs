@@ -32,7 +32,7 @@ internal static class GeminiMapping
         return list;
     }
 
-    private static App.Content ToContent(Content content, string path)
+    internal static App.Content ToContent(Content content, string path)
     {
         var parts = new List<App.Part>(content.Parts?.Count ?? 0);
         if (content.Parts is not null)
