@@ -24,7 +24,7 @@ public static class GeminiApi
             var error = http.Response.StatusCode == StatusCodes.Status405MethodNotAllowed
                 ? new CastorException(ErrorStatus.NotFound, $"{http.Request.Method} is not supported for {http.Request.Path}.")
                 : CastorException.NotFound($"The requested URL {http.Request.Path} was not found on this server.");
-            await GeminiErrors.WriteAsync(http, error);
+            await ErrorShapes.WriteAsync(http, error);
         });
         app.UseMiddleware<ApiKeyMiddleware>();
         return app;

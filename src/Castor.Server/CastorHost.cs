@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Castor.Api.Gemini;
 using Castor.Api.Gemini.Infrastructure;
+using Castor.Api.OpenAI;
 using Castor.Application.Embeddings;
 using Castor.Application.Generation;
 using Castor.Application.Keys;
@@ -64,6 +65,7 @@ public static class CastorHost
         builder.Services.AddSingleton<GenerationService>();
         builder.Services.AddSingleton(new EmbeddingOptions { MaxBatchRequests = Math.Max(1, options.MaxEmbedBatchRequests) });
         builder.Services.AddSingleton<EmbeddingService>();
+        builder.Services.AddOpenAIApi();
         builder.Services.AddSingleton(sp => LoadModels(options, sp.GetRequiredService<ILoggerFactory>(), console));
 
         var app = builder.Build();
@@ -79,6 +81,7 @@ public static class CastorHost
         app.MapGet("/", () => Results.Text(
             $"Castor serves the Gemini API at /v1beta. Models: {string.Join(", ", registry.Models.Select(m => m.Id))}.\n"));
         app.MapGeminiApi();
+        app.MapOpenAIApi();
 
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, options, database, registry, keys, console));
         return app;

@@ -11,6 +11,9 @@ namespace Castor.Api.Gemini.Infrastructure;
 /// </summary>
 public sealed class ApiKeyMiddleware(RequestDelegate next)
 {
+    public const string MissingKeyMessage =
+        "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.";
+
     private static readonly string[] ProtectedPrefixes = ["/v1beta", "/v1alpha", "/v1", "/upload"];
 
     public async Task InvokeAsync(HttpContext context, ApiKeyService keys)
@@ -24,8 +27,7 @@ public sealed class ApiKeyMiddleware(RequestDelegate next)
         var key = FindKey(context.Request);
         if (string.IsNullOrEmpty(key))
         {
-            throw new CastorException(ErrorStatus.PermissionDenied,
-                "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.");
+            throw new CastorException(ErrorStatus.PermissionDenied, MissingKeyMessage);
         }
 
         var caller = await keys.AuthenticateAsync(key, context.RequestAborted).ConfigureAwait(false);

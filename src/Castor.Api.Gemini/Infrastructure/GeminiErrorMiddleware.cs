@@ -28,7 +28,7 @@ public sealed class GeminiErrorMiddleware(RequestDelegate next, ILogger<GeminiEr
             if (error.Status == ErrorStatus.Internal)
                 logger.LogError(ex, "Unhandled error for {Method} {Path}", context.Request.Method, context.Request.Path);
             context.Response.Clear();
-            await GeminiErrors.WriteAsync(context, error).ConfigureAwait(false);
+            await ErrorShapes.WriteAsync(context, error).ConfigureAwait(false);
         }
     }
 

@@ -8,7 +8,10 @@ namespace Castor.Api.Gemini.Infrastructure;
 /// <summary>Reads a JSON request body into a wire type, whatever its content type (the API does not insist on one).</summary>
 public static class RequestBody
 {
-    public static async Task<T> ReadAsync<T>(HttpRequest request) where T : new()
+    public static Task<T> ReadAsync<T>(HttpRequest request) where T : new() => ReadAsync(request, GeminiJson.TypeInfo<T>());
+
+    /// <summary>The same rules for another wire's types (the OpenAI-compatible adapter reads with its own options).</summary>
+    public static async Task<T> ReadAsync<T>(HttpRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) where T : new()
     {
         if (request.ContentLength is > RequestLimits.MaxBodyBytes)
             throw CastorException.InvalidArgument($"Request payload size exceeds the limit: {RequestLimits.MaxBodyBytes} bytes.");
@@ -18,7 +21,7 @@ public static class RequestBody
         var buffered = await ReadLimitedAsync(request.Body, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (buffered.Length == 0 || IsWhitespace(buffered)) return new T();
         buffered.Position = 0;
-        return JsonSerializer.Deserialize(buffered, GeminiJson.TypeInfo<T>())
+        return JsonSerializer.Deserialize(buffered, typeInfo)
                ?? throw CastorException.InvalidArgument("Invalid JSON payload received. The body must be a JSON object, not null.");
     }
 

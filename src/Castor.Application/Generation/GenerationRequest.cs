@@ -16,6 +16,9 @@ public sealed record GenerationRequest
     public JsonElement? ToolConfig { get; init; }
     public string? CachedContent { get; init; }
 
+    /// <summary>False limits a turn to one function call (OpenAI's <c>parallel_tool_calls: false</c>); the Gemini wire has no such switch.</summary>
+    public bool ParallelFunctionCalls { get; init; } = true;
+
     /// <summary>Safety thresholds as sent. Castor runs no content classifier, so nothing is ever blocked; the values are still validated.</summary>
     public IReadOnlyList<SafetySetting> SafetySettings { get; init; } = [];
 }

@@ -147,7 +147,8 @@ public sealed class GenerationService(ModelRegistry registry)
         {
             try
             {
-                grammar = toolFormat.Grammar(active.Callable, lazy: active.Mode == FunctionCallingMode.Auto);
+                grammar = toolFormat.Grammar(active.Callable, lazy: active.Mode == FunctionCallingMode.Auto,
+                    maxCalls: request.ParallelFunctionCalls ? ToolCallFormat.MaxParallelCalls : 1);
                 field = "tools";
             }
             catch (UnsupportedSchemaException ex)

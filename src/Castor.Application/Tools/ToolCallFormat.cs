@@ -50,7 +50,8 @@ public abstract class ToolCallFormat
     /// The grammar of calls to <paramref name="functions"/> with schema-valid arguments. Lazy grammars hold from the
     /// moment the model starts a call (AUTO); strict ones from the first token (ANY).
     /// </summary>
-    public abstract GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy);
+    /// <param name="maxCalls">How many calls one turn may hold (1 when the client turned parallel calls off).</param>
+    public abstract GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy, int maxCalls = MaxParallelCalls);
 
     public abstract ToolCallSplitter CreateSplitter();
 
@@ -119,12 +120,12 @@ public abstract class ToolCallFormat
         public override string RenderResponse(FunctionResponsePart response) =>
             $"<tool_response>\n{new JsonObject { ["name"] = response.Name, ["response"] = Response(response) }.ToJsonString(Compact)}\n</tool_response>";
 
-        public override GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy)
+        public override GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy, int maxCalls = MaxParallelCalls)
         {
             var gbnf = CompileCalls(functions, "arguments", call =>
             {
                 var block = $"\"{Open}\" \"\\n\"? {call} \"\\n\"? \"{Close}\"";
-                return $"({block}) (\"\\n\"? ({block})){{0,{MaxParallelCalls - 1}}}";
+                return maxCalls > 1 ? $"({block}) (\"\\n\"? ({block})){{0,{maxCalls - 1}}}" : $"({block})";
             });
             return new GrammarConstraint(gbnf, "root", lazy ? [$"[\\s\\S]*?({Open})[\\s\\S]*"] : null);
         }
@@ -155,11 +156,11 @@ public abstract class ToolCallFormat
         public override string RenderResponse(FunctionResponsePart response) =>
             $"[TOOL_RESULTS]{new JsonObject { ["name"] = response.Name, ["content"] = Response(response) }.ToJsonString(Compact)}[/TOOL_RESULTS]";
 
-        public override GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy)
+        public override GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy, int maxCalls = MaxParallelCalls)
         {
             var ws = JsonSchemaGrammar.WhitespaceRule;
             var gbnf = CompileCalls(functions, "arguments", call =>
-                $"\"{Open}\" {ws} \"[\" {ws} {call} (\",\" {ws} {call}){{0,{MaxParallelCalls - 1}}} {ws} \"]\"");
+                $"\"{Open}\" {ws} \"[\" {ws} {call}{(maxCalls > 1 ? $" (\",\" {ws} {call}){{0,{maxCalls - 1}}}" : "")} {ws} \"]\"");
             return new GrammarConstraint(gbnf, "root", lazy ? ["[\\s\\S]*?(\\[TOOL_CALLS\\])[\\s\\S]*"] : null);
         }
 
@@ -197,7 +198,7 @@ public abstract class ToolCallFormat
         public override string RenderResponse(FunctionResponsePart response) =>
             new JsonObject { ["name"] = response.Name, ["output"] = Response(response) }.ToJsonString(Compact);
 
-        public override GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy)
+        public override GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy, int maxCalls = MaxParallelCalls)
         {
             var gbnf = CompileCalls(functions, "parameters", call => $"(\"{PythonTag}\")? {call}", compactOpening: true);
             // The reply is the call itself, so the trigger is its opening: {"name" (or the python tag).
@@ -286,7 +287,8 @@ public sealed class ToolCallSplitter(string open, string? close, bool keepOpen, 
                 parts.Add(new TextPart(open + rest));
             }
         }
-        else AppendText(parts, rest);
+        // The limit cut the output inside a call's opening marker: that is the start of a dropped call, not text.
+        else if (!(cutOff && rest.Length > 0 && HeldBack(rest) == rest.Length)) AppendText(parts, rest);
         return parts;
     }
 

@@ -40,6 +40,15 @@ public sealed class ToolCallSplitterTests
     }
 
     [Fact]
+    public void A_call_opening_cut_off_by_the_token_limit_is_not_text()
+    {
+        var splitter = ToolCallFormat.Hermes.CreateSplitter();
+        Assert.Equal("call:a", Describe(splitter.Push("<tool_call>{\"name\": \"a\", \"arguments\": {}}</tool_call>\n<tool_")));
+        Assert.Empty(splitter.Finish(cutOff: true));
+        Assert.False(splitter.Malformed);
+    }
+
+    [Fact]
     public void An_unfinished_call_without_a_token_limit_is_malformed()
     {
         var splitter = ToolCallFormat.Hermes.CreateSplitter();

@@ -1,0 +1,211 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Castor.Api.Gemini.Infrastructure;
+using Castor.Api.OpenAI.Infrastructure;
+using Castor.Api.OpenAI.Wire;
+using Castor.Application.Errors;
+using Castor.Application.Generation;
+using Microsoft.AspNetCore.Http;
+
+namespace Castor.Api.OpenAI.Apis;
+
+/// <summary><c>POST chat/completions</c>, whole or streamed, through the same <see cref="GenerationService"/> as generateContent.</summary>
+internal static class ChatCompletionsApi
+{
+    private static readonly byte[] SsePrefix = "data: "u8.ToArray();
+    private static readonly byte[] SseSuffix = "\n\n"u8.ToArray();
+    private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
+
+    // Thought summaries travel inside content between these tags, as the Gemini API's OpenAI endpoint sends them.
+    private const string ThoughtOpen = "<thought>";
+    private const string ThoughtClose = "</thought>";
+
+    public static async Task HandleAsync(HttpContext context, GenerationService generation)
+    {
+        var wire = await RequestBody.ReadAsync(context.Request, OpenAIJson.TypeInfo<ChatCompletionRequest>()).ConfigureAwait(false);
+        var mapped = ChatMapping.ToGenerationRequest(wire);
+        var model = wire.Model!;
+        var id = "chatcmpl-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+        GenerationStream stream;
+        try
+        {
+            stream = generation.Start(mapped.Request, context.RequestAborted);
+        }
+        catch (CastorException error)
+        {
+            throw ChatMapping.ToOpenAINames(error, mapped.MessageOfContent);
+        }
+
+        if (mapped.Stream)
+            await StreamAsync(context, stream, mapped, id, created, model).ConfigureAwait(false);
+        else
+            await WholeAsync(context, stream, mapped, id, created, model).ConfigureAwait(false);
+    }
+
+    private static async Task WholeAsync(HttpContext context, GenerationStream stream, ChatMapping.Mapped mapped, string id, long created, string model)
+    {
+        var choices = Enumerable.Range(0, stream.CandidateCount).Select(_ => new ChoiceBuilder(mapped.IncludeThoughts)).ToArray();
+        Usage usage = new(stream.PromptTokenCount, 0);
+        await foreach (var update in stream.ReadAllAsync(context.RequestAborted).ConfigureAwait(false))
+        {
+            choices[update.CandidateIndex].Add(update);
+            usage = update.Usage;
+        }
+        var response = new ChatCompletion
+        {
+            Id = id,
+            Created = created,
+            Model = model,
+            Choices = choices.Select((c, i) => c.ToChoice(i)).ToList(),
+            Usage = ToUsage(usage),
+        };
+        context.Response.ContentType = "application/json; charset=UTF-8";
+        await JsonSerializer.SerializeAsync(context.Response.Body, response, OpenAIJson.TypeInfo<ChatCompletion>(), context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// SSE of <c>chat.completion.chunk</c>s, then (with <c>stream_options.include_usage</c>) one chunk with no choices and
+    /// the usage, then <c>[DONE]</c>. An error after the first byte goes out as an event with an <c>error</c> key, which the
+    /// SDKs raise mid-iteration.
+    /// </summary>
+    private static async Task StreamAsync(HttpContext context, GenerationStream stream, ChatMapping.Mapped mapped, string id, long created, string model)
+    {
+        var aborted = context.RequestAborted;
+        var response = context.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        await response.StartAsync(aborted).ConfigureAwait(false);
+        var body = response.Body;
+
+        var choices = Enumerable.Range(0, stream.CandidateCount).Select(_ => new ChoiceBuilder(mapped.IncludeThoughts)).ToArray();
+        Usage usage = new(stream.PromptTokenCount, 0);
+        try
+        {
+            await foreach (var update in stream.ReadAllAsync(aborted).ConfigureAwait(false))
+            {
+                usage = update.Usage;
+                var choice = choices[update.CandidateIndex];
+                var delta = choice.Add(update);
+                if (delta is not null)
+                    await WriteAsync(body, Chunk(id, created, model, update.CandidateIndex, delta, null), aborted).ConfigureAwait(false);
+                if (update.FinishReason is not null)
+                    await WriteAsync(body, Chunk(id, created, model, update.CandidateIndex, new Delta(), choice.FinishReason), aborted).ConfigureAwait(false);
+                await body.FlushAsync(aborted).ConfigureAwait(false);
+            }
+            if (mapped.IncludeUsage)
+                await WriteAsync(body, new ChatCompletionChunk { Id = id, Created = created, Model = model, Choices = [], Usage = ToUsage(usage) }, aborted).ConfigureAwait(false);
+            await body.WriteAsync(Done, aborted).ConfigureAwait(false);
+        }
+        catch (CastorException error)
+        {
+            await body.WriteAsync(SsePrefix, aborted).ConfigureAwait(false);
+            await body.WriteAsync(OpenAIErrors.ToJson(ChatMapping.ToOpenAINames(error, mapped.MessageOfContent)), aborted).ConfigureAwait(false);
+            await body.WriteAsync(SseSuffix, aborted).ConfigureAwait(false);
+        }
+        await body.FlushAsync(aborted).ConfigureAwait(false);
+    }
+
+    private static ChatCompletionChunk Chunk(string id, long created, string model, int index, Delta delta, string? finishReason) => new()
+    {
+        Id = id,
+        Created = created,
+        Model = model,
+        Choices = [new ChunkChoice { Index = index, Delta = delta, FinishReason = finishReason }],
+    };
+
+    private static async Task WriteAsync(Stream body, ChatCompletionChunk chunk, CancellationToken cancellationToken)
+    {
+        await body.WriteAsync(SsePrefix, cancellationToken).ConfigureAwait(false);
+        await body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(chunk, OpenAIJson.TypeInfo<ChatCompletionChunk>()), cancellationToken).ConfigureAwait(false);
+        await body.WriteAsync(SseSuffix, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>OpenAI counts reasoning inside completion_tokens and reports it again in completion_tokens_details.</summary>
+    private static CompletionUsage ToUsage(Usage usage) => new()
+    {
+        PromptTokens = usage.PromptTokenCount,
+        CompletionTokens = usage.CandidatesTokenCount + usage.ThoughtsTokenCount,
+        TotalTokens = usage.TotalTokenCount,
+        PromptTokensDetails = new PromptTokensDetails { CachedTokens = usage.CachedContentTokenCount },
+        CompletionTokensDetails = new CompletionTokensDetails { ReasoningTokens = usage.ThoughtsTokenCount },
+    };
+
+    /// <summary>One choice as it accumulates: its text (thoughts in tags when asked for) and its tool calls in order.</summary>
+    private sealed class ChoiceBuilder(bool includeThoughts)
+    {
+        private readonly StringBuilder _content = new();
+        private readonly List<ToolCallOut> _calls = [];
+        private bool _started;
+        private bool _inThought;
+
+        public string? FinishReason { get; private set; }
+
+        /// <summary>Takes one update; returns the delta it adds to the stream, or null when it adds nothing to show.</summary>
+        public Delta? Add(GenerationUpdate update)
+        {
+            var text = new StringBuilder();
+            if (includeThoughts && update.Thought.Length > 0)
+            {
+                if (!_inThought) text.Append(ThoughtOpen);
+                _inThought = true;
+                text.Append(update.Thought);
+            }
+            List<ToolCallOut>? calls = null;
+            foreach (var part in update.Parts)
+            {
+                switch (part)
+                {
+                    case TextPart { Text.Length: > 0 } t:
+                        CloseThought(text);
+                        text.Append(t.Text);
+                        break;
+                    case FunctionCallPart call:
+                        CloseThought(text);
+                        var wire = new ToolCallOut
+                        {
+                            Index = _calls.Count,
+                            Id = string.IsNullOrEmpty(call.Id) ? "call_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)) : call.Id,
+                            Function = new FunctionCallOut { Name = call.Name, Arguments = call.Args?.GetRawText() ?? "{}" },
+                        };
+                        _calls.Add(wire);
+                        (calls ??= []).Add(wire);
+                        break;
+                }
+            }
+            if (update.FinishReason is { } reason)
+            {
+                CloseThought(text);
+                FinishReason = _calls.Count > 0 && reason != Application.Generation.FinishReason.MaxTokens ? "tool_calls"
+                    : reason == Application.Generation.FinishReason.MaxTokens ? "length"
+                    : "stop";
+            }
+            _content.Append(text);
+            if (text.Length == 0 && calls is null) return null;
+            var delta = new Delta { Role = _started ? null : "assistant", Content = text.Length == 0 ? null : text.ToString(), ToolCalls = calls };
+            _started = true;
+            return delta;
+        }
+
+        private void CloseThought(StringBuilder text)
+        {
+            if (!_inThought) return;
+            text.Append(ThoughtClose);
+            _inThought = false;
+        }
+
+        public ChatChoice ToChoice(int index) => new()
+        {
+            Index = index,
+            Message = new ResponseMessage
+            {
+                Content = _content.Length == 0 && _calls.Count > 0 ? null : _content.ToString(),
+                ToolCalls = _calls.Count == 0 ? null : _calls.Select(c => new ToolCallOut { Id = c.Id, Function = c.Function }).ToList(),
+            },
+            FinishReason = FinishReason ?? "stop",
+        };
+    }
+}

@@ -1,0 +1,36 @@
+using Castor.Api.Gemini.Infrastructure;
+using Castor.Api.OpenAI.Apis;
+using Castor.Api.OpenAI.Infrastructure;
+using Castor.Application.Embeddings;
+using Castor.Application.Generation;
+using Castor.Application.Models;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Castor.Api.OpenAI;
+
+/// <summary>
+/// The OpenAI-compatible surface under <c>/v1beta/openai/</c>: chat completions, embeddings and models, on the same
+/// keys, models and services as the native API. Keys arrive as <c>Authorization: Bearer</c>; errors leave in OpenAI's shape.
+/// </summary>
+public static class OpenAIApi
+{
+    public const string Prefix = "/v1beta/openai";
+
+    public static IServiceCollection AddOpenAIApi(this IServiceCollection services) =>
+        services.AddSingleton<IErrorShape, OpenAIErrors>();
+
+    public static IEndpointRouteBuilder MapOpenAIApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup(Prefix);
+        group.MapPost("/chat/completions", (HttpContext context, GenerationService generation) => ChatCompletionsApi.HandleAsync(context, generation));
+        group.MapPost("/embeddings", (HttpContext context, EmbeddingService embeddings) => EmbeddingsApi.HandleAsync(context, embeddings));
+        group.MapGet("/models", (ModelRegistry registry) => ModelsApi.List(registry));
+        group.MapGet("/models/{**id}", (string id, ModelRegistry registry) => ModelsApi.Get(id, registry));
+        return routes;
+    }
+
+    internal static bool IsOpenAIPath(PathString path) => path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase);
+}
