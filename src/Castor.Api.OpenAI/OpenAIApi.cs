@@ -22,6 +22,10 @@ public static class OpenAIApi
     public static IServiceCollection AddOpenAIApi(this IServiceCollection services) =>
         services.AddSingleton<IErrorShape, OpenAIErrors>();
 
+    // The docs' context-caching sample points the OpenAI client at /v1beta/ itself, so chat and embeddings answer there
+    // too (models cannot: /v1beta/models is the native list).
+    private static readonly string[] BarePaths = ["/v1beta/chat/completions", "/v1beta/embeddings"];
+
     public static IEndpointRouteBuilder MapOpenAIApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup(Prefix);
@@ -29,8 +33,12 @@ public static class OpenAIApi
         group.MapPost("/embeddings", (HttpContext context, EmbeddingService embeddings) => EmbeddingsApi.HandleAsync(context, embeddings));
         group.MapGet("/models", (ModelRegistry registry) => ModelsApi.List(registry));
         group.MapGet("/models/{**id}", (string id, ModelRegistry registry) => ModelsApi.Get(id, registry));
+        routes.MapPost(BarePaths[0], (HttpContext context, GenerationService generation) => ChatCompletionsApi.HandleAsync(context, generation));
+        routes.MapPost(BarePaths[1], (HttpContext context, EmbeddingService embeddings) => EmbeddingsApi.HandleAsync(context, embeddings));
         return routes;
     }
 
-    internal static bool IsOpenAIPath(PathString path) => path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase);
+    internal static bool IsOpenAIPath(PathString path) =>
+        path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase) ||
+        BarePaths.Any(p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase));
 }

@@ -197,6 +197,20 @@ public sealed class ChatCompletionsWireTests(CastorServerFixture server)
     }
 
     [Fact]
+    public async Task The_docs_bare_v1beta_base_url_serves_chat_and_embeddings_too()
+    {
+        using var client = Bearer();
+        var (status, body) = await client.PostAsync("/v1beta/chat/completions", """{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"Once"}],"max_tokens":3}""");
+        Assert.Equal(200, status);
+        Assert.Equal("chat.completion", body!["object"]!.GetValue<string>());
+        var (embedStatus, _) = await client.PostAsync("/v1beta/embeddings", """{"model":"gemini-embedding-001","input":"x"}""");
+        Assert.Equal(200, embedStatus);
+        var (bad, error) = await client.PostAsync("/v1beta/chat/completions", """{"model":"gemini-2.5-flash","messages":[]}""");
+        Assert.Equal(400, bad);
+        AssertOpenAIError(error, "invalid_request_error", "messages");
+    }
+
+    [Fact]
     public async Task An_unknown_model_is_a_404_model_not_found()
     {
         using var client = Bearer();
