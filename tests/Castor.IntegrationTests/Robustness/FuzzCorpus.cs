@@ -23,6 +23,7 @@ public sealed class FuzzCorpus(int seed)
     {
         AddUnmutatedSamples();
         AddMutatedBodies(560);
+        AddOpenAIBodies(200);
         AddTruncatedBodies(120);
         AddInvalidUtf8(80);
         AddCorruptedBytes(40);
@@ -89,6 +90,26 @@ public sealed class FuzzCorpus(int seed)
             for (var m = 0; m < mutations; m++) log.Add(Mutate(doc));
             var model = _rng.Next(10) == 0 ? Pick("stories260k", "models/" + Model, "gemini-2.0-flash", "gemini-pro-latest") : Model;
             _requests.Add(Post($"mutated {sample.Name}: {string.Join("; ", log)}", GenerateRoute(sample, model), doc.ToBytes()));
+        }
+    }
+
+    /// <summary>The OpenAI-compatible routes get the same treatment; their errors must have OpenAI's shape instead.</summary>
+    private void AddOpenAIBodies(int mutated)
+    {
+        static string Route(SdkBodies.Sample sample) => "/v1beta/openai/" + sample.Name[..sample.Name.IndexOf(':')];
+        foreach (var sample in SdkBodies.OpenAI)
+            _requests.Add(Post($"openai body {sample.Name}", Route(sample), Utf8(sample.Json)) with { Key = KeyMode.ValidBearer });
+        for (var i = 0; i < mutated; i++)
+        {
+            var sample = SdkBodies.OpenAI[_rng.Next(SdkBodies.OpenAI.Count)];
+            var doc = MutableJson.Parse(sample.Json);
+            var log = new List<string>();
+            var mutations = _rng.Next(100) switch { < 55 => 1, < 85 => 2, _ => 3 };
+            for (var m = 0; m < mutations; m++) log.Add(Mutate(doc));
+            _requests.Add(Post($"mutated openai {sample.Name}: {string.Join("; ", log)}", Route(sample), doc.ToBytes()) with
+            {
+                Key = Pick(KeyMode.ValidBearer, KeyMode.ValidBearer, KeyMode.ValidBearer, KeyMode.Valid, KeyMode.BadBearer, KeyMode.Missing),
+            });
         }
     }
 

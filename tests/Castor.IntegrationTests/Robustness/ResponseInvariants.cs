@@ -25,20 +25,21 @@ public static class ResponseInvariants
 
         var problems = new List<string>();
         var status = response.Status;
+        var openAI = IsOpenAIPath(request.Path);
         if (status >= 500)
         {
-            if (status != 503 || RpcStatusOf(response) != "UNAVAILABLE")
+            if (status != 503 || (openAI ? OpenAICodeOf(response) != "overloaded" : RpcStatusOf(response) != "UNAVAILABLE"))
                 problems.Add($"server error {status}");
         }
         else if (status >= 400)
         {
             if (!request.RejectedByHttpServer)
-                CheckRpcError(response, problems);
+                CheckRpcError(response, problems, openAI);
         }
         else if (status is >= 200 and < 300)
         {
             if (request.ExpectClientError) problems.Add($"expected a 4xx error, got {status}");
-            CheckSuccessBody(response, problems);
+            CheckSuccessBody(response, problems, openAI);
         }
         else
         {
@@ -63,7 +64,13 @@ public static class ResponseInvariants
         return $"{response.Status} [{response.ContentType ?? "no content-type"}] {text}";
     }
 
-    private static void CheckRpcError(FuzzResponse response, List<string> problems)
+    /// <summary>The OpenAI-compatible routes answer in OpenAI's shapes.</summary>
+    public static bool IsOpenAIPath(string path) =>
+        path.StartsWith("/v1beta/openai/", StringComparison.OrdinalIgnoreCase) ||
+        path.StartsWith("/v1beta/chat/completions", StringComparison.OrdinalIgnoreCase) ||
+        path.StartsWith("/v1beta/embeddings", StringComparison.OrdinalIgnoreCase);
+
+    private static void CheckRpcError(FuzzResponse response, List<string> problems, bool openAI)
     {
         if (response.ContentType is null || !response.ContentType.Contains("application/json", StringComparison.OrdinalIgnoreCase))
             problems.Add($"4xx with content-type '{response.ContentType ?? "(none)"}', not application/json");
@@ -75,7 +82,7 @@ public static class ResponseInvariants
         try
         {
             using var doc = JsonDocument.Parse(response.Body);
-            var problem = RpcErrorProblem(doc.RootElement, response.Status);
+            var problem = openAI ? OpenAIErrorProblem(doc.RootElement) : RpcErrorProblem(doc.RootElement, response.Status);
             if (problem is not null) problems.Add(problem);
         }
         catch (JsonException)
@@ -102,7 +109,39 @@ public static class ResponseInvariants
         return null;
     }
 
-    private static void CheckSuccessBody(FuzzResponse response, List<string> problems)
+    /// <summary>Checks <c>{"error":{"message","type","param","code"}}</c>, the shape the OpenAI SDKs parse.</summary>
+    private static string? OpenAIErrorProblem(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("error", out var error) || error.ValueKind != JsonValueKind.Object)
+            return "the body is not an OpenAI error ({\"error\":{…}})";
+        if (!error.TryGetProperty("message", out var message) || message.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(message.GetString()))
+            return "error.message is missing or empty";
+        if (!error.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
+            return "error.type is missing";
+        if (!error.TryGetProperty("param", out var param) || param.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
+            return "error.param is missing";
+        if (!error.TryGetProperty("code", out var code) || code.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
+            return "error.code is missing";
+        if (error.TryGetProperty("status", out _))
+            return "an OpenAI error with a Google RPC status";
+        return null;
+    }
+
+    private static string? OpenAICodeOf(FuzzResponse response)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(response.Body);
+            return doc.RootElement.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.Object &&
+                   e.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static void CheckSuccessBody(FuzzResponse response, List<string> problems, bool openAI)
     {
         var contentType = response.ContentType ?? "";
         if (contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase))
@@ -116,7 +155,8 @@ public static class ResponseInvariants
                     problems.Add("an SSE frame that does not start with 'data: '");
                     return;
                 }
-                CheckStreamElement(frame["data: ".Length..], problems);
+                if (openAI && frame == "data: [DONE]") continue;
+                CheckStreamElement(frame["data: ".Length..], problems, openAI);
             }
             if (!text.EndsWith("\r\n\r\n", StringComparison.Ordinal) && !text.EndsWith("\n\n", StringComparison.Ordinal))
                 problems.Add("the event stream ends inside an event");
@@ -128,7 +168,7 @@ public static class ResponseInvariants
                 using var doc = JsonDocument.Parse(response.Body);
                 if (doc.RootElement.ValueKind == JsonValueKind.Array)
                     foreach (var element in doc.RootElement.EnumerateArray())
-                        CheckStreamElement(element.GetRawText(), problems);
+                        CheckStreamElement(element.GetRawText(), problems, openAI);
                 else if (doc.RootElement.ValueKind != JsonValueKind.Object)
                     problems.Add("a JSON success body that is neither an object nor an array");
             }
@@ -140,7 +180,7 @@ public static class ResponseInvariants
     }
 
     /// <summary>One streamed chunk: a response, or an in-band error that must itself be well-formed and not INTERNAL.</summary>
-    private static void CheckStreamElement(string json, List<string> problems)
+    private static void CheckStreamElement(string json, List<string> problems, bool openAI)
     {
         try
         {
@@ -151,6 +191,14 @@ public static class ResponseInvariants
                 return;
             }
             if (!doc.RootElement.TryGetProperty("error", out var error)) return;
+            if (openAI)
+            {
+                var openAIProblem = OpenAIErrorProblem(doc.RootElement);
+                if (openAIProblem is not null) problems.Add("in-band error: " + openAIProblem);
+                else if (error.GetProperty("type").GetString() == "server_error" && (error.GetProperty("code").ValueKind != JsonValueKind.String || error.GetProperty("code").GetString() != "overloaded"))
+                    problems.Add("in-band server error in a 200 stream");
+                return;
+            }
             var problem = RpcErrorProblem(doc.RootElement, null);
             if (problem is not null)
             {

@@ -40,4 +40,28 @@ public static class SdkBodies
     ];
 
     public static Sample Plain => All[0];
+
+    /// <summary>
+    /// OpenAI-compatible bodies as the openai SDKs send them (wire-contract.md §4), each capped so it stays cheap;
+    /// <see cref="Sample.Name"/> starts with the route they go to.
+    /// </summary>
+    public static readonly IReadOnlyList<Sample> OpenAI =
+    [
+        new("chat/completions:plain",
+            """{"model":"gemini-2.5-flash","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello"}],"temperature":0.2,"max_tokens":4,"n":1,"stop":["END"]}"""),
+        new("chat/completions:stream+include_usage",
+            """{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"Tell a story"}],"stream":true,"stream_options":{"include_usage":true},"max_tokens":5}"""),
+        new("chat/completions:parts+seed",
+            """{"model":"gemini-2.5-flash","messages":[{"role":"developer","content":[{"type":"text","text":"Be brief."}]},{"role":"user","content":[{"type":"text","text":"hi"}]}],"max_completion_tokens":4,"seed":3,"top_p":0.9,"presence_penalty":0.1,"frequency_penalty":0.1}"""),
+        new("chat/completions:tool-result-roundtrip",
+            """{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"Weather in Paris?"},{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},{"role":"tool","tool_call_id":"call_1","content":"{\"tempC\":21}"}],"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}],"tool_choice":"none","max_tokens":4}"""),
+        new("chat/completions:reasoning+extra_body",
+            """{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"hi"}],"max_tokens":4,"extra_body":{"google":{"thinking_config":{"thinking_budget":800,"include_thoughts":true}}}}"""),
+        new("chat/completions:reasoning_effort",
+            """{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"Think hard"}],"reasoning_effort":"low","max_tokens":3}"""),
+        new("embeddings:single",
+            """{"model":"gemini-embedding-001","input":"hello world","encoding_format":"base64"}"""),
+        new("embeddings:many+dimensions+float",
+            """{"model":"gemini-embedding-001","input":["a","b"],"dimensions":4,"encoding_format":"float"}"""),
+    ];
 }
