@@ -213,6 +213,21 @@ describe('chat.completions', () => {
     assert.match(on.choices[0].message.content, /^<thought>[\s\S]+<\/thought>/);
   });
 
+  test('logprobs with top_logprobs: one entry per token, alternatives best first', async () => {
+    const completion = await openai().chat.completions.create({
+      model: GEMINI_MODEL, messages: [{ role: 'user', content: PROMPT }], max_tokens: 6, temperature: 0, logprobs: true, top_logprobs: 3,
+    });
+    const { content } = completion.choices[0].logprobs;
+    assert.equal(content.length, 6);
+    assert.equal(content.map((t) => t.token).join(''), completion.choices[0].message.content);
+    for (const t of content) {
+      assert.equal(t.top_logprobs.length, 3);
+      assert.ok(t.top_logprobs[0].logprob >= t.top_logprobs[1].logprob && t.logprob <= 0);
+      assert.equal(t.top_logprobs[0].token, t.token, 'temperature 0 takes the most likely token');
+      assert.equal(Buffer.from(t.bytes).toString('utf8'), t.token);
+    }
+  });
+
   test('errors are the SDK\'s own types: 401 AuthenticationError, 400 BadRequestError with param, 404 NotFoundError', async () => {
     await assert.rejects(
       openai('not-a-key').chat.completions.create({ model: GEMINI_MODEL, messages: [{ role: 'user', content: 'hi' }] }),

@@ -113,7 +113,8 @@ internal static class GeminiMapping
         PromptTokensDetails = [new ModalityTokenCount { Modality = "TEXT", TokenCount = usage.PromptTokenCount }],
     };
 
-    public static Candidate ToCandidate(int index, IReadOnlyList<App.Part> answer, App.FinishReason? finish, string thought = "")
+    public static Candidate ToCandidate(int index, IReadOnlyList<App.Part> answer, App.FinishReason? finish, string thought = "",
+        IReadOnlyList<App.LogprobStep>? logprobs = null, bool average = false)
     {
         var parts = new List<Part>();
         if (thought.Length > 0) parts.Add(new Part { Text = thought, Thought = true });
@@ -135,6 +136,19 @@ internal static class GeminiMapping
             Index = index,
             Content = new Content { Role = "model", Parts = parts },
             FinishReason = finish is { } f ? FinishReasonName(f) : null,
+            LogprobsResult = logprobs is null ? null : ToLogprobs(logprobs),
+            // The average is of the whole candidate, so only a whole (non-streamed) answer carries it.
+            AvgLogprobs = average && logprobs is { Count: > 0 } ? logprobs.Average(s => (double)s.Chosen.Logprob) : null,
         };
     }
+
+    private static LogprobsResult ToLogprobs(IReadOnlyList<App.LogprobStep> steps) => new()
+    {
+        TopCandidates = steps.Select(s => new TopCandidates { Candidates = s.Top.Select(ToWire).ToList() }).ToList(),
+        ChosenCandidates = steps.Select(s => ToWire(s.Chosen)).ToList(),
+        LogProbabilitySum = steps.Sum(s => (double)s.Chosen.Logprob),
+    };
+
+    private static LogprobsResultCandidate ToWire(Castor.Engine.Sampling.TokenLogprob t) =>
+        new() { Token = t.Token, TokenId = t.TokenId, LogProbability = t.Logprob };
 }

@@ -21,7 +21,7 @@ internal static class GenerateContentApi
         var result = await generation.GenerateAsync(GeminiMapping.ToGenerationRequest(model, wire), context.RequestAborted).ConfigureAwait(false);
         var response = new GenerateContentResponse
         {
-            Candidates = result.Candidates.Select(c => GeminiMapping.ToCandidate(c.Index, c.Parts, c.FinishReason, c.Thought)).ToList(),
+            Candidates = result.Candidates.Select(c => GeminiMapping.ToCandidate(c.Index, c.Parts, c.FinishReason, c.Thought, c.Logprobs, average: true)).ToList(),
             UsageMetadata = GeminiMapping.ToUsage(result.Usage, final: true),
             ModelVersion = result.ModelVersion,
             ResponseId = NewResponseId(),
@@ -56,7 +56,7 @@ internal static class GenerateContentApi
             {
                 var chunk = new GenerateContentResponse
                 {
-                    Candidates = [GeminiMapping.ToCandidate(update.CandidateIndex, update.Parts, update.FinishReason, update.Thought)],
+                    Candidates = [GeminiMapping.ToCandidate(update.CandidateIndex, update.Parts, update.FinishReason, update.Thought, update.Logprobs)],
                     UsageMetadata = GeminiMapping.ToUsage(update.Usage, final: update.FinishReason is not null),
                     ModelVersion = stream.ModelVersion,
                     ResponseId = responseId,

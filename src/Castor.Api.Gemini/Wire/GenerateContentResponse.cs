@@ -13,6 +13,27 @@ public sealed class Candidate
     public Content? Content { get; set; }
     public string? FinishReason { get; set; }
     public int Index { get; set; }
+    public double? AvgLogprobs { get; set; }
+    public LogprobsResult? LogprobsResult { get; set; }
+}
+
+public sealed class LogprobsResult
+{
+    public List<TopCandidates>? TopCandidates { get; set; }
+    public List<LogprobsResultCandidate>? ChosenCandidates { get; set; }
+    public double? LogProbabilitySum { get; set; }
+}
+
+public sealed class TopCandidates
+{
+    public List<LogprobsResultCandidate>? Candidates { get; set; }
+}
+
+public sealed class LogprobsResultCandidate
+{
+    public string? Token { get; set; }
+    public int TokenId { get; set; }
+    public double LogProbability { get; set; }
 }
 
 public sealed class UsageMetadata

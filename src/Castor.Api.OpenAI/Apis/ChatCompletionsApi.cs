@@ -47,7 +47,7 @@ internal static class ChatCompletionsApi
 
     private static async Task WholeAsync(HttpContext context, GenerationStream stream, ChatMapping.Mapped mapped, string id, long created, string model)
     {
-        var choices = Enumerable.Range(0, stream.CandidateCount).Select(_ => new ChoiceBuilder(mapped.IncludeThoughts)).ToArray();
+        var choices = Enumerable.Range(0, stream.CandidateCount).Select(_ => new ChoiceBuilder(mapped.IncludeThoughts, mapped.Request.Config.ResponseLogprobs == true)).ToArray();
         Usage usage = new(stream.PromptTokenCount, 0);
         await foreach (var update in stream.ReadAllAsync(context.RequestAborted).ConfigureAwait(false))
         {
@@ -81,7 +81,7 @@ internal static class ChatCompletionsApi
         await response.StartAsync(aborted).ConfigureAwait(false);
         var body = response.Body;
 
-        var choices = Enumerable.Range(0, stream.CandidateCount).Select(_ => new ChoiceBuilder(mapped.IncludeThoughts)).ToArray();
+        var choices = Enumerable.Range(0, stream.CandidateCount).Select(_ => new ChoiceBuilder(mapped.IncludeThoughts, mapped.Request.Config.ResponseLogprobs == true)).ToArray();
         Usage usage = new(stream.PromptTokenCount, 0);
         try
         {
@@ -91,9 +91,9 @@ internal static class ChatCompletionsApi
                 var choice = choices[update.CandidateIndex];
                 var delta = choice.Add(update);
                 if (delta is not null)
-                    await WriteAsync(body, Chunk(id, created, model, update.CandidateIndex, delta, null), aborted).ConfigureAwait(false);
+                    await WriteAsync(body, Chunk(id, created, model, update.CandidateIndex, delta, null, choice.TakeStreamedLogprobs()), aborted).ConfigureAwait(false);
                 if (update.FinishReason is not null)
-                    await WriteAsync(body, Chunk(id, created, model, update.CandidateIndex, new Delta(), choice.FinishReason), aborted).ConfigureAwait(false);
+                    await WriteAsync(body, Chunk(id, created, model, update.CandidateIndex, new Delta(), choice.FinishReason, choice.TakeStreamedLogprobs()), aborted).ConfigureAwait(false);
                 await body.FlushAsync(aborted).ConfigureAwait(false);
             }
             if (mapped.IncludeUsage)
@@ -109,12 +109,20 @@ internal static class ChatCompletionsApi
         await body.FlushAsync(aborted).ConfigureAwait(false);
     }
 
-    private static ChatCompletionChunk Chunk(string id, long created, string model, int index, Delta delta, string? finishReason) => new()
+    private static ChatCompletionChunk Chunk(string id, long created, string model, int index, Delta delta, string? finishReason, ChoiceLogprobs? logprobs = null) => new()
     {
         Id = id,
         Created = created,
         Model = model,
-        Choices = [new ChunkChoice { Index = index, Delta = delta, FinishReason = finishReason }],
+        Choices = [new ChunkChoice { Index = index, Delta = delta, FinishReason = finishReason, Logprobs = logprobs }],
+    };
+
+    private static TokenLogprobOut ToWire(Castor.Engine.Sampling.TokenLogprob t, IReadOnlyList<Castor.Engine.Sampling.TokenLogprob>? top) => new()
+    {
+        Token = t.Token,
+        Logprob = t.Logprob,
+        Bytes = [.. t.Bytes.Select(b => (int)b)],
+        TopLogprobs = top?.Select(a => ToWire(a, null)).ToList(),
     };
 
     private static async Task WriteAsync(Stream body, ChatCompletionChunk chunk, CancellationToken cancellationToken)
@@ -135,10 +143,21 @@ internal static class ChatCompletionsApi
     };
 
     /// <summary>One choice as it accumulates: its text (thoughts in tags when asked for) and its tool calls in order.</summary>
-    private sealed class ChoiceBuilder(bool includeThoughts)
+    private sealed class ChoiceBuilder(bool includeThoughts, bool logprobs)
     {
         private readonly StringBuilder _content = new();
         private readonly List<ToolCallOut> _calls = [];
+        private readonly List<TokenLogprobOut> _logprobs = [];
+        private int _streamedLogprobs;
+
+        /// <summary>The log probabilities gathered since the last chunk, for a streamed chunk.</summary>
+        public ChoiceLogprobs? TakeStreamedLogprobs()
+        {
+            if (!logprobs || _streamedLogprobs == _logprobs.Count) return null;
+            var fresh = _logprobs.GetRange(_streamedLogprobs, _logprobs.Count - _streamedLogprobs);
+            _streamedLogprobs = _logprobs.Count;
+            return new ChoiceLogprobs { Content = fresh };
+        }
         private bool _started;
         private bool _inThought;
 
@@ -147,6 +166,7 @@ internal static class ChatCompletionsApi
         /// <summary>Takes one update; returns the delta it adds to the stream, or null when it adds nothing to show.</summary>
         public Delta? Add(GenerationUpdate update)
         {
+            if (update.Logprobs is { } steps) _logprobs.AddRange(steps.Select(s => ToWire(s.Chosen, s.Top)));
             var text = new StringBuilder();
             if (includeThoughts && update.Thought.Length > 0)
             {
@@ -206,6 +226,7 @@ internal static class ChatCompletionsApi
                 ToolCalls = _calls.Count == 0 ? null : _calls.Select(c => new ToolCallOut { Id = c.Id, Function = c.Function }).ToList(),
             },
             FinishReason = FinishReason ?? "stop",
+            Logprobs = logprobs ? new ChoiceLogprobs { Content = _logprobs } : null,
         };
     }
 }

@@ -495,6 +495,7 @@ internal static partial class ChatMapping
         ("generationConfig.presencePenalty", "presence_penalty"),
         ("generationConfig.frequencyPenalty", "frequency_penalty"),
         ("generationConfig.responseLogprobs", "logprobs"),
+        ("generationConfig.logprobs", "top_logprobs"),
         ("generationConfig.responseJsonSchema", "response_format.json_schema.schema"),
         ("generationConfig.responseMimeType", "response_format"),
         ("generationConfig.thinkingConfig.thinkingBudget", "extra_body.google.thinking_config.thinking_budget"),

@@ -16,7 +16,7 @@ internal sealed class ChatChoice
 {
     public int Index { get; init; }
     public required ResponseMessage Message { get; init; }
-    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] public object? Logprobs { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] public ChoiceLogprobs? Logprobs { get; init; }
     public required string FinishReason { get; init; }
 }
 
@@ -43,6 +43,7 @@ internal sealed class ChunkChoice
 {
     public int Index { get; init; }
     public required Delta Delta { get; init; }
+    public ChoiceLogprobs? Logprobs { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)] public string? FinishReason { get; init; }
 }
 
@@ -99,4 +100,19 @@ internal sealed class ModelObject
     public string Object { get; init; } = "model";
     public long Created { get; init; }
     public required string OwnedBy { get; init; }
+}
+
+internal sealed class ChoiceLogprobs
+{
+    public required List<TokenLogprobOut> Content { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] public List<TokenLogprobOut>? Refusal { get; init; }
+}
+
+internal sealed class TokenLogprobOut
+{
+    public required string Token { get; init; }
+    public double Logprob { get; init; }
+    public required List<int> Bytes { get; init; }
+    /// <summary>Null on the alternatives themselves; OpenAI nests one level only.</summary>
+    public List<TokenLogprobOut>? TopLogprobs { get; init; }
 }

@@ -56,7 +56,8 @@ public sealed class GenerationService(ModelRegistry registry)
         ChannelReader<EngineEvent> events;
         try
         {
-            events = model.Generate(new EngineRequest(prompt, sampling, maxOutput, config.StopSequences ?? [], candidates, grammar, thinking), cancellationToken);
+            var topLogprobs = config.ResponseLogprobs == true ? config.Logprobs ?? 0 : (int?)null;
+            events = model.Generate(new EngineRequest(prompt, sampling, maxOutput, config.StopSequences ?? [], candidates, grammar, thinking, topLogprobs), cancellationToken);
         }
         catch (EngineOverloadedException)
         {
@@ -78,9 +79,11 @@ public sealed class GenerationService(ModelRegistry registry)
         var parts = Enumerable.Range(0, stream.CandidateCount).Select(_ => new List<Part>()).ToArray();
         var thoughts = Enumerable.Range(0, stream.CandidateCount).Select(_ => new StringBuilder()).ToArray();
         var finishes = new FinishReason[stream.CandidateCount];
+        var logprobs = request.Config.ResponseLogprobs == true ? Enumerable.Range(0, stream.CandidateCount).Select(_ => new List<LogprobStep>()).ToArray() : null;
         Usage usage = new(stream.PromptTokenCount, 0);
         await foreach (var update in stream.ReadAllAsync(cancellationToken))
         {
+            if (update.Logprobs is { } steps) logprobs?[update.CandidateIndex].AddRange(steps);
             var list = parts[update.CandidateIndex];
             foreach (var part in update.Parts)
             {
@@ -94,7 +97,7 @@ public sealed class GenerationService(ModelRegistry registry)
             usage = update.Usage;
             if (update.FinishReason is { } f) finishes[update.CandidateIndex] = f;
         }
-        var candidates = parts.Select((p, i) => new CandidateResult(i, p, finishes[i], thoughts[i].ToString())).ToList();
+        var candidates = parts.Select((p, i) => new CandidateResult(i, p, finishes[i], thoughts[i].ToString(), logprobs?[i])).ToList();
         return new GenerationResult(stream.ModelVersion, candidates, usage);
     }
 
@@ -254,6 +257,14 @@ public sealed class GenerationService(ModelRegistry registry)
         CheckPenalty(c.PresencePenalty, p + "presencePenalty");
         CheckPenalty(c.FrequencyPenalty, p + "frequencyPenalty");
 
+        if (c.Logprobs is { } top)
+        {
+            if (c.ResponseLogprobs != true)
+                throw CastorException.InvalidField(p + "logprobs", "logprobs is only valid when responseLogprobs is true.");
+            if (top is < 0 or > GenerationDefaults.MaxLogprobs)
+                throw CastorException.InvalidField(p + "logprobs", $"{top} is out of range; logprobs must be between 0 and {GenerationDefaults.MaxLogprobs}.");
+        }
+
         if (c.ThinkingConfig is { ThinkingBudget: < -1 } thinking)
             throw CastorException.InvalidField(p + "thinkingConfig.thinkingBudget", $"{thinking.ThinkingBudget} is out of range; use -1 (dynamic), 0 (off) or a positive budget.");
         if (c.ThinkingConfig is { ThinkingLevel: { } level } && level is not ("" or "THINKING_LEVEL_UNSPECIFIED" or "MINIMAL" or "LOW" or "MEDIUM" or "HIGH"))
@@ -301,8 +312,6 @@ public sealed class GenerationService(ModelRegistry registry)
             foreach (var m in modalities)
                 if (!string.Equals(m, "TEXT", StringComparison.OrdinalIgnoreCase) && m != "MODALITY_UNSPECIFIED")
                     throw CastorException.InvalidField(p + "responseModalities", $"'{m}' output is not supported by this model; it answers with TEXT only.");
-        if (c.ResponseLogprobs == true || c.Logprobs is > 0)
-            throw CastorException.Unsupported(p + "responseLogprobs", "Log probabilities");
         if (c.HasSpeechConfig)
             throw CastorException.InvalidField(p + "speechConfig", "speech generation is not supported by this model.");
         if (c.HasImageConfig)
@@ -332,6 +341,7 @@ public sealed class GenerationStream(string modelVersion, int promptTokenCount, 
         var finishes = new FinishReason?[CandidateCount];
         var outputs = new int[CandidateCount];
         var thoughtTokens = new int[CandidateCount];
+        var pendingLogprobs = new List<LogprobStep>?[CandidateCount];
         var finished = 0;
         var reused = 0;
         while (finished < CandidateCount && await events.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
@@ -346,6 +356,9 @@ public sealed class GenerationStream(string modelVersion, int promptTokenCount, 
                         break;
                     case TextGenerated t:
                         texts[t.Candidate].Append(t.Text);
+                        break;
+                    case TokenLogprobsComputed l:
+                        (pendingLogprobs[l.Candidate] ??= []).Add(new LogprobStep(l.Chosen, l.Top));
                         break;
                     case GenerationFinished f:
                         finishes[f.Candidate] = f.Cause is FinishCause.MaxOutputTokens or FinishCause.ContextFull ? FinishReason.MaxTokens : FinishReason.Stop;
@@ -394,7 +407,8 @@ public sealed class GenerationStream(string modelVersion, int promptTokenCount, 
                     parts.Add(new TextPart(text));
                 }
                 if (parts.Count == 0 && thought.Length == 0 && finishes[i] is null) continue;
-                var update = new GenerationUpdate(i, parts, finishes[i], usage, thought);
+                var update = new GenerationUpdate(i, parts, finishes[i], usage, thought, pendingLogprobs[i]);
+                pendingLogprobs[i] = null;
                 if (finishes[i] is not null)
                 {
                     finished++;

@@ -9,4 +9,6 @@ public static class GenerationDefaults
     public const int TopK = 64;
     public const int MaxCandidates = 8;
     public const int MaxStopSequences = 5;
+    /// <summary>generationConfig.logprobs (and OpenAI's top_logprobs) range over [0, 20].</summary>
+    public const int MaxLogprobs = 20;
 }

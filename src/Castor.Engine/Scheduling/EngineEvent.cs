@@ -6,6 +6,12 @@ public abstract record EngineEvent;
 /// <summary>Newly generated text of one candidate (one token's worth, or less while a UTF-8 character is incomplete).</summary>
 public sealed record TextGenerated(int Candidate, string Text) : EngineEvent;
 
+/// <summary>
+/// Log probabilities of one answer token (sent before its text, when the request asked for them): the chosen token and
+/// the <see cref="EngineRequest.TopLogprobs"/> most likely ones. Thought tokens and forced tokens have none.
+/// </summary>
+public sealed record TokenLogprobsComputed(int Candidate, Sampling.TokenLogprob Chosen, IReadOnlyList<Sampling.TokenLogprob> Top) : EngineEvent;
+
 /// <summary>The prompt has been processed; <see cref="ReusedTokens"/> of it came from KV already resident (an implicit cache hit).</summary>
 public sealed record PromptProcessed(int PromptTokens, int ReusedTokens) : EngineEvent;
 

@@ -6,6 +6,7 @@ namespace Castor.Engine.Scheduling;
 /// <summary>
 /// What the scheduler needs to run one request: tokens in, sampling and stop rules, a token budget, and how many
 /// candidates to draw. Candidate i samples with seed <c>Sampling.Seed + i</c>; the prompt is computed once and forked.
+/// <see cref="TopLogprobs"/>: null for no log probabilities, otherwise how many top alternatives each token reports.
 /// </summary>
 public sealed record EngineRequest(
     IReadOnlyList<int> PromptTokens,
@@ -14,7 +15,8 @@ public sealed record EngineRequest(
     IReadOnlyList<string> StopSequences,
     int Candidates = 1,
     GrammarConstraint? Grammar = null,
-    ThinkingControl? Thinking = null);
+    ThinkingControl? Thinking = null,
+    int? TopLogprobs = null);
 
 /// <summary>
 /// Thought tracking for a thinking model: tokens between the markers count as thoughts, and once

@@ -344,7 +344,8 @@ public sealed class SequenceScheduler : IDisposable
     private void SampleNext(Sequence seq)
     {
         LLamaToken token;
-        if (seq.Forced.Count > 0)
+        var forced = seq.Forced.Count > 0;
+        if (forced)
         {
             // A forced token (the end of a thought past its budget) still goes through the samplers' history.
             token = seq.Forced.Dequeue();
@@ -366,7 +367,15 @@ public sealed class SequenceScheduler : IDisposable
         }
 
         seq.OutputTokens++;
+        var wasThinking = seq.Phase == ThoughtPhase.Thinking;
         TrackThought(seq, (int)token);
+        // Thought tokens (and the marker that ends a thought) are not part of the answer, so they report no logprobs.
+        if (seq.Job.Request.TopLogprobs is { } top && !forced && !wasThinking && seq.Phase != ThoughtPhase.Thinking)
+        {
+            // The logits the token was drawn from are still in place: sampling works on a copy.
+            var (chosen, alternatives) = Logprobs.Compute(_context.NativeHandle.GetLogitsIth(seq.LogitIndex), (int)token, top, _weights.NativeHandle);
+            seq.Job.Output.Writer.TryWrite(new TokenLogprobsComputed(seq.Candidate, chosen, alternatives));
+        }
         seq.Decoder.Add(token);
         var safe = seq.Stops.Push(seq.Decoder.Read());
         if (safe.Length > 0)

@@ -117,6 +117,31 @@ public sealed class OpenAIDotNetSdkTests(CastorServerFixture server)
     }
 
     [Fact]
+    public async Task Log_probabilities_come_back_per_token_with_the_top_alternatives()
+    {
+        var chat = Client().GetChatClient(Model);
+        ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("Once upon a time")], new ChatCompletionOptions
+        {
+            MaxOutputTokenCount = 8,
+            Temperature = 0,
+            IncludeLogProbabilities = true,
+            TopLogProbabilityCount = 2,
+        });
+
+        var tokens = completion.ContentTokenLogProbabilities;
+        Assert.Equal(8, tokens.Count);
+        Assert.Equal(completion.Content[0].Text, string.Concat(tokens.Select(t => t.Token)));
+        Assert.All(tokens, t =>
+        {
+            Assert.Equal(2, t.TopLogProbabilities.Count);
+            Assert.True(t.TopLogProbabilities[0].LogProbability >= t.TopLogProbabilities[1].LogProbability);
+            // Greedy: the chosen token is the most likely one.
+            Assert.Equal(t.TopLogProbabilities[0].Token, t.Token);
+            Assert.Equal(System.Text.Encoding.UTF8.GetBytes(t.Token), t.Utf8Bytes!.Value.ToArray());
+        });
+    }
+
+    [Fact]
     public async Task Embeddings_come_back_with_the_asked_dimensions()
     {
         var embeddings = Client().GetEmbeddingClient("gemini-embedding-001");
