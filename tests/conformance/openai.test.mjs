@@ -3,30 +3,15 @@
 // zodResponseFormat + chat.completions.parse, thinking through reasoning_effort and extra_body.google, embeddings
 // (the SDK asks for base64 and decodes it), models, and errors raised as the SDK's own exception types.
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
-import { GEMINI_MODEL, useCastor } from './server.mjs';
+import { GEMINI_MODEL, THINKER, thinkerConfig, useCastor } from './server.mjs';
 import { PROMPT, within } from './common.mjs';
 
-const THINKER = 'thinker';
-
-const castor = useCastor({
-  // A copy of the test model configured with thought markers, as in thinking.test.mjs.
-  config: async ({ dataDir, modelFile }) => {
-    const copy = join(dataDir, 'thinker.gguf');
-    await copyFile(modelFile, copy);
-    return {
-      Castor: {
-        DefaultModel: 'stories260k',
-        ModelSettings: { [THINKER]: { Path: copy, Thinking: { Start: '<think>', End: '</think>', StartsInThought: true } } },
-      },
-    };
-  },
-});
+// The thinker (a copy of the test model with thought markers) serves the thinking test.
+const castor = useCastor({ config: thinkerConfig });
 
 /** The client exactly as the Gemini docs configure it, pointed at this server. No retries: errors must surface as they are. */
 const openai = (apiKey = castor.apiKey) => new OpenAI({ apiKey, baseURL: `${castor.baseUrl}/v1beta/openai/`, maxRetries: 0 });

@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before } from 'node:test';
@@ -192,6 +192,24 @@ export function useCastor(options) {
     },
     client(key) {
       return server.client(key);
+    },
+  };
+}
+
+/** The model id of the test model's thinking twin (see thinkerConfig). */
+export const THINKER = 'thinker';
+
+/**
+ * A `config` for useCastor that adds THINKER: a copy of the test model configured with thought markers
+ * (<think> … </think>, starting inside a thought). Castor loads each file once, hence the copy; stories260k stays served.
+ */
+export async function thinkerConfig({ dataDir, modelFile }) {
+  const copy = join(dataDir, 'thinker.gguf');
+  await copyFile(modelFile, copy);
+  return {
+    Castor: {
+      DefaultModel: 'stories260k',
+      ModelSettings: { [THINKER]: { Path: copy, Thinking: { Start: '<think>', End: '</think>', StartsInThought: true } } },
     },
   };
 }

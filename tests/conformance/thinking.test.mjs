@@ -2,28 +2,13 @@
 // The server gets a second model, "thinker": stories260K configured with thought markers (<think> … </think>) and
 // starting inside a thought, so it "thinks" until the budget is spent and Castor forces the end marker.
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { LOCAL_MODEL, useCastor } from './server.mjs';
+import { LOCAL_MODEL, THINKER, thinkerConfig, useCastor } from './server.mjs';
 import { PROMPT } from './common.mjs';
 
-const THINKER = 'thinker';
 const MARKERS = /<\/?think>/;
 
-const castor = useCastor({
-  // Castor loads each file once, so the thinker is a copy of the test model (stories260k stays served as well).
-  config: async ({ dataDir, modelFile }) => {
-    const copy = join(dataDir, 'thinker.gguf');
-    await copyFile(modelFile, copy);
-    return {
-      Castor: {
-        DefaultModel: 'stories260k',
-        ModelSettings: { [THINKER]: { Path: copy, Thinking: { Start: '<think>', End: '</think>', StartsInThought: true } } },
-      },
-    };
-  },
-});
+const castor = useCastor({ config: thinkerConfig });
 
 const BUDGET = 16;
 // Thinking counts against maxOutputTokens; this leaves room for an answer after the budget.
