@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Castor.Application.Keys;
 using Castor.Server;
-using Castor.Storage.Sqlite;
+using Castor.Storage.Relational;
 
 namespace Castor.Cli;
 
@@ -119,16 +119,15 @@ public static class Program
         {
             var options = OptionsLoader.Load(parse.GetValue(ConfigOption));
             var data = parse.GetValue(DataOption) ?? options.Data;
-            var database = new SqliteDatabase(data);
-            await database.MigrateAsync();
-            return await action(new ApiKeyService(new SqliteKeyStore(database), TimeProvider.System));
+            var database = await CastorStorage.OpenAsync(options, data);
+            return await action(new ApiKeyService(new SqlKeyStore(database), TimeProvider.System));
         }
         catch (ArgumentException ex)
         {
             Console.Error.WriteLine($"castor: {ex.Message}");
             return 2;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FileNotFoundException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FileNotFoundException or System.Data.Common.DbException)
         {
             Console.Error.WriteLine($"castor: {ex.Message}");
             return 1;

@@ -1,4 +1,5 @@
 using System.Text;
+using Castor.Storage.Relational;
 using Castor.Storage.Sqlite;
 
 namespace Castor.IntegrationTests;
@@ -87,7 +88,7 @@ public sealed class CliTests : IDisposable
     {
         var (_, created, _) = await Run("keys", "create", "--project", "gamma", "--data", _data);
         var database = new SqliteDatabase(_data);
-        var keys = new Castor.Application.Keys.ApiKeyService(new SqliteKeyStore(database), TimeProvider.System);
+        var keys = new Castor.Application.Keys.ApiKeyService(new SqlKeyStore(database), TimeProvider.System);
         var caller = await keys.AuthenticateAsync(created.Trim());
         Assert.Equal("gamma", caller.ProjectName);
     }

@@ -1,4 +1,5 @@
-using System.Reflection;
+using System.Data.Common;
+using Castor.Storage.Relational;
 using Microsoft.Data.Sqlite;
 
 namespace Castor.Storage.Sqlite;
@@ -7,7 +8,7 @@ namespace Castor.Storage.Sqlite;
 /// The embedded store: one SQLite file in WAL mode under the data folder, brought up to date with the numbered
 /// scripts in <c>Sqlite/Migrations</c> (each applied once, in a transaction, recorded in <c>schema_migrations</c>).
 /// </summary>
-public sealed class SqliteDatabase
+public sealed class SqliteDatabase : IRelationalDatabase
 {
     public const string FileName = "castor.db";
 
@@ -27,6 +28,11 @@ public sealed class SqliteDatabase
 
     public string FilePath { get; }
     public string ConnectionString { get; }
+    public SqlDialect Dialect => SqlDialect.Sqlite;
+    public string Description => "SQLite: " + FilePath;
+
+    async Task<DbConnection> IRelationalDatabase.OpenConnectionAsync(CancellationToken cancellationToken) =>
+        await OpenAsync(cancellationToken).ConfigureAwait(false);
 
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default)
     {
@@ -80,17 +86,6 @@ public sealed class SqliteDatabase
         }
     }
 
-    private static IEnumerable<(int Version, string Name, string Sql)> Migrations()
-    {
-        var assembly = typeof(SqliteDatabase).Assembly;
-        const string prefix = "Castor.Storage.Sqlite.Migrations.";
-        foreach (var resource in assembly.GetManifestResourceNames().Where(r => r.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
-        {
-            var name = resource[prefix.Length..];
-            var version = int.Parse(name[..name.IndexOf('_')]);
-            using var stream = assembly.GetManifestResourceStream(resource)!;
-            using var reader = new StreamReader(stream);
-            yield return (version, name, reader.ReadToEnd());
-        }
-    }
+    private static IEnumerable<(int Version, string Name, string Sql)> Migrations() =>
+        Sql.Migrations(typeof(SqliteDatabase).Assembly, "Castor.Storage.Sqlite.Migrations.");
 }
