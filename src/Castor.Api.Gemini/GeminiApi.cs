@@ -30,7 +30,7 @@ public static class GeminiApi
         return app;
     }
 
-    /// <summary>Maps models, generateContent, streamGenerateContent and countTokens under /v1beta, /v1 and /v1alpha.</summary>
+    /// <summary>Maps models, generateContent, streamGenerateContent, countTokens and files under /v1beta, /v1 and /v1alpha, and uploads under /upload/….</summary>
     public static IEndpointRouteBuilder MapGeminiApi(this IEndpointRouteBuilder routes)
     {
         foreach (var version in Versions)
@@ -44,6 +44,11 @@ public static class GeminiApi
                 return ModelsApi.Get(name, registry);
             });
             group.MapPost("/models/{**nameAndMethod}", DispatchAsync);
+            group.MapGet("/files", FilesApi.ListAsync);
+            group.MapGet("/files/{**name}", FilesApi.GetAsync);
+            group.MapDelete("/files/{**name}", FilesApi.DeleteAsync);
+            // Uploads stream to disk: they bypass RequestBody's 20 MB JSON limit.
+            routes.MapPost($"/upload/{version}/files", UploadApi.HandleAsync);
         }
         return routes;
     }

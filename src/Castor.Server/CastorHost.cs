@@ -8,8 +8,7 @@ using Castor.Application.Keys;
 using Castor.Application.Models;
 using Castor.Engine.Embedding;
 using Castor.Engine.Models;
-using Castor.Storage.Keys;
-using Castor.Storage.Sqlite;
+using Castor.Storage.Relational;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -54,13 +53,11 @@ public static class CastorHost
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         configureLogging?.Invoke(builder.Logging);
 
-        var database = new SqliteDatabase(options.Data);
-        await database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        var database = await CastorStorage.OpenAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(database);
-        builder.Services.AddSingleton<IKeyStore, SqliteKeyStore>();
+        builder.Services.AddCastorStorage(options, database);
         builder.Services.AddSingleton<ApiKeyService>();
         builder.Services.AddSingleton<GenerationService>();
         builder.Services.AddSingleton(new EmbeddingOptions { MaxBatchRequests = Math.Max(1, options.MaxEmbedBatchRequests) });
@@ -243,14 +240,14 @@ public static class CastorHost
     private static ThinkingMarkers? Thinking(ModelSettings? settings) =>
         settings?.Thinking is { } t ? new ThinkingMarkers(t.Start, t.End, t.StartsInThought) : null;
 
-    private static void PrintBanner(WebApplication app, CastorOptions options, SqliteDatabase database, ModelRegistry registry, ApiKeyService keys, TextWriter console)
+    private static void PrintBanner(WebApplication app, CastorOptions options, IRelationalDatabase database, ModelRegistry registry, ApiKeyService keys, TextWriter console)
     {
         var addresses = Addresses(app);
         console.WriteLine();
         console.WriteLine("Castor is serving the Gemini API.");
         foreach (var address in addresses)
             console.WriteLine($"  Listening on  {address}/v1beta   (point an SDK's base URL at {address})");
-        console.WriteLine($"  Data          {Path.GetFullPath(options.Data)}  (SQLite: {database.FilePath})");
+        console.WriteLine($"  Data          {Path.GetFullPath(options.Data)}  ({database.Description})");
         if (registry.Models.Count == 0)
         {
             var where = options.Models.Count > 0 ? string.Join(", ", options.Models) : Path.GetFullPath(CastorOptions.DefaultModelsFolder);

@@ -14,7 +14,7 @@ public sealed class CastorOptions
     /// <summary>Folders and .gguf files to load models from.</summary>
     public List<string> Models { get; set; } = [];
 
-    /// <summary>State folder: SQLite database (castor.db) and, later, uploaded files.</summary>
+    /// <summary>State folder: SQLite database (castor.db) and uploaded files (files/).</summary>
     public string Data { get; set; } = "data";
 
     public int Threads { get; set; }
@@ -39,6 +39,12 @@ public sealed class CastorOptions
 
     /// <summary>Requests one batchEmbedContents call may hold; the API allows 100.</summary>
     public int MaxEmbedBatchRequests { get; set; } = 100;
+
+    /// <summary>SQLite (default) or PostgreSQL (Storage:Postgres, CASTOR_STORAGE__POSTGRES).</summary>
+    public StorageOptions Storage { get; set; } = new();
+
+    /// <summary>Files API limits and upkeep (Files:MaxFileBytes, Files:ProjectQuotaBytes, Files:FileLifetime, Files:SweepInterval).</summary>
+    public FilesOptions Files { get; set; } = new();
 
     /// <summary>A key to register for the default project at start-up (CASTOR_API_KEY).</summary>
     public string? ApiKey { get; set; }

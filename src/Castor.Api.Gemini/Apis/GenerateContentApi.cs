@@ -1,10 +1,12 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Castor.Application.Errors;
+using Castor.Application.Files;
 using Castor.Application.Generation;
 using Castor.Api.Gemini.Infrastructure;
 using Castor.Api.Gemini.Wire;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Castor.Api.Gemini.Apis;
 
@@ -18,7 +20,8 @@ internal static class GenerateContentApi
     public static async Task GenerateAsync(HttpContext context, string model, GenerationService generation)
     {
         var wire = await RequestBody.ReadAsync<GenerateContentRequest>(context.Request).ConfigureAwait(false);
-        var result = await generation.GenerateAsync(GeminiMapping.ToGenerationRequest(model, wire), context.RequestAborted).ConfigureAwait(false);
+        var request = await ResolveFilesAsync(context, GeminiMapping.ToGenerationRequest(model, wire)).ConfigureAwait(false);
+        var result = await generation.GenerateAsync(request, context.RequestAborted).ConfigureAwait(false);
         var response = new GenerateContentResponse
         {
             Candidates = result.Candidates.Select(c => GeminiMapping.ToCandidate(c.Index, c.Parts, c.FinishReason, c.Thought, c.Logprobs, average: true)).ToList(),
@@ -38,7 +41,7 @@ internal static class GenerateContentApi
     {
         var wire = await RequestBody.ReadAsync<GenerateContentRequest>(context.Request).ConfigureAwait(false);
         var aborted = context.RequestAborted;
-        var stream = generation.Start(GeminiMapping.ToGenerationRequest(model, wire), aborted);
+        var stream = generation.Start(await ResolveFilesAsync(context, GeminiMapping.ToGenerationRequest(model, wire)).ConfigureAwait(false), aborted);
         var sse = string.Equals(context.Request.Query["alt"], "sse", StringComparison.OrdinalIgnoreCase);
         var responseId = NewResponseId();
 
@@ -99,13 +102,17 @@ internal static class GenerateContentApi
         var request = wire.GenerateContentRequest is { } inner
             ? GeminiMapping.ToGenerationRequest(inner.Model ?? model, inner)
             : new GenerationRequest { Model = model, Contents = GeminiMapping.ToContents(wire.Contents, "contents") };
-        var total = generation.CountTokens(request);
+        var total = generation.CountTokens(await ResolveFilesAsync(context, request).ConfigureAwait(false));
         return Results.Json(new CountTokensResponse
         {
             TotalTokens = total,
             PromptTokensDetails = [new ModalityTokenCount { Modality = "TEXT", TokenCount = total }],
         }, GeminiJson.TypeInfo<CountTokensResponse>());
     }
+
+    /// <summary>fileData and inlineData parts become the text the model reads, for the caller's project only.</summary>
+    private static Task<GenerationRequest> ResolveFilesAsync(HttpContext context, GenerationRequest request) =>
+        context.RequestServices.GetRequiredService<FilePartResolver>().ResolveAsync(request, context.Caller().ProjectId, context.RequestAborted);
 
     private static string NewResponseId() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

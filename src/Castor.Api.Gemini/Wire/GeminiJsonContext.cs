@@ -21,6 +21,11 @@ namespace Castor.Api.Gemini.Wire;
 [JsonSerializable(typeof(BatchEmbedContentsRequest))]
 [JsonSerializable(typeof(EmbedContentResponse))]
 [JsonSerializable(typeof(BatchEmbedContentsResponse))]
+[JsonSerializable(typeof(CreateFileRequest))]
+[JsonSerializable(typeof(CreateFileResponse))]
+[JsonSerializable(typeof(ListFilesResponse))]
+[JsonSerializable(typeof(FileResource))]
+[JsonSerializable(typeof(EmptyResponse))]
 internal sealed partial class GeminiJsonContext : JsonSerializerContext;
 
 /// <summary>The options every Gemini endpoint reads and writes with.</summary>

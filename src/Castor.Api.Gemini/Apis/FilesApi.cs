@@ -1,0 +1,107 @@
+using System.Globalization;
+using Castor.Api.Gemini.Infrastructure;
+using Castor.Api.Gemini.Wire;
+using Castor.Application.Errors;
+using Castor.Application.Files;
+using Castor.Application.Keys;
+using Castor.Storage.Files;
+using Microsoft.AspNetCore.Http;
+
+namespace Castor.Api.Gemini.Apis;
+
+/// <summary><c>GET files</c>, <c>GET files/{id}</c>, <c>GET files/{id}:download</c> (or <c>?alt=media</c>) and <c>DELETE files/{id}</c>.</summary>
+internal static class FilesApi
+{
+    public static async Task<IResult> ListAsync(HttpContext context, FileService files)
+    {
+        var query = context.Request.Query;
+        int? pageSize = null;
+        var sizeText = First(query, "pageSize", "page_size");
+        if (sizeText is not null)
+        {
+            if (!int.TryParse(sizeText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var size))
+                throw CastorException.InvalidField("pageSize", $"'{sizeText}' is not a valid page size; use 1 to {FileService.MaxPageSize}.");
+            pageSize = size;
+        }
+        var listing = await files.ListAsync(context.Caller(), pageSize, First(query, "pageToken", "page_token"), context.RequestAborted).ConfigureAwait(false);
+        return Results.Json(new ListFilesResponse
+        {
+            Files = listing.Files.Select(f => ToWire(f, context.Request)).ToList(),
+            // Omitted on the last page: @google/genai's pager re-requests forever on an empty token.
+            NextPageToken = listing.NextPageToken,
+        }, GeminiJson.TypeInfo<ListFilesResponse>());
+    }
+
+    /// <summary><c>files/{id}</c> returns the metadata; <c>files/{id}:download</c> or <c>alt=media</c> the bytes.</summary>
+    public static async Task GetAsync(HttpContext context, string name, FileService files)
+    {
+        var download = name.EndsWith(":download", StringComparison.Ordinal);
+        if (download) name = name[..^":download".Length];
+        download |= string.Equals(context.Request.Query["alt"], "media", StringComparison.OrdinalIgnoreCase);
+        var caller = context.Caller();
+        if (!download)
+        {
+            var file = await files.GetAsync(caller, name, context.RequestAborted).ConfigureAwait(false);
+            await Results.Json(ToWire(file, context.Request), GeminiJson.TypeInfo<FileResource>()).ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        var (stored, content) = await files.OpenAsync(caller, name, context.RequestAborted).ConfigureAwait(false);
+        await using (content.ConfigureAwait(false))
+        {
+            var response = context.Response;
+            response.ContentType = stored.MimeType;
+            response.ContentLength = stored.SizeBytes;
+            await content.CopyToAsync(response.Body, 81920, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    public static async Task<IResult> DeleteAsync(HttpContext context, string name, FileService files)
+    {
+        await files.DeleteAsync(context.Caller(), name, context.RequestAborted).ConfigureAwait(false);
+        return Results.Json(new EmptyResponse(), GeminiJson.TypeInfo<EmptyResponse>());
+    }
+
+    public static FileResource ToWire(StoredFile file, HttpRequest request) => new()
+    {
+        Name = FileService.NamePrefix + file.Id,
+        DisplayName = file.DisplayName,
+        MimeType = file.MimeType,
+        SizeBytes = file.SizeBytes.ToString(CultureInfo.InvariantCulture),
+        CreateTime = Timestamp(file.CreateTime),
+        UpdateTime = Timestamp(file.UpdateTime),
+        ExpirationTime = Timestamp(file.ExpirationTime),
+        Sha256Hash = Convert.ToBase64String(file.Sha256),
+        Uri = $"{request.Scheme}://{request.Host}{request.PathBase}/{ApiVersion(request)}/files/{file.Id}",
+        DownloadUri = $"{request.Scheme}://{request.Host}{request.PathBase}/{ApiVersion(request)}/files/{file.Id}:download?alt=media",
+        State = file.State switch
+        {
+            FileState.Processing => "PROCESSING",
+            FileState.Active => "ACTIVE",
+            _ => "FAILED",
+        },
+        Source = "UPLOADED",
+        Error = file.State == FileState.Failed ? new FileStatus { Code = 400, Message = file.ErrorMessage ?? "The file could not be processed." } : null,
+    };
+
+    internal static Caller Caller(this HttpContext context) =>
+        context.Features.Get<CallerFeature>()?.Caller ?? throw new InvalidOperationException("The API key middleware did not run for this request.");
+
+    /// <summary>The API version the request came in on (<c>/upload/v1beta/files</c> → v1beta); uris point at the same version.</summary>
+    private static string ApiVersion(HttpRequest request)
+    {
+        var segments = request.Path.Value?.Split('/', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        var version = segments.FirstOrDefault(s => GeminiApi.Versions.Contains(s, StringComparer.OrdinalIgnoreCase));
+        return version?.ToLowerInvariant() ?? "v1beta";
+    }
+
+    private static string Timestamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static string? First(IQueryCollection query, params string[] names)
+    {
+        foreach (var name in names)
+            if (query.TryGetValue(name, out var value) && value.ToString().Length > 0)
+                return value.ToString();
+        return null;
+    }
+}

@@ -1,0 +1,68 @@
+using Castor.Application.Files;
+using Castor.Storage.Files;
+using Castor.Storage.Keys;
+using Castor.Storage.Postgres;
+using Castor.Storage.Relational;
+using Castor.Storage.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Castor.Server;
+
+/// <summary>Opens the configured database and registers the stores and file services on it (the server and the CLI share this).</summary>
+public static class CastorStorage
+{
+    /// <summary>PostgreSQL when <c>Storage:Postgres</c> is set, else SQLite in <paramref name="dataFolder"/>; migrated before use.</summary>
+    public static async Task<IRelationalDatabase> OpenAsync(CastorOptions options, string? dataFolder = null, CancellationToken cancellationToken = default)
+    {
+        IRelationalDatabase database = string.IsNullOrWhiteSpace(options.Storage.Postgres)
+            ? new SqliteDatabase(dataFolder ?? options.Data)
+            : new PostgresDatabase(options.Storage.Postgres);
+        await database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        return database;
+    }
+
+    public static IServiceCollection AddCastorStorage(this IServiceCollection services, CastorOptions options, IRelationalDatabase database)
+    {
+        services.AddSingleton(database);
+        services.AddSingleton<IKeyStore, SqlKeyStore>();
+        services.AddSingleton<IFileStore, SqlFileStore>();
+        services.AddSingleton(new FileContentStore(Path.Combine(options.Data, "files")));
+        services.AddSingleton(new FileLimits
+        {
+            MaxFileBytes = options.Files.MaxFileBytes,
+            ProjectQuotaBytes = options.Files.ProjectQuotaBytes,
+            FileLifetime = options.Files.FileLifetime,
+        });
+        services.AddSingleton<FileProcessor>();
+        services.AddSingleton<FileService>();
+        services.AddSingleton<FilePartResolver>();
+        services.AddSingleton<FileSweeper>();
+        services.AddHostedService(sp => new FileMaintenance(sp.GetRequiredService<FileProcessor>(), sp.GetRequiredService<FileSweeper>(),
+            sp.GetRequiredService<TimeProvider>(), options.Files.SweepInterval, sp.GetRequiredService<ILogger<FileMaintenance>>()));
+        return services;
+    }
+}
+
+/// <summary>Runs the file processor and, every <c>SweepInterval</c>, the sweeper, for as long as the server runs.</summary>
+public sealed class FileMaintenance(FileProcessor processor, FileSweeper sweeper, TimeProvider clock, TimeSpan interval, ILogger<FileMaintenance> logger) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(processor.RunAsync(stoppingToken), SweepLoopAsync(stoppingToken));
+
+    private async Task SweepLoopAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(interval > TimeSpan.Zero ? interval : TimeSpan.FromMinutes(5), clock);
+        do
+        {
+            try
+            {
+                await sweeper.SweepAsync(clock.GetUtcNow(), stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogError(ex, "The file sweep failed; it runs again in {Interval}", interval);
+            }
+        } while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+}
