@@ -17,13 +17,27 @@ internal static class Sql
         {
             var parameter = command.CreateParameter();
             parameter.ParameterName = name;
-            parameter.Value = value ?? DBNull.Value;
-            // PostgreSQL cannot infer the type of a NULL parameter; every nullable parameter here is text or a number.
-            if (value is null) parameter.DbType = DbType.String;
+            // PostgreSQL cannot infer the type of a NULL parameter: a bare null is text, other types say so with TypedNull.
+            switch (value)
+            {
+                case null:
+                    parameter.Value = DBNull.Value;
+                    parameter.DbType = DbType.String;
+                    break;
+                case TypedNull typed:
+                    parameter.Value = DBNull.Value;
+                    parameter.DbType = typed.Type;
+                    break;
+                default:
+                    parameter.Value = value;
+                    break;
+            }
             command.Parameters.Add(parameter);
         }
         return command;
     }
+
+    public static object Int64(long? value) => value is { } v ? v : new TypedNull(DbType.Int64);
 
     /// <summary>A timestamp as the dialect stores it: fixed-width ISO-8601 UTC text for SQLite, UTC timestamptz for PostgreSQL.</summary>
     public static object Time(this SqlDialect dialect, DateTimeOffset time) => dialect switch
@@ -58,3 +72,6 @@ internal static class Sql
         }
     }
 }
+
+/// <summary>A NULL parameter of a given type.</summary>
+internal sealed record TypedNull(DbType Type);

@@ -34,7 +34,7 @@ public sealed class SqlFileStore(IRelationalDatabase database) : IFileStore
                          VALUES (@upload, @project, @file, @display, @mime, @declared, @received, @created, @expires)
                          """,
                          ("@upload", session.UploadId), ("@project", session.ProjectId), ("@file", session.FileId), ("@display", session.DisplayName),
-                         ("@mime", session.MimeType), ("@declared", session.DeclaredSize), ("@received", session.ReceivedBytes),
+                         ("@mime", session.MimeType), ("@declared", Sql.Int64(session.DeclaredSize)), ("@received", session.ReceivedBytes),
                          ("@created", Dialect.Time(session.CreateTime)), ("@expires", Dialect.Time(session.ExpirationTime))))
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,220 @@
+using System.Security.Cryptography;
+using Castor.Storage.Files;
+using Castor.Storage.Keys;
+using Castor.Storage.Relational;
+using Castor.Storage.Sqlite;
+
+namespace Castor.IntegrationTests.Storage;
+
+/// <summary>
+/// One storage suite, run against SQLite and PostgreSQL by the two classes below: the key store and the file store
+/// must behave identically on both, from migrations to paging.
+/// </summary>
+public abstract class StorageContractTests : IAsyncLifetime
+{
+    private const long Quota = 1000;
+    private static readonly DateTimeOffset T0 = new(2026, 11, 27, 12, 0, 0, 123, TimeSpan.Zero);
+
+    protected IRelationalDatabase Database { get; set; } = null!;
+    private SqlKeyStore Keys => new(Database);
+    private SqlFileStore Files => new(Database);
+
+    public abstract Task InitializeAsync();
+    public abstract Task DisposeAsync();
+
+    [StorageFact]
+    public async Task Migrating_again_changes_nothing()
+    {
+        var project = await Keys.EnsureProjectAsync("alpha");
+        await Database.MigrateAsync();
+        Assert.Equal(project, await Keys.EnsureProjectAsync("alpha"));
+    }
+
+    [StorageFact]
+    public async Task Keys_are_found_by_hash_listed_and_revoked()
+    {
+        var hash = SHA256.HashData("secret"u8);
+        var key = new StoredKey("k-1", hash, "cas…cret", "laptop", T0);
+        Assert.True(await Keys.AddKeyAsync(key, "alpha"));
+        Assert.False(await Keys.AddKeyAsync(key with { Id = "k-2" }, "alpha"));
+
+        var owner = await Keys.FindActiveKeyAsync(hash);
+        Assert.NotNull(owner);
+        Assert.Equal(("k-1", "alpha"), (owner.KeyId, owner.ProjectName));
+        Assert.Equal(await Keys.EnsureProjectAsync("alpha"), owner.ProjectId);
+
+        var listed = Assert.Single(await Keys.ListKeysAsync("alpha"));
+        Assert.Equal(("k-1", "laptop", T0), (listed.Id, listed.DisplayName, listed.CreatedAt));
+        Assert.Empty(await Keys.ListKeysAsync("beta"));
+        Assert.Single(await Keys.ListKeysAsync(null));
+        Assert.Equal(1, await Keys.CountActiveKeysAsync());
+
+        Assert.True(await Keys.RevokeKeyAsync("k-1", T0.AddHours(1)));
+        Assert.False(await Keys.RevokeKeyAsync("k-1", T0.AddHours(2)));
+        Assert.Null(await Keys.FindActiveKeyAsync(hash));
+        Assert.Equal(T0.AddHours(1), Assert.Single(await Keys.ListKeysAsync(null)).RevokedAt);
+        Assert.Equal(0, await Keys.CountActiveKeysAsync());
+    }
+
+    [StorageFact]
+    public async Task An_upload_becomes_a_file_in_one_step_and_round_trips_every_field()
+    {
+        var project = await Keys.EnsureProjectAsync("alpha");
+        var session = Upload(project, "up1", "doc", declared: 10);
+        Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(session, Quota));
+        Assert.Equal(session, await Files.FindUploadAsync("up1"));
+        Assert.True(await Files.IsClaimedAsync(project, "doc"));
+        Assert.Null(await Files.GetAsync(project, "doc"));
+
+        Assert.True(await Files.AdvanceUploadAsync("up1", 0, 6, T0));
+        Assert.False(await Files.AdvanceUploadAsync("up1", 0, 8, T0)); // another writer already moved it
+        Assert.Equal(6, (await Files.FindUploadAsync("up1"))!.ReceivedBytes);
+
+        var file = File(project, "doc", size: 10, FileState.Processing);
+        Assert.True(await Files.CompleteUploadAsync("up1", file));
+        Assert.False(await Files.CompleteUploadAsync("up1", file));
+        Assert.Null(await Files.FindUploadAsync("up1"));
+        Assert.False(await Files.UploadExistsAsync("up1"));
+
+        var stored = await Files.GetAsync(project, "doc");
+        Assert.NotNull(stored);
+        Assert.Equal(file with { Sha256 = stored.Sha256 }, stored);
+        Assert.Equal(file.Sha256, stored.Sha256);
+        Assert.Equal(FileState.Processing, Assert.Single(await Files.InStateAsync(FileState.Processing, 10)).State);
+
+        Assert.True(await Files.SetStateAsync(project, "doc", FileState.Failed, "not a PDF", T0.AddMinutes(1)));
+        stored = await Files.GetAsync(project, "doc");
+        Assert.Equal((FileState.Failed, "not a PDF", T0.AddMinutes(1)), (stored!.State, stored.ErrorMessage, stored.UpdateTime));
+        Assert.False(await Files.SetStateAsync(project, "missing", FileState.Active, null, T0));
+    }
+
+    [StorageFact]
+    public async Task A_file_id_is_taken_by_a_file_or_an_upload_of_the_same_project_only()
+    {
+        var alpha = await Keys.EnsureProjectAsync("alpha");
+        var beta = await Keys.EnsureProjectAsync("beta");
+        Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(alpha, "up1", "same"), Quota));
+        Assert.Equal(StartUploadResult.NameTaken, await Files.StartUploadAsync(Upload(alpha, "up2", "same"), Quota));
+        Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(beta, "up3", "same"), Quota));
+
+        Assert.True(await Files.CompleteUploadAsync("up1", File(alpha, "same", 1)));
+        Assert.Equal(StartUploadResult.NameTaken, await Files.StartUploadAsync(Upload(alpha, "up4", "same"), Quota));
+        Assert.True(await Files.CompleteUploadAsync("up3", File(beta, "same", 2)));
+
+        // Each project sees its own file under the shared id.
+        Assert.Equal(1, (await Files.GetAsync(alpha, "same"))!.SizeBytes);
+        Assert.Equal(2, (await Files.GetAsync(beta, "same"))!.SizeBytes);
+        Assert.True(await Files.DeleteAsync(alpha, "same"));
+        Assert.False(await Files.DeleteAsync(alpha, "same"));
+        Assert.NotNull(await Files.GetAsync(beta, "same"));
+    }
+
+    [StorageFact]
+    public async Task The_quota_counts_files_and_the_declared_size_of_uploads_in_progress()
+    {
+        var project = await Keys.EnsureProjectAsync("alpha");
+        var other = await Keys.EnsureProjectAsync("beta");
+        Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(project, "up1", "a", declared: 600), Quota));
+        Assert.Equal(StartUploadResult.QuotaExceeded, await Files.StartUploadAsync(Upload(project, "up2", "b", declared: 401), Quota));
+        Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(project, "up3", "c", declared: 400), Quota));
+        Assert.Equal(1000, await Files.UsedBytesAsync(project));
+        // Quotas are per project.
+        Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(other, "up4", "d", declared: 1000), Quota));
+
+        Assert.True(await Files.CompleteUploadAsync("up1", File(project, "a", 600)));
+        Assert.True(await Files.DeleteUploadAsync("up3"));
+        Assert.Equal(600, await Files.UsedBytesAsync(project));
+        // An upload without a declared size counts what it has received.
+        Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(project, "up5", "e", declared: null), Quota));
+        Assert.True(await Files.AdvanceUploadAsync("up5", 0, 50, T0));
+        Assert.Equal(650, await Files.UsedBytesAsync(project));
+    }
+
+    [StorageFact]
+    public async Task Listing_pages_newest_first_without_gaps_or_repeats_even_when_times_tie()
+    {
+        var project = await Keys.EnsureProjectAsync("alpha");
+        var other = await Keys.EnsureProjectAsync("beta");
+        var ids = new List<string>();
+        for (var i = 0; i < 7; i++)
+        {
+            var id = $"f{i}";
+            ids.Add(id);
+            Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(project, "up" + i, id), Quota));
+            // Three files share one create time: the id breaks the tie.
+            Assert.True(await Files.CompleteUploadAsync("up" + i, File(project, id, i) with { CreateTime = T0.AddSeconds(Math.Min(i, 4)) }));
+        }
+        Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(other, "upx", "x"), Quota));
+        Assert.True(await Files.CompleteUploadAsync("upx", File(other, "x", 1)));
+
+        var seen = new List<string>();
+        FileCursor? cursor = null;
+        while (true)
+        {
+            var page = await Files.ListAsync(project, 3, cursor);
+            seen.AddRange(page.Select(f => f.Id));
+            if (page.Count < 3) break;
+            cursor = new FileCursor(page[^1].CreateTime, page[^1].Id);
+        }
+        Assert.Equal(["f6", "f5", "f4", "f3", "f2", "f1", "f0"], seen);
+    }
+
+    [StorageFact]
+    public async Task Expired_files_and_uploads_are_found_by_time()
+    {
+        var project = await Keys.EnsureProjectAsync("alpha");
+        Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(project, "up1", "old") with { ExpirationTime = T0.AddHours(1) }, Quota));
+        Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(project, "up2", "new") with { ExpirationTime = T0.AddHours(3) }, Quota));
+        Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(project, "up3", "done"), Quota));
+        Assert.True(await Files.CompleteUploadAsync("up3", File(project, "done", 1) with { ExpirationTime = T0.AddHours(2) }));
+
+        Assert.Empty(await Files.ExpiredFilesAsync(T0.AddHours(1), 10));
+        Assert.Equal("done", Assert.Single(await Files.ExpiredFilesAsync(T0.AddHours(2), 10)).Id);
+        Assert.Equal("up1", Assert.Single(await Files.ExpiredUploadsAsync(T0.AddHours(2), 10)).UploadId);
+        Assert.Equal(2, (await Files.ExpiredUploadsAsync(T0.AddHours(3), 10)).Count);
+    }
+
+    private static UploadSession Upload(string project, string uploadId, string fileId, long? declared = 1) =>
+        new(uploadId, project, fileId, "name of " + fileId, "text/plain", declared, 0, T0, T0.AddDays(7));
+
+    private static StoredFile File(string project, string id, long size, FileState state = FileState.Active) =>
+        new(project, id, "name of " + id, "text/plain", size, SHA256.HashData(BitConverter.GetBytes(size)), state, null, T0, T0, T0.AddHours(48));
+}
+
+public sealed class SqliteStorageTests : StorageContractTests
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("castor-storage").FullName;
+
+    public override async Task InitializeAsync()
+    {
+        var database = new SqliteDatabase(_folder);
+        await database.MigrateAsync();
+        Database = database;
+    }
+
+    public override Task DisposeAsync()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_folder, recursive: true);
+        return Task.CompletedTask;
+    }
+}
+
+[RequiresPostgres]
+public sealed class PostgresStorageTests : StorageContractTests
+{
+    private string? _schema;
+
+    public override async Task InitializeAsync()
+    {
+        var (connectionString, schema) = await PostgresTestDatabase.CreateSchemaAsync();
+        _schema = schema;
+        Database = await PostgresTestDatabase.OpenAsync(connectionString);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        if (Database is IAsyncDisposable disposable) await disposable.DisposeAsync();
+        if (_schema is not null) await PostgresTestDatabase.DropSchemaAsync(_schema);
+    }
+}
