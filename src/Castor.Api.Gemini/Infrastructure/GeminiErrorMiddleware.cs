@@ -18,9 +18,9 @@ public sealed class GeminiErrorMiddleware(RequestDelegate next, ILogger<GeminiEr
         {
             await next(context).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (Exception ex) when (context.RequestAborted.IsCancellationRequested && ex is OperationCanceledException or IOException)
         {
-            // The client disconnected; its generation was cancelled through RequestAborted.
+            // The client disconnected: its generation was cancelled, or its upload body ended early (and was kept).
         }
         catch (Exception ex) when (!context.Response.HasStarted)
         {
