@@ -47,6 +47,9 @@ internal static class UploadApi
             case "raw" or "media":
                 await RawAsync(context, files).ConfigureAwait(false);
                 break;
+            case null when Commands(request).Contains("start"):
+                await StartAsync(context, files).ConfigureAwait(false);
+                break;
             case null:
                 if (request.ContentType?.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase) == true)
                     await MultipartAsync(context, files).ConfigureAwait(false);
