@@ -18,8 +18,16 @@ public sealed class FileProcessor(IFileStore store, FileContentStore content, Fi
     /// <summary>Processes queued files until cancelled, one at a time (extraction is CPU-bound; generation needs the cores).</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        foreach (var pending in await store.InStateAsync(FileState.Processing, 10_000, cancellationToken).ConfigureAwait(false))
-            Enqueue(pending);
+        try
+        {
+            foreach (var pending in await store.InStateAsync(FileState.Processing, 10_000, cancellationToken).ConfigureAwait(false))
+                Enqueue(pending);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Files left PROCESSING by a restart wait for the next start; new uploads are still processed.
+            logger.LogError(ex, "Could not look up files left PROCESSING");
+        }
         await foreach (var file in _queue.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             try
