@@ -5,8 +5,10 @@ using Castor.Api.Gemini.Infrastructure;
 using Castor.Api.OpenAI.Infrastructure;
 using Castor.Api.OpenAI.Wire;
 using Castor.Application.Errors;
+using Castor.Application.Files;
 using Castor.Application.Generation;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Castor.Api.OpenAI.Apis;
 
@@ -32,7 +34,11 @@ internal static class ChatCompletionsApi
         GenerationStream stream;
         try
         {
-            stream = generation.Start(mapped.Request, context.RequestAborted);
+            // Uploaded files (file_id) and inline text/PDF (data: URLs) become text the same way as on the native routes.
+            var projectId = context.Features.Get<CallerFeature>()!.Caller.ProjectId;
+            var request = await context.RequestServices.GetRequiredService<FilePartResolver>()
+                .ResolveAsync(mapped.Request, projectId, context.RequestAborted).ConfigureAwait(false);
+            stream = generation.Start(request, context.RequestAborted);
         }
         catch (CastorException error)
         {

@@ -212,6 +212,31 @@ public sealed class ChatCompletionsWireTests(CastorServerFixture server)
     }
 
     [Fact]
+    public async Task File_parts_by_id_or_data_url_enter_the_prompt_as_text()
+    {
+        const string story = "Lily had a red ball. She liked to play with it in the park.";
+        using var gemini = server.CreateClient();
+        var file = await Files.Uploads.UploadAsync(gemini, System.Text.Encoding.UTF8.GetBytes(story), "text/plain");
+        var dataUrl = "data:text/plain;base64," + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(story));
+        using var client = Bearer();
+
+        async Task<int> PromptTokens(string content)
+        {
+            var (status, body) = await client.PostAsync(Path, $$"""{"model":"gemini-2.5-flash","messages":[{"role":"user","content":{{content}}}],"max_tokens":1}""");
+            Assert.True(status == 200, body?.ToJsonString());
+            return body!["usage"]!["prompt_tokens"]!.GetValue<int>();
+        }
+
+        var asText = await PromptTokens($$"""[{"type":"text","text":"Read:"},{"type":"text","text":"{{story}}"}]""");
+        var byId = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = "Read:" },
+            new JsonObject { ["type"] = "file", ["file"] = new JsonObject { ["file_id"] = file.GetProperty("name").GetString() } });
+        var byData = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = "Read:" },
+            new JsonObject { ["type"] = "file", ["file"] = new JsonObject { ["file_data"] = dataUrl, ["filename"] = "story.txt" } });
+        Assert.Equal(asText, await PromptTokens(byId.ToJsonString()));
+        Assert.Equal(asText, await PromptTokens(byData.ToJsonString()));
+    }
+
+    [Fact]
     public async Task An_unknown_model_is_a_404_model_not_found()
     {
         using var client = Bearer();
