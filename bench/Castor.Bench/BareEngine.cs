@@ -38,6 +38,13 @@ public sealed record Sampling(float Temperature, float TopP, int TopK, uint Seed
     }
 }
 
+/// <summary>One <see cref="BareEngine.Lockstep"/> run: per step after the first token, each side's decode and sampling time (ms).</summary>
+public sealed record LockstepRun(int PromptTokens, IReadOnlyList<(double DecodeA, double SampleA, double DecodeB, double SampleB)> Steps)
+{
+    /// <summary>Tokens per side, the first (drawn from the prefill) included.</summary>
+    public int Tokens => Steps.Count + 1;
+}
+
 /// <summary>One round of the batched bare loop: every stream's tokens over the round's time, prompts included.</summary>
 public sealed record BareBatchRun(int Streams, int Tokens, double Seconds)
 {
@@ -123,6 +130,57 @@ public sealed class BareEngine : IDisposable
         var end = Stopwatch.GetTimestamp();
         ctx.MemorySequenceRemove(seq, -1, -1);
         return new BareRun(prompt.Count, tokens, Stopwatch.GetElapsedTime(start, first).TotalSeconds, Stopwatch.GetElapsedTime(first, end).TotalSeconds);
+    }
+
+    /// <summary>
+    /// Two sampler configurations (say, with and without a grammar) on the same prompt, each on its own engine (context),
+    /// in lockstep: after both prefills, every step decodes one token on each side, alternating which goes first, so both
+    /// sides always attend over the same number of positions and share whatever the machine is doing at that moment.
+    /// Decode and sampling are timed apart, per step. Castor's <see cref="Castor.Engine.Sampling.TokenSampler"/> accepts
+    /// what it draws. Ends after <paramref name="maxTokens"/> tokens, or when either side draws an end of generation
+    /// (a complete grammar allows nothing else); both sides then have the same number of tokens.
+    /// </summary>
+    public static LockstepRun Lockstep(IReadOnlyList<int> prompt, int maxTokens,
+        BareEngine a, Castor.Engine.Sampling.TokenSampler samplerA, BareEngine b, Castor.Engine.Sampling.TokenSampler samplerB)
+    {
+        var seq = (LLamaSeqId)0;
+        a._context.NativeHandle.MemorySequenceRemove(seq, -1, -1);
+        b._context.NativeHandle.MemorySequenceRemove(seq, -1, -1);
+        var tokenA = samplerA.Sample(a._context.NativeHandle, a.Prefill(prompt, seq));
+        var tokenB = samplerB.Sample(b._context.NativeHandle, b.Prefill(prompt, seq));
+        var steps = new List<(double DecodeA, double SampleA, double DecodeB, double SampleB)>();
+        var position = prompt.Count;
+        while (steps.Count + 1 < maxTokens && !tokenA.IsEndOfGeneration(a._weights.Vocab) && !tokenB.IsEndOfGeneration(b._weights.Vocab))
+        {
+            double decodeA, sampleA, decodeB, sampleB;
+            if (steps.Count % 2 == 0)
+            {
+                (decodeA, sampleA) = a.Step(ref tokenA, position, samplerA);
+                (decodeB, sampleB) = b.Step(ref tokenB, position, samplerB);
+            }
+            else
+            {
+                (decodeB, sampleB) = b.Step(ref tokenB, position, samplerB);
+                (decodeA, sampleA) = a.Step(ref tokenA, position, samplerA);
+            }
+            steps.Add((decodeA, sampleA, decodeB, sampleB));
+            position++;
+        }
+        a._context.NativeHandle.MemorySequenceRemove(seq, -1, -1);
+        b._context.NativeHandle.MemorySequenceRemove(seq, -1, -1);
+        return new LockstepRun(prompt.Count, steps);
+    }
+
+    private (double DecodeMs, double SampleMs) Step(ref LLamaToken token, int position, Castor.Engine.Sampling.TokenSampler sampler)
+    {
+        var start = Stopwatch.GetTimestamp();
+        _batch.Clear();
+        _batch.Add(token, position, (LLamaSeqId)0, true);
+        Decode();
+        var decoded = Stopwatch.GetTimestamp();
+        token = sampler.Sample(_context.NativeHandle, 0);
+        var end = Stopwatch.GetTimestamp();
+        return (Stopwatch.GetElapsedTime(start, decoded).TotalMilliseconds, Stopwatch.GetElapsedTime(decoded, end).TotalMilliseconds);
     }
 
     /// <summary>

@@ -59,7 +59,7 @@ public sealed class Bench(BenchOptions options, string benchFolder)
 
         GrammarCost? grammar = null;
         if (options.Includes('d'))
-            grammar = await GrammarCostAsync(modelPath, cancellationToken);
+            grammar = await GrammarCostAsync(bare, cancellationToken);
 
         report.ElapsedSeconds = _clock.Elapsed.TotalSeconds;
         report.LoadAtEnd = LoadAverage();
@@ -72,52 +72,146 @@ public sealed class Bench(BenchOptions options, string benchFolder)
         if (grammar is not null)
         {
             Console.WriteLine();
-            Console.WriteLine("(d) Decode with a JSON-schema grammar vs without, HTTP streaming, Parallel = 1, tokens/s after the first token");
-            Console.WriteLine($"    plain {grammar.Plain:0.0}   grammar {grammar.Constrained:0.0}   grammar / plain {grammar.Constrained / grammar.Plain:0.000}" +
-                              $"   cost {(1 - grammar.Constrained / grammar.Plain) * 100:0.0} %   target ≤ 15 %: {((1 - grammar.Constrained / grammar.Plain) <= 0.15 ? "PASS" : "FAIL")}");
+            Console.WriteLine($"(d) Decode with a JSON-schema grammar vs without: same prompt ({grammar.PromptTokens} tokens), same length ({grammar.Tokens} tokens), tokens/s after the first token");
+            var bareCost = grammar.Bare;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"    bare engine, lockstep ({bareCost.Steps} steps): plain {bareCost.Plain:0.0}   grammar {bareCost.Constrained:0.0} tok/s   cost {bareCost.Cost * 100:0.0} %   " +
+                $"target ≤ {GrammarCost.Target * 100:0} %: {(bareCost.Cost <= GrammarCost.Target ? "PASS" : "FAIL")}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"        decode (median) {bareCost.PlainDecodeMs:0.00} / {bareCost.GrammarDecodeMs:0.00} ms, sampling (mean) {bareCost.PlainSampleMs:0.000} / {bareCost.GrammarSampleMs:0.000} ms per token; " +
+                $"wall-clock means, disturbances included: {bareCost.PlainMean:0.0} / {bareCost.ConstrainedMean:0.0} tok/s"));
+            var plainHttp = Stats.Median(grammar.Http.Select(p => p.Plain).ToList());
+            var constrainedHttp = Stats.Median(grammar.Http.Select(p => p.Constrained).ToList());
+            var httpCost = GrammarCost.Cost(grammar.Http);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"    HTTP stream, alternating ({grammar.Http.Count} pairs): plain {plainHttp:0.0}   grammar {constrainedHttp:0.0} tok/s (medians)   cost (median of paired ratios) {httpCost * 100:0.0} %   " +
+                $"target ≤ {GrammarCost.Target * 100:0} %: {(httpCost <= GrammarCost.Target ? "PASS" : "FAIL")}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    load average {grammar.LoadBefore:0.00} before, {grammar.LoadAfter:0.00} after"));
         }
         return 0;
     }
 
-    private sealed record GrammarCost(double Plain, double Constrained);
+    /// <summary>(d) Paired runs: one plain and one constrained run each, adjacent in time.</summary>
+    private sealed record GrammarPair(double Plain, double Constrained)
+    {
+        public double Ratio => Constrained / Plain;
+    }
+
+    private sealed record GrammarCost(int PromptTokens, int Tokens, BareGrammarCost Bare, IReadOnlyList<GrammarPair> Http, double LoadBefore, double LoadAfter)
+    {
+        public static double Cost(IReadOnlyList<GrammarPair> pairs) => 1 - Stats.Median(pairs.Select(p => p.Ratio).ToList());
+        public const double Target = 0.15;
+    }
 
     /// <summary>
-    /// (d) The price of constrained decoding: the same model decodes a plain story and a schema-constrained JSON answer
-    /// (an array of objects with bounded strings, integers and enums), alternating, on a server with one sequence.
+    /// (d) on the bare engine, from every lockstep step (A = plain, B = grammar): a side's time per token is its median
+    /// decode time (robust to the moments another process takes a core, which last far longer than a step) plus its
+    /// mean sampling time (every refusal and full-vocabulary filter counted).
     /// </summary>
-    private async Task<GrammarCost> GrammarCostAsync(string modelPath, CancellationToken cancellationToken)
+    private sealed class BareGrammarCost(IReadOnlyList<(double DecodeA, double SampleA, double DecodeB, double SampleB)> steps)
     {
-        Log("(d) grammar cost: starting a server with Parallel = 1 …");
-        await using var server = await BenchServer.StartAsync(modelPath, options.Threads, 1, options.ContextSize, options.Verbose, cancellationToken);
-        ReclaimNativeLog();
+        public int Steps => steps.Count;
+        public double PlainDecodeMs => Stats.Median(steps.Select(s => s.DecodeA).ToList());
+        public double GrammarDecodeMs => Stats.Median(steps.Select(s => s.DecodeB).ToList());
+        public double PlainSampleMs => Stats.Mean(steps.Select(s => s.SampleA).ToList());
+        public double GrammarSampleMs => Stats.Mean(steps.Select(s => s.SampleB).ToList());
+        public double Plain => 1000 / (PlainDecodeMs + PlainSampleMs);
+        public double Constrained => 1000 / (GrammarDecodeMs + GrammarSampleMs);
+        /// <summary>Plain wall-clock means, disturbances included, for comparison.</summary>
+        public double PlainMean => 1000 / Stats.Mean(steps.Select(s => s.DecodeA + s.SampleA).ToList());
+        public double ConstrainedMean => 1000 / Stats.Mean(steps.Select(s => s.DecodeB + s.SampleB).ToList());
+        public double Cost => 1 - Constrained / Plain;
+    }
+
+    /// <summary>
+    /// (d) The price of constrained decoding: the same model decodes a JSON answer constrained by a schema (an array of
+    /// objects with bounded strings, integers and enums) and, like for like, an unconstrained answer from the very same
+    /// prompt (the plain request carries, as its system instruction, the instruction the server adds for the schema) and
+    /// of the very same length (as many tokens as the grammar needed to complete its JSON). Only decoding after the first
+    /// token is timed. Twice: on the bare engine with Castor's own <c>TokenSampler</c> (the grammar's cost and nothing
+    /// else), and through the HTTP streaming API on a server with one sequence. Plain and constrained alternate, in
+    /// alternating order; the cost is 1 − the median of the paired ratios.
+    /// </summary>
+    private async Task<GrammarCost> GrammarCostAsync(BareEngine bare, CancellationToken cancellationToken)
+    {
+        var loadBefore = LoadAverage();
+        var runs = Math.Max(5, options.Runs);
+        Log($"(d) grammar cost: {runs} paired runs on the bare engine, then {runs} through HTTP (Parallel = 1); load average {loadBefore:0.00}");
         var schema = JsonNode.Parse("""
             {"type":"array","minItems":8,"maxItems":8,"items":{"type":"object","required":["name","age","tags"],
               "properties":{"name":{"type":"string","maxLength":40},"age":{"type":"integer","minimum":0,"maximum":120},
                             "tags":{"type":"array","maxItems":3,"items":{"type":"string","enum":["a","b","c"]}}}}}
             """)!;
-        JsonObject Plain() => Request("Once upon a time", options.Tokens * 2);
+        // Word for word the instruction Castor's ResponseFormat adds to the system prompt for a responseJsonSchema.
+        var instruction = "Answer with a single JSON value that follows this JSON schema, and nothing else:\n" + schema.ToJsonString();
+        const string user = "Once upon a time";
+
+        // Bare engine: Castor's sampler with and without the compiled grammar, in lockstep on two contexts.
+        var grammar = new Castor.Engine.Grammars.GrammarConstraint(Castor.Engine.Grammars.JsonSchemaGrammar.Compile(schema));
+        var model = bare.Weights.NativeHandle;
+        var prompt = bare.Tokenize(instruction + "\n\n" + user);
+        using var twin = new BareEngine(_modelPath, options.Threads, options.ContextSize);
+        LockstepRun Lockstep(int run, int maxTokens)
+        {
+            var sampling = new Castor.Engine.Sampling.SamplingParameters(Temperature, TopP, TopK, (uint)(options.Seed + run));
+            using var plain = Castor.Engine.Sampling.SamplerChain.Create(sampling, maxTokens, model);
+            using var constrained = Castor.Engine.Sampling.SamplerChain.Create(sampling, maxTokens, model, grammar);
+            var result = BareEngine.Lockstep(prompt, maxTokens, bare, plain, twin, constrained);
+            if (run >= 0)
+                Log($"    bare run {run + 1}: {result.Tokens} tokens each (prompt {prompt.Length}); decode {Stats.Median(result.Steps.Select(s => s.DecodeA).ToList()):0.00} / " +
+                    $"{Stats.Median(result.Steps.Select(s => s.DecodeB).ToList()):0.00} ms, sampling {Stats.Mean(result.Steps.Select(s => s.SampleA).ToList()):0.000} / " +
+                    $"{Stats.Mean(result.Steps.Select(s => s.SampleB).ToList()):0.000} ms per token (plain / grammar); grammar refused the chain's draw {constrained.Refusals} times");
+            return result;
+        }
+        Lockstep(-1, WarmupTokens);
+        var bareSteps = new List<(double DecodeA, double SampleA, double DecodeB, double SampleB)>();
+        for (var run = 0; run < runs; run++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            bareSteps.AddRange(Lockstep(run, 4000).Steps);
+        }
+
+        await using var server = await BenchServer.StartAsync(_modelPath, options.Threads, 1, options.ContextSize, options.Verbose, cancellationToken);
+        ReclaimNativeLog();
+        JsonObject Plain(int n) => Request(user, n, systemInstruction: instruction);
         JsonObject Constrained()
         {
-            var request = Request("Once upon a time", 2000);
+            var request = Request(user, 4000);
             var config = (JsonObject)request["generationConfig"]!;
             config["responseMimeType"] = "application/json";
             config["responseJsonSchema"] = schema.DeepClone();
             return request;
         }
 
-        await server.StreamAsync(Plain(), cancellationToken);
+        // Warm-up, which also leaves the prompt in the server's cache, as it is for every measured request (the two
+        // requests share it): a reused prefix gives slightly different logits than a full prefill, and so a different
+        // answer. The constrained answer's length then sets the plain one's.
         await server.StreamAsync(Constrained(), cancellationToken);
-        var plain = new List<double>();
-        var constrained = new List<double>();
-        for (var run = 1; run <= Math.Max(3, options.Runs); run++)
+        await server.StreamAsync(Plain(WarmupTokens), cancellationToken);
+        var first = await server.StreamAsync(Constrained(), cancellationToken);
+        var tokens = first.CandidatesTokens;
+        var httpPairs = new List<GrammarPair>();
+        for (var run = 0; run < runs; run++)
         {
-            var p = await server.StreamAsync(Plain(), cancellationToken);
-            var c = await server.StreamAsync(Constrained(), cancellationToken);
-            plain.Add(p.DecodeTokensPerSecond);
-            constrained.Add(c.DecodeTokensPerSecond);
-            Log($"    run {run}: plain {p.DecodeTokensPerSecond:0.0} tok/s ({p.CandidatesTokens} tokens), grammar {c.DecodeTokensPerSecond:0.0} tok/s ({c.CandidatesTokens} tokens)");
+            cancellationToken.ThrowIfCancellationRequested();
+            StreamResult p, c;
+            if (run % 2 == 0)
+            {
+                p = await server.StreamAsync(Plain(tokens), cancellationToken);
+                c = await server.StreamAsync(Constrained(), cancellationToken);
+            }
+            else
+            {
+                c = await server.StreamAsync(Constrained(), cancellationToken);
+                p = await server.StreamAsync(Plain(tokens), cancellationToken);
+            }
+            if (p.PromptTokens != c.PromptTokens || p.CandidatesTokens != c.CandidatesTokens)
+                throw new BenchException($"(d) HTTP: plain {p.PromptTokens}+{p.CandidatesTokens} tokens, constrained {c.PromptTokens}+{c.CandidatesTokens}; prompt and answer lengths must match.");
+            httpPairs.Add(new GrammarPair(p.DecodeTokensPerSecond, c.DecodeTokensPerSecond));
+            Log($"    HTTP run {run + 1}: plain {p.DecodeTokensPerSecond,6:0.0} tok/s   grammar {c.DecodeTokensPerSecond,6:0.0} tok/s   " +
+                $"grammar/plain {c.DecodeTokensPerSecond / p.DecodeTokensPerSecond:0.000}   ({c.CandidatesTokens} tokens each, prompt {c.PromptTokens}, {c.FinishReason})");
         }
-        return new GrammarCost(Stats.Median(plain), Stats.Median(constrained));
+        return new GrammarCost(first.PromptTokens, tokens, new BareGrammarCost(bareSteps), httpPairs, loadBefore, LoadAverage());
     }
 
     private string ResolveModel()

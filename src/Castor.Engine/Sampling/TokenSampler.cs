@@ -22,6 +22,9 @@ public sealed class TokenSampler : IDisposable
         _candidates = grammar is null ? [] : new LLamaTokenData[vocabularySize];
     }
 
+    /// <summary>How many times the grammar refused the chain's first draw and the vocabulary was filtered (diagnostics, the bench).</summary>
+    public int Refusals { get; private set; }
+
     /// <summary>Draws the next token from the logits at <paramref name="index"/> and records it (penalties, grammar).</summary>
     public LLamaToken Sample(SafeLLamaContextHandle context, int index)
     {
@@ -31,7 +34,10 @@ public sealed class TokenSampler : IDisposable
         var logits = context.GetLogitsIth(index);
         var token = Draw(logits, grammarFirst: false);
         if (!GrammarAllows(token))
+        {
+            Refusals++;
             token = Draw(logits, grammarFirst: true);
+        }
         Accept(token);
         return token;
     }
