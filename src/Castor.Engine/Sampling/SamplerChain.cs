@@ -1,4 +1,5 @@
 using Castor.Engine.Grammars;
+using System.Runtime.CompilerServices;
 using LLama.Native;
 
 namespace Castor.Engine.Sampling;
@@ -34,6 +35,8 @@ public static class SamplerChain
         }
 
         var chain = SafeLLamaSamplerChainHandle.Create(LLamaSamplerChainParams.Default());
+        if (grammarChain is not null && UnwritableTokens(model) is { Length: > 0 } banned)
+            chain.AddLogitBias(model.Vocab.Count, banned);
         if (p.PresencePenalty != 0 || p.FrequencyPenalty != 0)
             chain.AddPenalties(Math.Max(1, penaltyWindow), 1.0f, p.FrequencyPenalty, p.PresencePenalty);
         if (p.Temperature <= 0)
@@ -51,4 +54,24 @@ public static class SamplerChain
         }
         return new TokenSampler(chain, grammarChain, model.Vocab.Count);
     }
+
+    private static readonly ConditionalWeakTable<SafeLlamaModelHandle, LLamaLogitBias[]> Unwritable = new();
+
+    /// <summary>
+    /// Tokens a grammar must never be allowed to pick: BOS (the scheduler ends a sequence on it) and every other control
+    /// token that does not end generation. llama.cpp's grammar matches a control token by its literal text ("&lt;s&gt;"),
+    /// but the response renders it as nothing (or stops), so the text would no longer follow the grammar.
+    /// </summary>
+    private static LLamaLogitBias[] UnwritableTokens(SafeLlamaModelHandle model) => Unwritable.GetValue(model, m =>
+    {
+        var vocab = m.Vocab;
+        var banned = new List<LLamaLogitBias>();
+        for (var id = 0; id < vocab.Count; id++)
+        {
+            var token = (LLamaToken)id;
+            if (token == vocab.BOS || (token.IsControl(vocab) && !token.IsEndOfGeneration(vocab)))
+                banned.Add(new LLamaLogitBias { Token = token, Bias = float.NegativeInfinity });
+        }
+        return banned.ToArray();
+    });
 }
