@@ -160,7 +160,7 @@ public sealed class Bench(BenchOptions options, string benchFolder)
             if (run >= 0)
                 Log($"    bare run {run + 1}: {result.Tokens} tokens each (prompt {prompt.Length}); decode {Stats.Median(result.Steps.Select(s => s.DecodeA).ToList()):0.00} / " +
                     $"{Stats.Median(result.Steps.Select(s => s.DecodeB).ToList()):0.00} ms, sampling {Stats.Mean(result.Steps.Select(s => s.SampleA).ToList()):0.000} / " +
-                    $"{Stats.Mean(result.Steps.Select(s => s.SampleB).ToList()):0.000} ms per token (plain / grammar); grammar refused the chain's draw {constrained.Refusals} times");
+                    $"{Stats.Mean(result.Steps.Select(s => s.SampleB).ToList()):0.000} ms per token (plain / grammar); grammar refused the chain's draw {constrained.Refusals} times, {constrained.FullFilters} of them filtered the whole vocabulary");
             return result;
         }
         Lockstep(-1, WarmupTokens);

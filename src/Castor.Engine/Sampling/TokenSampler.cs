@@ -4,15 +4,23 @@ namespace Castor.Engine.Sampling;
 
 /// <summary>
 /// Draws one sequence's tokens. Without a grammar it is llama.cpp's sampler chain. With one it samples the way
-/// llama.cpp's own server does: the chain picks a token first, and only when the grammar refuses that token is the
-/// whole vocabulary filtered by the grammar and the draw repeated. Checking one token is far cheaper than checking
-/// every token, and most draws already fit (measured in bench/: the grammar's cost per token).
+/// llama.cpp's own server does, and then a step cheaper: the chain picks a token first, and the grammar checks that one
+/// token. When the grammar refuses it, the grammar filters only the candidates the chain had kept (its top-k/top-p cut,
+/// at most top-k tokens) and the chain draws again among the allowed ones; only when none of them is allowed is the
+/// whole vocabulary filtered and the draw repeated. Every token returned has passed the grammar. Checking one token,
+/// or a few dozen, is far cheaper than checking every token of a large vocabulary (measured in bench/ (d)).
 /// </summary>
+/// <remarks>
+/// Drawing again among the allowed survivors of the chain's cut samples the chain's own distribution restricted to the
+/// grammar (as if it drew until the grammar agreed), which is what the check-first scheme approximates anyway; the
+/// full-vocabulary filter remains for when the model rates every allowed token below the cut.
+/// </remarks>
 public sealed class TokenSampler : IDisposable
 {
     private readonly SafeLLamaSamplerChainHandle _chain;
     private readonly SafeLLamaSamplerChainHandle? _grammar;
     private readonly LLamaTokenData[] _candidates;
+    private readonly LLamaTokenData[] _survivors;
     private readonly LLamaTokenData[] _single = new LLamaTokenData[1];
 
     internal TokenSampler(SafeLLamaSamplerChainHandle chain, SafeLLamaSamplerChainHandle? grammar, int vocabularySize)
@@ -20,10 +28,14 @@ public sealed class TokenSampler : IDisposable
         _chain = chain;
         _grammar = grammar;
         _candidates = grammar is null ? [] : new LLamaTokenData[vocabularySize];
+        _survivors = grammar is null ? [] : new LLamaTokenData[vocabularySize];
     }
 
-    /// <summary>How many times the grammar refused the chain's first draw and the vocabulary was filtered (diagnostics, the bench).</summary>
+    /// <summary>How many times the grammar refused the chain's first draw (diagnostics, the bench).</summary>
     public int Refusals { get; private set; }
+
+    /// <summary>How many of those refusals needed the whole vocabulary filtered (no allowed token in the chain's cut).</summary>
+    public int FullFilters { get; private set; }
 
     /// <summary>Draws the next token from the logits at <paramref name="index"/> and records it (penalties, grammar).</summary>
     public LLamaToken Sample(SafeLLamaContextHandle context, int index)
@@ -32,11 +44,15 @@ public sealed class TokenSampler : IDisposable
         if (_grammar is null) return _chain.Sample(context, index);
 
         var logits = context.GetLogitsIth(index);
-        var token = Draw(logits, grammarFirst: false);
+        var token = DrawAll(logits, out var kept);
         if (!GrammarAllows(token))
         {
             Refusals++;
-            token = Draw(logits, grammarFirst: true);
+            if (kept >= _candidates.Length || !TryDrawAllowedSurvivor(kept, out token))
+            {
+                FullFilters++;
+                token = DrawAll(logits, out _, grammarFirst: true);
+            }
         }
         Accept(token);
         return token;
@@ -49,13 +65,54 @@ public sealed class TokenSampler : IDisposable
         _grammar?.Accept(token);
     }
 
-    private LLamaToken Draw(Span<float> logits, bool grammarFirst)
+    /// <summary>
+    /// The chain over the whole vocabulary (grammar-filtered first if asked). Without the grammar first, the candidates
+    /// the chain kept (its cut) go to <c>_survivors</c> with their original logits, and <paramref name="kept"/> says how
+    /// many: the vocabulary's size when the chain cut nothing (greedy), and then they are not copied.
+    /// </summary>
+    private LLamaToken DrawAll(Span<float> logits, out int kept, bool grammarFirst = false)
     {
         var array = LLamaTokenDataArray.Create(logits, _candidates);
         using var pin = LLamaTokenDataArrayNative.Create(array, out var native);
         if (grammarFirst) _grammar!.Apply(ref native);
         _chain.Apply(ref native);
-        return native.Data[checked((int)native.Selected)].ID;
+        var data = native.Data;
+        kept = data.Length;
+        if (!grammarFirst && kept < _survivors.Length)
+        {
+            // The chain's samplers (temperature) changed the logits they kept: the draw among survivors starts afresh.
+            for (var i = 0; i < kept; i++)
+            {
+                var id = data[i].ID;
+                _survivors[i] = new LLamaTokenData(id, logits[(int)id], 0f);
+            }
+        }
+        return data[checked((int)native.Selected)].ID;
+    }
+
+    /// <summary>
+    /// The grammar filters the chain's kept candidates, and the chain draws again among those it allows (from their
+    /// original logits, so no sampler of the chain applies twice). False when it allows none of them.
+    /// </summary>
+    private bool TryDrawAllowedSurvivor(int kept, out LLamaToken token)
+    {
+        token = default;
+        var allowed = 0;
+        using (var pin = LLamaTokenDataArrayNative.Create(new LLamaTokenDataArray(_survivors.AsMemory(0, kept)), out var native))
+        {
+            _grammar!.Apply(ref native);
+            var data = native.Data;
+            for (var i = 0; i < data.Length; i++)
+                if (!float.IsNegativeInfinity(data[i].Logit))
+                    _survivors[allowed++] = data[i];
+        }
+        if (allowed == 0) return false;
+        using (var pin = LLamaTokenDataArrayNative.Create(new LLamaTokenDataArray(_survivors.AsMemory(0, allowed)), out var native))
+        {
+            _chain.Apply(ref native);
+            token = native.Data[checked((int)native.Selected)].ID;
+        }
+        return true;
     }
 
     private bool GrammarAllows(LLamaToken token)
