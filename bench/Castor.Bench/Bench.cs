@@ -60,6 +60,8 @@ public sealed class Bench(BenchOptions options, string benchFolder)
         GrammarCost? grammar = null;
         if (options.Includes('d'))
             grammar = await GrammarCostAsync(bare, cancellationToken);
+        if (grammar is not null)
+            report.GrammarCost = grammar.ToJson();
 
         report.ElapsedSeconds = _clock.Elapsed.TotalSeconds;
         report.LoadAtEnd = LoadAverage();
@@ -101,6 +103,34 @@ public sealed class Bench(BenchOptions options, string benchFolder)
     {
         public static double Cost(IReadOnlyList<GrammarPair> pairs) => 1 - Stats.Median(pairs.Select(p => p.Ratio).ToList());
         public const double Target = 0.15;
+
+        public JsonObject ToJson() => new()
+        {
+            ["promptTokens"] = PromptTokens,
+            ["answerTokens"] = Tokens,
+            ["target"] = Target,
+            ["bare"] = new JsonObject
+            {
+                ["steps"] = Bare.Steps,
+                ["plainTokensPerSecond"] = Math.Round(Bare.Plain, 2),
+                ["grammarTokensPerSecond"] = Math.Round(Bare.Constrained, 2),
+                ["plainDecodeMedianMs"] = Math.Round(Bare.PlainDecodeMs, 4),
+                ["grammarDecodeMedianMs"] = Math.Round(Bare.GrammarDecodeMs, 4),
+                ["plainSampleMeanMs"] = Math.Round(Bare.PlainSampleMs, 4),
+                ["grammarSampleMeanMs"] = Math.Round(Bare.GrammarSampleMs, 4),
+                ["cost"] = Math.Round(Bare.Cost, 4),
+                ["pass"] = Bare.Cost <= Target,
+            },
+            ["http"] = new JsonObject
+            {
+                ["plainRuns"] = new JsonArray(Http.Select(p => (JsonNode?)Math.Round(p.Plain, 2)).ToArray()),
+                ["grammarRuns"] = new JsonArray(Http.Select(p => (JsonNode?)Math.Round(p.Constrained, 2)).ToArray()),
+                ["cost"] = Math.Round(Cost(Http), 4),
+                ["pass"] = Cost(Http) <= Target,
+            },
+            ["loadBefore"] = LoadBefore,
+            ["loadAfter"] = LoadAfter,
+        };
     }
 
     /// <summary>

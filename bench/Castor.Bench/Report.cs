@@ -14,6 +14,8 @@ public sealed class Report(BenchOptions options)
     public SingleStreamResult? SingleStream { get; set; }
     public ConcurrencyResult? Concurrency { get; set; }
     public TtftResult? Ttft { get; set; }
+    /// <summary>(d), as Bench builds it: the grammar's cost.</summary>
+    public JsonObject? GrammarCost { get; set; }
     public double ElapsedSeconds { get; set; }
     public double LoadAtStart { get; set; } = double.NaN;
     public double LoadAtEnd { get; set; } = double.NaN;
@@ -182,6 +184,8 @@ public sealed class Report(BenchOptions options)
                 ["pass"] = double.IsNaN(b.Scaling) ? null : b.Scaling >= ConcurrencyResult.Target,
             };
         }
+        if (GrammarCost is { } d)
+            root["grammarCost"] = d;
         if (Ttft is { } c)
         {
             root["ttft"] = new JsonObject
