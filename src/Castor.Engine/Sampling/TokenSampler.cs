@@ -11,9 +11,10 @@ namespace Castor.Engine.Sampling;
 /// or a few dozen, is far cheaper than checking every token of a large vocabulary (measured in bench/ (d)).
 /// </summary>
 /// <remarks>
-/// Drawing again among the allowed survivors of the chain's cut samples the chain's own distribution restricted to the
-/// grammar (as if it drew until the grammar agreed), which is what the check-first scheme approximates anyway; the
-/// full-vocabulary filter remains for when the model rates every allowed token below the cut.
+/// Drawing again among the allowed survivors of the chain's cut comes close to the chain's own distribution restricted
+/// to the grammar, as if it drew until the grammar agreed (close: top-p cuts again over the allowed ones). llama.cpp's
+/// server instead draws again from the whole vocabulary filtered, so a refusal can reach tokens the model ranked below
+/// the cut; here that happens only when the cut holds no allowed token at all.
 /// </remarks>
 public sealed class TokenSampler : IDisposable
 {
