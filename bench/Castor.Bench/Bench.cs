@@ -88,6 +88,9 @@ public sealed class Bench(BenchOptions options, string benchFolder)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"    HTTP stream, alternating ({grammar.Http.Count} pairs): plain {plainHttp:0.0}   grammar {constrainedHttp:0.0} tok/s (medians)   cost (median of paired ratios) {httpCost * 100:0.0} %   " +
                 $"target ≤ {GrammarCost.Target * 100:0} %: {(httpCost <= GrammarCost.Target ? "PASS" : "FAIL")}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"        from each stream's median event interval: plain {Stats.Median(grammar.HttpRobust.Select(p => p.Plain).ToList()):0.0}   grammar {Stats.Median(grammar.HttpRobust.Select(p => p.Constrained).ToList()):0.0} tok/s   " +
+                $"cost {GrammarCost.Cost(grammar.HttpRobust) * 100:0.0} %"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    load average {grammar.LoadBefore:0.00} before, {grammar.LoadAfter:0.00} after"));
         }
         return 0;
@@ -99,7 +102,7 @@ public sealed class Bench(BenchOptions options, string benchFolder)
         public double Ratio => Constrained / Plain;
     }
 
-    private sealed record GrammarCost(int PromptTokens, int Tokens, BareGrammarCost Bare, IReadOnlyList<GrammarPair> Http, double LoadBefore, double LoadAfter)
+    private sealed record GrammarCost(int PromptTokens, int Tokens, BareGrammarCost Bare, IReadOnlyList<GrammarPair> Http, IReadOnlyList<GrammarPair> HttpRobust, double LoadBefore, double LoadAfter)
     {
         public static double Cost(IReadOnlyList<GrammarPair> pairs) => 1 - Stats.Median(pairs.Select(p => p.Ratio).ToList());
         public const double Target = 0.15;
@@ -127,6 +130,9 @@ public sealed class Bench(BenchOptions options, string benchFolder)
                 ["grammarRuns"] = new JsonArray(Http.Select(p => (JsonNode?)Math.Round(p.Constrained, 2)).ToArray()),
                 ["cost"] = Math.Round(Cost(Http), 4),
                 ["pass"] = Cost(Http) <= Target,
+                ["plainMedianIntervalRuns"] = new JsonArray(HttpRobust.Select(p => (JsonNode?)Math.Round(p.Plain, 2)).ToArray()),
+                ["grammarMedianIntervalRuns"] = new JsonArray(HttpRobust.Select(p => (JsonNode?)Math.Round(p.Constrained, 2)).ToArray()),
+                ["medianIntervalCost"] = Math.Round(Cost(HttpRobust), 4),
             },
             ["loadBefore"] = LoadBefore,
             ["loadAfter"] = LoadAfter,
@@ -221,6 +227,7 @@ public sealed class Bench(BenchOptions options, string benchFolder)
         var first = await server.StreamAsync(Constrained(), cancellationToken);
         var tokens = first.CandidatesTokens;
         var httpPairs = new List<GrammarPair>();
+        var httpRobust = new List<GrammarPair>();
         for (var run = 0; run < runs; run++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -238,10 +245,12 @@ public sealed class Bench(BenchOptions options, string benchFolder)
             if (p.PromptTokens != c.PromptTokens || p.CandidatesTokens != c.CandidatesTokens)
                 throw new BenchException($"(d) HTTP: plain {p.PromptTokens}+{p.CandidatesTokens} tokens, constrained {c.PromptTokens}+{c.CandidatesTokens}; prompt and answer lengths must match.");
             httpPairs.Add(new GrammarPair(p.DecodeTokensPerSecond, c.DecodeTokensPerSecond));
+            httpRobust.Add(new GrammarPair(1000 / p.MedianIntervalMs, 1000 / c.MedianIntervalMs));
             Log($"    HTTP run {run + 1}: plain {p.DecodeTokensPerSecond,6:0.0} tok/s   grammar {c.DecodeTokensPerSecond,6:0.0} tok/s   " +
-                $"grammar/plain {c.DecodeTokensPerSecond / p.DecodeTokensPerSecond:0.000}   ({c.CandidatesTokens} tokens each, prompt {c.PromptTokens}, {c.FinishReason})");
+                $"grammar/plain {c.DecodeTokensPerSecond / p.DecodeTokensPerSecond:0.000}; median event interval {p.MedianIntervalMs:0.00} / {c.MedianIntervalMs:0.00} ms   " +
+                $"({c.CandidatesTokens} tokens each, prompt {c.PromptTokens}, {c.FinishReason})");
         }
-        return new GrammarCost(first.PromptTokens, tokens, new BareGrammarCost(bareSteps), httpPairs, loadBefore, LoadAverage());
+        return new GrammarCost(first.PromptTokens, tokens, new BareGrammarCost(bareSteps), httpPairs, httpRobust, loadBefore, LoadAverage());
     }
 
     private string ResolveModel()

@@ -24,6 +24,8 @@ public sealed record StreamResult(
     /// <summary>Tokens after the first, over the time from the first text to the final event: steady-state decode speed.</summary>
     public double DecodeTokensPerSecond => CandidatesTokens > 1 && EndSeconds > FirstTextSeconds ? (CandidatesTokens - 1) / (EndSeconds - FirstTextSeconds) : double.NaN;
     public double EndToEndTokensPerSecond => CandidatesTokens / EndSeconds;
+    /// <summary>The median time between consecutive events from the first text on (one token each, mostly): robust to the moments another process takes a core.</summary>
+    public double MedianIntervalMs { get; init; } = double.NaN;
 }
 
 /// <summary>A real Castor, composed by <see cref="CastorHost"/> exactly as <c>castor serve</c> does, on a free loopback port.</summary>
@@ -134,6 +136,7 @@ public sealed class BenchServer : IAsyncDisposable
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
         using var reader = new StreamReader(stream, Encoding.UTF8);
         long firstText = 0, last = 0;
+        var intervals = new List<double>();
         int prompt = 0, candidates = 0, events = 0;
         string? finish = null;
         while (await reader.ReadLineAsync(cancellationToken) is { } line)
@@ -146,6 +149,7 @@ public sealed class BenchServer : IAsyncDisposable
             if (root.TryGetProperty("error", out var error))
                 throw new BenchException($"The stream failed: {error.GetRawText()}");
             if (firstText == 0 && HasText(root)) firstText = now;
+            else if (firstText != 0) intervals.Add(Stopwatch.GetElapsedTime(last, now).TotalMilliseconds);
             if (root.TryGetProperty("usageMetadata", out var usage))
             {
                 if (usage.TryGetProperty("promptTokenCount", out var p)) prompt = p.GetInt32();
@@ -163,7 +167,10 @@ public sealed class BenchServer : IAsyncDisposable
         return new StreamResult(
             Stopwatch.GetElapsedTime(start, firstText).TotalSeconds,
             Stopwatch.GetElapsedTime(start, last).TotalSeconds,
-            prompt, candidates, finish, events, start, end);
+            prompt, candidates, finish, events, start, end)
+        {
+            MedianIntervalMs = Stats.Median(intervals),
+        };
     }
 
     private static bool HasText(JsonElement root)
