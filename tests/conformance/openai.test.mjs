@@ -49,18 +49,21 @@ describe('chat.completions', () => {
     let text = '';
     let finish = null;
     let usage = null;
-    let chunks = 0;
+    let contentChunks = 0;
     for await (const chunk of stream) {
-      chunks++;
+      assert.equal(usage, null, 'a chunk came after the usage chunk');
       if (chunk.usage) {
         usage = chunk.usage;
         assert.deepEqual(chunk.choices, []);
         continue;
       }
+      assert.equal(finish, null, 'a chunk came after the finish_reason');
+      if (chunk.choices[0].delta.content) contentChunks++;
       text += chunk.choices[0].delta.content ?? '';
       finish = chunk.choices[0].finish_reason ?? finish;
     }
-    assert.ok(chunks > 3, `only ${chunks} chunks`);
+    // A slow reader gets what piled up in fewer, larger chunks, so the count is not fixed; order is.
+    assert.ok(contentChunks >= 1, 'no content chunk');
     assert.ok(text.length > 0);
     assert.equal(finish, 'length');
     assert.equal(usage?.completion_tokens, 12);
