@@ -20,6 +20,7 @@ public static class RequestBody
         if (request.ContentLength == 0) return new T();
         var buffered = await ReadLimitedAsync(request.Body, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (buffered.Length == 0 || IsWhitespace(buffered)) return new T();
+        RejectUnpairedSurrogates(buffered);
         buffered.Position = 0;
         return JsonSerializer.Deserialize(buffered, typeInfo)
                ?? throw CastorException.InvalidArgument("Invalid JSON payload received. The body must be a JSON object, not null.");
@@ -38,6 +39,40 @@ public static class RequestBody
             buffered.Write(chunk, 0, read);
         }
         return buffered;
+    }
+
+    /// <summary>
+    /// A string escape such as <c>"\ud800"</c> is valid JSON syntax but no Unicode text. The serializer refuses it in typed
+    /// fields, but fields kept as <see cref="JsonElement"/> (schemas, tools, OpenAI messages) would only fail when read,
+    /// deep inside a service. One pass over the escaped strings refuses it up front, naming the field.
+    /// </summary>
+    private static void RejectUnpairedSurrogates(MemoryStream body)
+    {
+        var reader = new Utf8JsonReader(body.GetBuffer().AsSpan(0, (int)body.Length), new JsonReaderOptions { MaxDepth = 256 });
+        string? property = null;
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName) || !reader.ValueIsEscaped) continue;
+                try
+                {
+                    var text = reader.GetString();
+                    if (reader.TokenType == JsonTokenType.PropertyName) property = text;
+                }
+                catch (InvalidOperationException)
+                {
+                    var where = property is null ? "" : $" (in '{property}')";
+                    throw new CastorException(ErrorStatus.InvalidArgument,
+                        $"Invalid JSON payload received. A string{where} is not valid Unicode text (an unpaired UTF-16 surrogate escape such as \\ud800, or invalid UTF-8).",
+                        new FieldViolation(property ?? "", "the string is not valid Unicode text."));
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Malformed JSON is reported by the deserializer, with its position.
+        }
     }
 
     private static bool IsWhitespace(MemoryStream stream)

@@ -97,6 +97,19 @@ public sealed class MalformedRequestTests(RobustnessServerFixture server, ITestO
         AssertRpcError(response, 400, "INVALID_ARGUMENT");
     }
 
+    /// <summary>Found by the fuzzer: fields kept as raw JSON (tools, schemas, OpenAI messages) used to fail only when read, as a 500.</summary>
+    [Theory]
+    [InlineData("/v1beta/models/gemini-2.5-flash:generateContent", """{"contents":[{"parts":[{"text":"hi"}]}],"tools":[{"functionDeclarations":[{"name":"f\ud800"}]}]}""")]
+    [InlineData("/v1beta/models/gemini-2.5-flash:generateContent", """{"contents":[{"parts":[{"text":"hi"}]}],"generationConfig":{"responseMimeType":"text/x.enum","responseSchema":{"type":"STRING","enum":["\udc00"]}}}""")]
+    [InlineData("/v1beta/openai/chat/completions", """{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"hi"}],"stop":["\udc00\ud800"]}""")]
+    [InlineData("/v1beta/openai/embeddings", """{"model":"gemini-embedding-001","input":["\ud800","b"]}""")]
+    public async Task An_unpaired_surrogate_escape_anywhere_is_a_400(string path, string json)
+    {
+        var response = await SendAsync(new FuzzRequest("unpaired surrogate", "POST", path) { Body = Encoding.UTF8.GetBytes(json), Key = KeyMode.ValidBearer });
+        Assert.Equal(400, response.Status);
+        Assert.Contains("Unicode", response.BodyText, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Truncated_json_is_refused_with_400()
     {
