@@ -146,8 +146,9 @@ internal static class UploadApi
 
         FileResource? metadata = null;
         MultipartSection? section;
-        while ((section = await reader.ReadNextSectionAsync(context.RequestAborted).ConfigureAwait(false)) is not null)
+        while ((section = await NextSectionAsync(reader, context.RequestAborted).ConfigureAwait(false)) is not null)
         {
+            section.Body = new MultipartPartStream(section.Body);
             var sectionType = section.ContentType ?? "";
             var isMetadata = metadata is null && (sectionType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) ||
                                                   section.GetContentDispositionHeader()?.Name.Value is "metadata");
@@ -165,6 +166,53 @@ internal static class UploadApi
             return;
         }
         throw CastorException.InvalidArgument("The multipart upload has no media part; send the JSON metadata part, then the file's bytes.");
+    }
+
+    /// <summary>A body cut off before its closing boundary is the client's mistake: a 400, not an I/O failure of the server.</summary>
+    private static CastorException Truncated() => CastorException.InvalidArgument(
+        "The multipart upload ended before its closing boundary; send the JSON metadata part, the media part, and the closing --boundary--.");
+
+    private static async Task<MultipartSection?> NextSectionAsync(MultipartReader reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Truncated();
+        }
+    }
+
+    /// <summary>A part's body: reads that fail because the multipart structure ended early become <see cref="Truncated"/>.</summary>
+    private sealed class MultipartPartStream(Stream part) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return await part.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw Truncated();
+            }
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>The body is the file; its Content-Type is the file's type.</summary>

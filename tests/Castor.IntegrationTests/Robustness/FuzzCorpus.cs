@@ -24,6 +24,7 @@ public sealed class FuzzCorpus(int seed)
         AddUnmutatedSamples();
         AddMutatedBodies(560);
         AddOpenAIBodies(200);
+        AddFileRequests(160);
         AddTruncatedBodies(120);
         AddInvalidUtf8(80);
         AddCorruptedBytes(40);
@@ -110,6 +111,87 @@ public sealed class FuzzCorpus(int seed)
             {
                 Key = Pick(KeyMode.ValidBearer, KeyMode.ValidBearer, KeyMode.ValidBearer, KeyMode.Valid, KeyMode.BadBearer, KeyMode.Missing),
             });
+        }
+    }
+
+    // ---------------------------------------------------------------- Files API and uploads
+
+    /// <summary>
+    /// Upload commands with hostile headers, offsets and bodies (against new and unknown sessions), multipart bodies with
+    /// broken structure, and file names that try to leave their folder. Bodies are small: this is about parsing, not size.
+    /// </summary>
+    private void AddFileRequests(int count)
+    {
+        string[] protocols = ["resumable", "multipart", "raw", "media", "RESUMABLE", "ftp", "", " resumable "];
+        string[] commands = ["start", "upload", "finalize", "upload, finalize", "query", "cancel", "start, upload", "upload,finalize", "", "explode", "query, cancel"];
+        string[] lengths = ["11", "0", "-1", "abc", "99999999999999999999", "3000000000", "2147483648", "1e3", " 11", "11, 12"];
+        string[] types = ["text/plain", "", "application/pdf", "image/png", "text/plain; charset=utf-8", "garbage", new string('x', 3000), "text/plain\tx"];
+        string[] offsets = ["0", "-5", "11", "4", "x", "99999999999999999999", "", "0x10"];
+        string[] ids = ["doesnotexist", "", "..%2F..%2Fetc", "%00", new string('u', 2000), "u-123", "%27%20OR%201%3D1%20--"];
+        string[] names = ["files/abc", "abc", "files/../../etc/passwd", "files/%2e%2e", "files/" + new string('n', 300), "files/ABC_def", "files/%C3%A9", "files/a:download", "files/", "..", "files/abc/def"];
+        var metadata = new[]
+        {
+            """{"file":{"displayName":"a.txt","mimeType":"text/plain"}}""", """{"file":{"name":"files/my-file-1","sizeBytes":"11"}}""",
+            """{"file":{"name":"files/../x"}}""", """{"file":{"name":"files/UPPER"}}""", """{"file":{"displayName":7}}""", """{"file":null}""", "[]", "{", "",
+            """{"file":{"name":"files/""" + new string('z', 100) + "\"}}", """{"file":{"sizeBytes":"-3"}}""", """{"file":{"mimeType":"image/png"}}""",
+        };
+        for (var i = 0; i < count; i++)
+        {
+            var v = Version();
+            FuzzRequest request;
+            switch (_rng.Next(6))
+            {
+                case 0:
+                {
+                    // Start a session, with any mix of the protocol headers.
+                    var headers = new List<KeyValuePair<string, string>>();
+                    if (_rng.Next(5) != 0) headers.Add(new("X-Goog-Upload-Protocol", Pick(protocols)));
+                    if (_rng.Next(5) != 0) headers.Add(new("X-Goog-Upload-Command", Pick(commands)));
+                    if (_rng.Next(3) != 0) headers.Add(new("X-Goog-Upload-Header-Content-Length", Pick(lengths)));
+                    if (_rng.Next(3) != 0) headers.Add(new("X-Goog-Upload-Header-Content-Type", Pick(types)));
+                    request = Post("upload start with odd headers", $"/upload/{v}/files", Utf8(Pick(metadata))) with { Headers = headers };
+                    break;
+                }
+                case 1:
+                {
+                    // A command against a session that does not exist (or a malformed id).
+                    var headers = new List<KeyValuePair<string, string>> { new("X-Goog-Upload-Command", Pick(commands)) };
+                    if (_rng.Next(4) != 0) headers.Add(new("X-Goog-Upload-Offset", Pick(offsets)));
+                    request = Post("upload command on an unknown session", $"/upload/{v}/files?upload_id={Pick(ids)}&upload_protocol=resumable",
+                        Utf8("hello world")) with { Headers = headers, ContentType = "application/octet-stream" };
+                    break;
+                }
+                case 2:
+                {
+                    // A one-request upload: raw bytes, or a multipart body that may be broken.
+                    var boundary = "b" + _rng.Next(1000);
+                    var body = _rng.Next(3) switch
+                    {
+                        0 => $"--{boundary}\r\nContent-Type: application/json\r\n\r\n{Pick(metadata)}\r\n--{boundary}\r\nContent-Type: text/plain\r\n\r\nhello\r\n--{boundary}--",
+                        1 => $"--{boundary}\r\nContent-Type: application/json\r\n\r\n{Pick(metadata)}",
+                        _ => $"--other\r\n\r\nhello\r\n--{boundary}--\r\n--{boundary}",
+                    };
+                    var raw = _rng.Next(2) == 0;
+                    request = Post(raw ? "raw upload" : "multipart upload", $"/upload/{v}/files" + Pick("", "?uploadType=multipart", "?uploadType=media", "?uploadType=x"),
+                        Utf8(raw ? "hello world" : body)) with
+                    {
+                        ContentType = raw ? Pick("text/plain", "image/png", "application/octet-stream", null!) : Pick($"multipart/related; boundary={boundary}", "multipart/related", $"multipart/form-data; boundary=\"{boundary}\"", "multipart/mixed; boundary="),
+                        Headers = _rng.Next(2) == 0 ? [new("X-Goog-Upload-Protocol", raw ? "raw" : "multipart")] : [],
+                    };
+                    break;
+                }
+                case 3:
+                    request = new FuzzRequest("get a file by an odd name", "GET", $"/{v}/{Pick(names)}" + Pick("", ":download", "?alt=media", ":download?alt=media", "?alt=json"));
+                    break;
+                case 4:
+                    request = new FuzzRequest("delete a file by an odd name", "DELETE", $"/{v}/{Pick(names)}");
+                    break;
+                default:
+                    request = new FuzzRequest("list files with odd paging", "GET",
+                        $"/{v}/files?" + Pick("pageSize=-1", "pageSize=1000", "pageSize=abc", "pageToken=!!", "pageToken=" + new string('A', 500), "pageSize=0&pageToken=", "page_size=2", "pageSize=2147483648"));
+                    break;
+            }
+            _requests.Add(request with { Key = Pick(KeyMode.Valid, KeyMode.Valid, KeyMode.Valid, KeyMode.Missing, KeyMode.Bad) });
         }
     }
 

@@ -110,6 +110,22 @@ public sealed class MalformedRequestTests(RobustnessServerFixture server, ITestO
         Assert.Contains("Unicode", response.BodyText, StringComparison.Ordinal);
     }
 
+    /// <summary>Found by the fuzzer: a multipart upload cut off inside a part was an I/O error, so a 500.</summary>
+    [Theory]
+    [InlineData("--b1\r\nContent-Type: application/json\r\n\r\n{\"file\":{\"displayName\":\"cut\"}}")]
+    [InlineData("--b1\r\nContent-Type: application/json\r\n\r\n{\"file\":{}}\r\n--b1\r\nContent-Type: text/plain\r\n\r\nhello, cut off here")]
+    public async Task A_multipart_upload_cut_off_inside_a_part_is_a_400(string body)
+    {
+        var response = await SendAsync(new FuzzRequest("truncated multipart", "POST", "/upload/v1beta/files")
+        {
+            Body = Encoding.UTF8.GetBytes(body),
+            ContentType = "multipart/related; boundary=b1",
+            Headers = [new("X-Goog-Upload-Protocol", "multipart")],
+        });
+        var error = AssertRpcError(response, 400, "INVALID_ARGUMENT");
+        Assert.Contains("closing boundary", error["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Truncated_json_is_refused_with_400()
     {
