@@ -155,6 +155,10 @@ internal static class ChatCompletionsApi
         private readonly List<ToolCallOut> _calls = [];
         private readonly List<TokenLogprobOut> _logprobs = [];
         private int _streamedLogprobs;
+        private bool _started;
+        private bool _inThought;
+
+        public string? FinishReason { get; private set; }
 
         /// <summary>The log probabilities gathered since the last chunk, for a streamed chunk.</summary>
         public ChoiceLogprobs? TakeStreamedLogprobs()
@@ -164,10 +168,6 @@ internal static class ChatCompletionsApi
             _streamedLogprobs = _logprobs.Count;
             return new ChoiceLogprobs { Content = fresh };
         }
-        private bool _started;
-        private bool _inThought;
-
-        public string? FinishReason { get; private set; }
 
         /// <summary>Takes one update; returns the delta it adds to the stream, or null when it adds nothing to show.</summary>
         public Delta? Add(GenerationUpdate update)
@@ -205,9 +205,8 @@ internal static class ChatCompletionsApi
             if (update.FinishReason is { } reason)
             {
                 CloseThought(text);
-                FinishReason = _calls.Count > 0 && reason != Application.Generation.FinishReason.MaxTokens ? "tool_calls"
-                    : reason == Application.Generation.FinishReason.MaxTokens ? "length"
-                    : "stop";
+                // OpenAI's reasons: the token limit is "length" even after complete calls; a turn that calls is "tool_calls".
+                FinishReason = reason == Application.Generation.FinishReason.MaxTokens ? "length" : _calls.Count > 0 ? "tool_calls" : "stop";
             }
             _content.Append(text);
             if (text.Length == 0 && calls is null) return null;
