@@ -1,12 +1,10 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Castor.Application.Errors;
-using Castor.Application.Files;
 using Castor.Application.Generation;
 using Castor.Api.Gemini.Infrastructure;
 using Castor.Api.Gemini.Wire;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Castor.Api.Gemini.Apis;
 
@@ -20,8 +18,7 @@ internal static class GenerateContentApi
     public static async Task GenerateAsync(HttpContext context, string model, GenerationService generation)
     {
         var wire = await RequestBody.ReadAsync<GenerateContentRequest>(context.Request).ConfigureAwait(false);
-        var request = await ResolveFilesAsync(context, GeminiMapping.ToGenerationRequest(model, wire)).ConfigureAwait(false);
-        var result = await generation.GenerateAsync(request, context.RequestAborted).ConfigureAwait(false);
+        var result = await generation.GenerateAsync(ToRequest(context, model, wire), context.RequestAborted).ConfigureAwait(false);
         var response = new GenerateContentResponse
         {
             Candidates = result.Candidates.Select(c => GeminiMapping.ToCandidate(c.Index, c.Parts, c.FinishReason, c.Thought, c.Logprobs, average: true)).ToList(),
@@ -41,7 +38,7 @@ internal static class GenerateContentApi
     {
         var wire = await RequestBody.ReadAsync<GenerateContentRequest>(context.Request).ConfigureAwait(false);
         var aborted = context.RequestAborted;
-        var stream = generation.Start(await ResolveFilesAsync(context, GeminiMapping.ToGenerationRequest(model, wire)).ConfigureAwait(false), aborted);
+        var stream = await generation.StartAsync(ToRequest(context, model, wire), aborted).ConfigureAwait(false);
         var sse = string.Equals(context.Request.Query["alt"], "sse", StringComparison.OrdinalIgnoreCase);
         var responseId = NewResponseId();
 
@@ -100,9 +97,9 @@ internal static class GenerateContentApi
         var wire = await RequestBody.ReadAsync<CountTokensRequest>(context.Request).ConfigureAwait(false);
         // A whole request counts the way generateContent would see it, its own model name included.
         var request = wire.GenerateContentRequest is { } inner
-            ? GeminiMapping.ToGenerationRequest(inner.Model ?? model, inner)
-            : new GenerationRequest { Model = model, Contents = GeminiMapping.ToContents(wire.Contents, "contents") };
-        var total = generation.CountTokens(await ResolveFilesAsync(context, request).ConfigureAwait(false));
+            ? ToRequest(context, inner.Model ?? model, inner)
+            : new GenerationRequest { Model = model, Contents = GeminiMapping.ToContents(wire.Contents, "contents"), ProjectId = context.Caller().ProjectId };
+        var total = await generation.CountTokensAsync(request, context.RequestAborted).ConfigureAwait(false);
         return Results.Json(new CountTokensResponse
         {
             TotalTokens = total,
@@ -110,9 +107,9 @@ internal static class GenerateContentApi
         }, GeminiJson.TypeInfo<CountTokensResponse>());
     }
 
-    /// <summary>fileData and inlineData parts become the text the model reads, for the caller's project only.</summary>
-    private static Task<GenerationRequest> ResolveFilesAsync(HttpContext context, GenerationRequest request) =>
-        context.RequestServices.GetRequiredService<FilePartResolver>().ResolveAsync(request, context.Caller().ProjectId, context.RequestAborted);
+    /// <summary>The internal request, in the caller's project (where its fileData parts are looked up).</summary>
+    private static GenerationRequest ToRequest(HttpContext context, string model, GenerateContentRequest wire) =>
+        GeminiMapping.ToGenerationRequest(model, wire) with { ProjectId = context.Caller().ProjectId };
 
     private static string NewResponseId() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

@@ -5,10 +5,8 @@ using Castor.Api.Gemini.Infrastructure;
 using Castor.Api.OpenAI.Infrastructure;
 using Castor.Api.OpenAI.Wire;
 using Castor.Application.Errors;
-using Castor.Application.Files;
 using Castor.Application.Generation;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Castor.Api.OpenAI.Apis;
 
@@ -34,11 +32,9 @@ internal static class ChatCompletionsApi
         GenerationStream stream;
         try
         {
-            // Uploaded files (file_id) and inline text/PDF (data: URLs) become text the same way as on the native routes.
-            var projectId = context.Features.Get<CallerFeature>()!.Caller.ProjectId;
-            var request = await context.RequestServices.GetRequiredService<FilePartResolver>()
-                .ResolveAsync(mapped.Request, projectId, context.RequestAborted).ConfigureAwait(false);
-            stream = generation.Start(request, context.RequestAborted);
+            // file_id parts name files of the caller's project, as fileData does on the native routes.
+            var request = mapped.Request with { ProjectId = context.Features.Get<CallerFeature>()!.Caller.ProjectId };
+            stream = await generation.StartAsync(request, context.RequestAborted).ConfigureAwait(false);
         }
         catch (CastorException error)
         {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Castor.Api.OpenAI.Infrastructure;
 using Castor.Api.OpenAI.Wire;
 using Castor.Application.Errors;
 using Castor.Application.Generation;
@@ -16,10 +17,11 @@ internal static partial class ChatMapping
     /// <summary>The translated request, plus how the content list lines up with <c>messages</c> for error messages.</summary>
     public sealed record Mapped(GenerationRequest Request, bool Stream, bool IncludeUsage, bool IncludeThoughts, IReadOnlyList<int> MessageOfContent);
 
-    // reasoning_effort levels, as the Gemini API documents them; "minimal" (newer OpenAI SDKs) answers directly too.
-    private static readonly Dictionary<string, int> ReasoningBudgets = new(StringComparer.Ordinal)
+    // reasoning_effort is Gemini's thinking level by another name: the service maps levels to the documented budgets
+    // (low 1,024, medium 8,192, high 24,576; MINIMAL answers directly, as "none" and newer SDKs' "minimal" ask).
+    private static readonly Dictionary<string, string> ThinkingLevels = new(StringComparer.Ordinal)
     {
-        ["none"] = 0, ["minimal"] = 0, ["low"] = 1024, ["medium"] = 8192, ["high"] = 24576,
+        ["none"] = "MINIMAL", ["minimal"] = "MINIMAL", ["low"] = "LOW", ["medium"] = "MEDIUM", ["high"] = "HIGH",
     };
 
     public static Mapped ToGenerationRequest(ChatCompletionRequest wire)
@@ -463,27 +465,19 @@ internal static partial class ChatMapping
         }
 
         if (effort is null) return fromGoogle;
-        if (!ReasoningBudgets.TryGetValue(effort, out var effortBudget))
+        if (!ThinkingLevels.TryGetValue(effort, out var effortLevel))
             throw CastorException.InvalidField("reasoning_effort", $"'{effort}' is not a reasoning effort; use none, low, medium or high.");
         if (fromGoogle is { ThinkingBudget: not null } or { ThinkingLevel: not null })
             throw CastorException.InvalidField("reasoning_effort", "reasoning_effort and extra_body.google.thinking_config set the same thing; use one of them.");
-        return new ThinkingConfig(effortBudget, fromGoogle?.IncludeThoughts, null);
+        return new ThinkingConfig(null, fromGoogle?.IncludeThoughts, effortLevel);
     }
 
     /// <summary>
     /// The service names Gemini fields (<c>generationConfig.temperature</c>, <c>contents[2].parts[0]</c>); an OpenAI
     /// client sent <c>temperature</c> and <c>messages[3].content[0]</c>, so errors say that.
     /// </summary>
-    public static CastorException ToOpenAINames(CastorException error, IReadOnlyList<int> messageOfContent)
-    {
-        var violation = error.Details.OfType<FieldViolation>().FirstOrDefault();
-        if (violation is null) return error;
-        var field = Rename(violation.Field, messageOfContent);
-        if (field == violation.Field) return error;
-        var message = error.Message.Replace($"'{violation.Field}'", $"'{field}'", StringComparison.Ordinal);
-        var details = error.Details.Select(d => d == violation ? violation with { Field = field } : d).ToArray();
-        return new CastorException(error.Status, message, details);
-    }
+    public static CastorException ToOpenAINames(CastorException error, IReadOnlyList<int> messageOfContent) =>
+        OpenAIErrors.RenameField(error, field => Rename(field, messageOfContent));
 
     private static readonly (string Gemini, string OpenAI)[] ConfigFields =
     [

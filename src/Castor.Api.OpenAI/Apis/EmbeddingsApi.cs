@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Castor.Api.Gemini.Infrastructure;
+using Castor.Api.OpenAI.Infrastructure;
 using Castor.Api.OpenAI.Wire;
 using Castor.Application.Embeddings;
 using Castor.Application.Errors;
@@ -10,7 +12,7 @@ using Microsoft.AspNetCore.Http;
 namespace Castor.Api.OpenAI.Apis;
 
 /// <summary><c>POST embeddings</c>: every input of the call goes to <see cref="EmbeddingService"/> as one batch.</summary>
-internal static class EmbeddingsApi
+internal static partial class EmbeddingsApi
 {
     public static async Task HandleAsync(HttpContext context, EmbeddingService embeddings)
     {
@@ -107,15 +109,16 @@ internal static class EmbeddingsApi
     }
 
     /// <summary><c>requests[3].content…</c> is <c>input[3]</c>; <c>outputDimensionality</c> is <c>dimensions</c>.</summary>
-    private static CastorException Rename(CastorException error)
+    private static CastorException Rename(CastorException error) => OpenAIErrors.RenameField(error, field =>
     {
-        if (error.Details.OfType<FieldViolation>().FirstOrDefault() is not { } v) return error;
-        var field = v.Field;
-        var renamed = System.Text.RegularExpressions.Regex.Replace(field, @"^requests(\[\d+\])?\.content.*$", m => "input" + m.Groups[1].Value);
-        renamed = System.Text.RegularExpressions.Regex.Replace(renamed, @"^requests(\[\d+\])?\.outputDimensionality$", "dimensions");
-        if (renamed == "requests") renamed = "input";
-        if (renamed == field) return error;
-        return new CastorException(error.Status, error.Message.Replace($"'{field}'", $"'{renamed}'", StringComparison.Ordinal),
-            error.Details.Select(d => d == v ? v with { Field = renamed } : d).ToArray());
-    }
+        if (field == "requests") return "input";
+        var renamed = RequestContent().Replace(field, m => "input" + m.Groups[1].Value);
+        return RequestDimensions().Replace(renamed, "dimensions");
+    });
+
+    [GeneratedRegex(@"^requests(\[\d+\])?\.content.*$")]
+    private static partial Regex RequestContent();
+
+    [GeneratedRegex(@"^requests(\[\d+\])?\.outputDimensionality$")]
+    private static partial Regex RequestDimensions();
 }

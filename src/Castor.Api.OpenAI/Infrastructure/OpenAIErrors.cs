@@ -28,6 +28,19 @@ internal sealed class OpenAIErrors : IErrorShape
         error.Message == ApiKeyMiddleware.MissingKeyMessage ||
         error.Details.OfType<ErrorInfo>().Any(i => i.Reason == "API_KEY_INVALID");
 
+    /// <summary>
+    /// The services name Gemini fields; an OpenAI client sent other names. Rewrites the error's field (its violation and
+    /// its message) with <paramref name="rename"/>, which returns the OpenAI parameter for a service field.
+    /// </summary>
+    public static CastorException RenameField(CastorException error, Func<string, string> rename)
+    {
+        if (error.Details.OfType<FieldViolation>().FirstOrDefault() is not { } violation) return error;
+        var field = rename(violation.Field);
+        if (field == violation.Field) return error;
+        return new CastorException(error.Status, error.Message.Replace($"'{violation.Field}'", $"'{field}'", StringComparison.Ordinal),
+            error.Details.Select(d => d == violation ? violation with { Field = field } : d).ToArray());
+    }
+
     public static int HttpStatus(CastorException error) => IsKeyError(error) ? StatusCodes.Status401Unauthorized : GeminiErrors.HttpStatus(error.Status);
 
     public static byte[] ToJson(CastorException error)

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Channels;
 using Castor.Application.Errors;
+using Castor.Application.Files;
 using Castor.Application.Models;
 using Castor.Application.Tools;
 using Castor.Engine.Grammars;
@@ -18,10 +19,17 @@ namespace Castor.Application.Generation;
 /// renders and tokenizes the prompt, applies sampling defaults, and runs it on the engine.
 /// Everything that can be refused is refused in <see cref="Start"/>, before a streamed response begins.
 /// </summary>
-public sealed class GenerationService(ModelRegistry registry)
+public sealed class GenerationService(ModelRegistry registry, FilePartResolver? files = null)
 {
-    /// <summary>Validates and submits a request; the returned stream yields text as the engine produces it.</summary>
-    public GenerationStream Start(GenerationRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Validates and submits a request, after turning its file and inline parts into text (in the request's project);
+    /// the returned stream yields text as the engine produces it.
+    /// </summary>
+    public async Task<GenerationStream> StartAsync(GenerationRequest request, CancellationToken cancellationToken) =>
+        Start(await ResolveFilesAsync(request, cancellationToken).ConfigureAwait(false), cancellationToken);
+
+    /// <summary><see cref="StartAsync"/> for a request whose parts are already text.</summary>
+    internal GenerationStream Start(GenerationRequest request, CancellationToken cancellationToken)
     {
         var model = registry.ResolveGenerative(request.Model);
         var config = request.Config;
@@ -75,7 +83,7 @@ public sealed class GenerationService(ModelRegistry registry)
     /// <summary>Runs a request to completion.</summary>
     public async Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken)
     {
-        var stream = Start(request, cancellationToken);
+        var stream = await StartAsync(request, cancellationToken).ConfigureAwait(false);
         var parts = Enumerable.Range(0, stream.CandidateCount).Select(_ => new List<Part>()).ToArray();
         var thoughts = Enumerable.Range(0, stream.CandidateCount).Select(_ => new StringBuilder()).ToArray();
         var finishes = new FinishReason[stream.CandidateCount];
@@ -101,13 +109,17 @@ public sealed class GenerationService(ModelRegistry registry)
         return new GenerationResult(stream.ModelVersion, candidates, usage);
     }
 
-    /// <summary>Counts the prompt tokens a generateContent call would use (the same path, so the numbers agree).</summary>
-    public int CountTokens(GenerationRequest request)
+    /// <summary>Counts the prompt tokens a generateContent call would use (the same path, files included, so the numbers agree).</summary>
+    public async Task<int> CountTokensAsync(GenerationRequest request, CancellationToken cancellationToken)
     {
+        request = await ResolveFilesAsync(request, cancellationToken).ConfigureAwait(false);
         var model = registry.ResolveGenerative(request.Model, "countTokens");
         if (request.Contents.Count == 0 && request.SystemInstruction is null) return 0;
         return Prepare(request, model).Prompt.Length;
     }
+
+    private Task<GenerationRequest> ResolveFilesAsync(GenerationRequest request, CancellationToken cancellationToken) =>
+        files is null || request.ProjectId is null ? Task.FromResult(request) : files.ResolveAsync(request, request.ProjectId, cancellationToken);
 
     /// <summary>
     /// Everything the prompt is made of: the system instruction, the declared functions and the output format's
