@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Text;
 using Castor.Application.Errors;
 using Castor.Application.Models;
+using Castor.Application.Paging;
 using Castor.Api.Gemini.Wire;
 using Microsoft.AspNetCore.Http;
 
@@ -60,22 +60,11 @@ internal static class ModelsApi
         Thinking = m.Thinking,
     };
 
-    private static string EncodePageToken(int offset) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes("models:" + offset.ToString(CultureInfo.InvariantCulture))).TrimEnd('=');
+    private static string EncodePageToken(int offset) => PageTokens.Encode("models:" + offset.ToString(CultureInfo.InvariantCulture));
 
-    private static int DecodePageToken(string token)
-    {
-        try
-        {
-            var padded = token + new string('=', (4 - token.Length % 4) % 4);
-            var text = Encoding.UTF8.GetString(Convert.FromBase64String(padded));
-            if (text.StartsWith("models:", StringComparison.Ordinal) &&
-                int.TryParse(text.AsSpan(7), NumberStyles.None, CultureInfo.InvariantCulture, out var offset))
-                return offset;
-        }
-        catch (FormatException)
-        {
-        }
-        throw CastorException.InvalidField("pageToken", "the page token is not valid; pass the nextPageToken of a previous response.");
-    }
+    private static int DecodePageToken(string token) =>
+        PageTokens.Decode(token) is { } text && text.StartsWith("models:", StringComparison.Ordinal) &&
+        int.TryParse(text.AsSpan(7), NumberStyles.None, CultureInfo.InvariantCulture, out var offset)
+            ? offset
+            : throw PageTokens.Invalid();
 }
