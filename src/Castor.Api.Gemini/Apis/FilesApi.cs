@@ -84,9 +84,6 @@ internal static class FilesApi
         Error = file.State == FileState.Failed ? new FileStatus { Code = 400, Message = file.ErrorMessage ?? "The file could not be processed." } : null,
     };
 
-    internal static Caller Caller(this HttpContext context) =>
-        context.Features.Get<CallerFeature>()?.Caller ?? throw new InvalidOperationException("The API key middleware did not run for this request.");
-
     /// <summary>The API version the request came in on (<c>/upload/v1beta/files</c> → v1beta); uris point at the same version.</summary>
     private static string ApiVersion(HttpRequest request)
     {

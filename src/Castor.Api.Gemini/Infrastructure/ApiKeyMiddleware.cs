@@ -58,3 +58,10 @@ public sealed class ApiKeyMiddleware(RequestDelegate next)
 
 /// <summary>The authenticated caller of the current request.</summary>
 public sealed record CallerFeature(Caller Caller);
+
+public static class CallerExtensions
+{
+    /// <summary>The caller <see cref="ApiKeyMiddleware"/> authenticated; every API route runs behind it.</summary>
+    public static Caller Caller(this HttpContext context) =>
+        context.Features.Get<CallerFeature>()?.Caller ?? throw new InvalidOperationException("The API key middleware did not run for this request.");
+}

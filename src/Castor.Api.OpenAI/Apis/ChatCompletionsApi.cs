@@ -33,7 +33,7 @@ internal static class ChatCompletionsApi
         try
         {
             // file_id parts name files of the caller's project, as fileData does on the native routes.
-            var request = mapped.Request with { ProjectId = context.Features.Get<CallerFeature>()!.Caller.ProjectId };
+            var request = mapped.Request with { ProjectId = context.Caller().ProjectId };
             stream = await generation.StartAsync(request, context.RequestAborted).ConfigureAwait(false);
         }
         catch (CastorException error)
