@@ -263,50 +263,86 @@ public sealed class JsonSchemaGrammar
 
     private string IntegerBody(JsonObject s, string path)
     {
-        var (min, max) = IntegerBounds(s, path, isInteger: true);
+        var (min, max) = NumericBounds(s, path);
+        // format int32 (the Gemini Schema's, OpenAPI's) is a range; int64 is wider than the digits generated anyway.
+        if (s["format"] is JsonValue f && f.TryGetValue<string>(out var format) && format == "int32")
+        {
+            min = Tighter(min, new NumberRanges.Bound(new DecimalBound(int.MinValue, 0), false), lower: true);
+            max = Tighter(max, new NumberRanges.Bound(new DecimalBound(int.MaxValue, 0), false), lower: false);
+        }
         if (min is null && max is null) return Shared("integer", "\"-\"? ([0-9] | [1-9] [0-9]{1,15})");
-        return Wrap(NumberRanges.Integer(min, max));
+        try
+        {
+            return Wrap(NumberRanges.IntegerWithin(min, max));
+        }
+        catch (UnsupportedSchemaException ex)
+        {
+            throw new UnsupportedSchemaException(Join(path, "maximum"), ex.Message);
+        }
     }
 
     private string NumberBody(JsonObject s, string path)
     {
-        var (min, max) = IntegerBounds(s, path, isInteger: false);
+        var (min, max) = NumericBounds(s, path);
         if (min is null && max is null)
             return Shared("number", "\"-\"? ([0-9] | [1-9] [0-9]{1,15}) (\".\" [0-9]{1,15})? ([eE] [-+]? [0-9]{1,2})?");
-        return Wrap(NumberRanges.Decimal(min, max));
+        try
+        {
+            return Wrap(NumberRanges.Decimal(min, max));
+        }
+        catch (UnsupportedSchemaException ex)
+        {
+            throw new UnsupportedSchemaException(Join(path, "maximum"), ex.Message);
+        }
     }
 
-    /// <summary>Bounds as whole numbers; exclusive integer bounds are shifted. Fractional bounds cannot be enforced by a grammar here.</summary>
-    private static (long? Min, long? Max) IntegerBounds(JsonObject s, string path, bool isInteger)
+    /// <summary>
+    /// minimum/maximum and exclusiveMinimum/exclusiveMaximum (draft 4's boolean form beside minimum/maximum, and
+    /// the numeric form of later drafts), read exactly from the numbers' text. A bound beyond the 16 digits the
+    /// unbounded rules generate is left open: every number those rules generate already meets it.
+    /// </summary>
+    private static (NumberRanges.Bound? Min, NumberRanges.Bound? Max) NumericBounds(JsonObject s, string path)
     {
-        long? Read(string keyword, int exclusiveShift)
+        static bool Flag(JsonObject s, string keyword) => s[keyword] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
+
+        NumberRanges.Bound? Read(string keyword, bool exclusive)
         {
             var node = s[keyword];
-            if (node is null) return null;
-            // Draft 4 style: exclusiveMinimum: true alongside minimum.
-            if (node is JsonValue bv && bv.TryGetValue<bool>(out _)) return null;
-            var value = Number(node, Join(path, keyword));
-            if (exclusiveShift != 0 && !isInteger)
-                throw new UnsupportedSchemaException(Join(path, keyword), "exclusive bounds are only enforced for integers.");
-            if (value != Math.Floor(value) || Math.Abs(value) > 1e15)
-                throw new UnsupportedSchemaException(Join(path, keyword), $"{value.ToString(CultureInfo.InvariantCulture)}: only whole-number bounds up to 1e15 are enforced.");
-            return (long)value + exclusiveShift;
+            if (node is null || (node is JsonValue bv && bv.TryGetValue<bool>(out _))) return null;
+            string text;
+            if (node.GetValueKind() == JsonValueKind.Number) text = node.ToJsonString();
+            // The Gemini Schema is proto3 JSON, where a number may arrive as a string.
+            else if (node is JsonValue sv && sv.TryGetValue<string>(out var str)) text = str.Trim();
+            else throw new UnsupportedSchemaException(Join(path, keyword), $"{node.ToJsonString()} is not a number.");
+            var value = DecimalBound.Parse(text)
+                ?? throw new UnsupportedSchemaException(Join(path, keyword),
+                    $"{text} is not a usable bound: a JSON number up to 1e{DecimalBound.MaxExponent} with at most {DecimalBound.MaxScale} digits after the point is.");
+            return new NumberRanges.Bound(value, exclusive);
         }
 
-        var min = Read("minimum", 0);
-        var max = Read("maximum", 0);
-        if (s["exclusiveMinimum"] is JsonValue exMin && exMin.TryGetValue<bool>(out var exMinFlag))
-        {
-            if (exMinFlag && min is not null) min = isInteger ? min + 1 : throw new UnsupportedSchemaException(Join(path, "exclusiveMinimum"), "exclusive bounds are only enforced for integers.");
-        }
-        else if (Read("exclusiveMinimum", 1) is { } em) min = min is null ? em : Math.Max(min.Value, em);
-        if (s["exclusiveMaximum"] is JsonValue exMax && exMax.TryGetValue<bool>(out var exMaxFlag))
-        {
-            if (exMaxFlag && max is not null) max = isInteger ? max - 1 : throw new UnsupportedSchemaException(Join(path, "exclusiveMaximum"), "exclusive bounds are only enforced for integers.");
-        }
-        else if (Read("exclusiveMaximum", -1) is { } eM) max = max is null ? eM : Math.Min(max.Value, eM);
-        if (min > max) throw new UnsupportedSchemaException(Join(path, "maximum"), "the maximum is below the minimum; no number fits.");
+        if (Flag(s, "exclusiveMinimum") && s["minimum"] is null)
+            throw new UnsupportedSchemaException(Join(path, "exclusiveMinimum"), "exclusiveMinimum: true needs a minimum beside it.");
+        if (Flag(s, "exclusiveMaximum") && s["maximum"] is null)
+            throw new UnsupportedSchemaException(Join(path, "exclusiveMaximum"), "exclusiveMaximum: true needs a maximum beside it.");
+        var min = Tighter(Read("minimum", Flag(s, "exclusiveMinimum")), Read("exclusiveMinimum", true), lower: true);
+        var max = Tighter(Read("maximum", Flag(s, "exclusiveMaximum")), Read("exclusiveMaximum", true), lower: false);
+        if (min is { } a && max is { } b && (b.Value < a.Value || (b.Value == a.Value && (a.Exclusive || b.Exclusive))))
+            throw new UnsupportedSchemaException(Join(path, "maximum"), "the maximum is below the minimum; no number fits.");
+
+        var limit = new DecimalBound(System.Numerics.BigInteger.Pow(10, NumberRanges.MaxDigits), 0);
+        if (min is { } lo && lo.Value <= limit.Negate()) min = null;
+        if (max is { } hi && hi.Value >= limit) max = null;
         return (min, max);
+    }
+
+    /// <summary>The stricter of two lower (or upper) bounds; at the same value, the exclusive one.</summary>
+    private static NumberRanges.Bound? Tighter(NumberRanges.Bound? x, NumberRanges.Bound? y, bool lower)
+    {
+        if (x is not { } a) return y;
+        if (y is not { } b) return a;
+        var order = a.Value.CompareTo(b.Value);
+        if (order == 0) return a.Exclusive ? a : b;
+        return (order > 0) == lower ? a : b;
     }
 
     private string ArrayBody(JsonObject s, string path, string name)
@@ -495,7 +531,7 @@ public sealed class JsonSchemaGrammar
         if (s.ContainsKey("properties") || s.ContainsKey("additionalProperties") || s.ContainsKey("required")) return ["object"];
         if (s.ContainsKey("items") || s.ContainsKey("minItems") || s.ContainsKey("maxItems")) return ["array"];
         if (s.ContainsKey("minLength") || s.ContainsKey("maxLength") || s.ContainsKey("format")) return ["string"];
-        if (s.ContainsKey("minimum") || s.ContainsKey("maximum")) return ["number"];
+        if (s.ContainsKey("minimum") || s.ContainsKey("maximum") || s.ContainsKey("exclusiveMinimum") || s.ContainsKey("exclusiveMaximum")) return ["number"];
         return [];
     }
 

@@ -67,7 +67,7 @@ public sealed class NumberRangesTests
     [InlineData(1L, 100L)]
     public void Decimal_ranges_accept_fractions_inside_and_refuse_them_outside(long min, long max)
     {
-        var regex = ToRegex(NumberRanges.Decimal(min, max));
+        var regex = ToRegex(NumberRanges.Decimal(new NumberRanges.Bound(new DecimalBound(min, 0), false), new NumberRanges.Bound(new DecimalBound(max, 0), false)));
         for (var tenths = (min - 3) * 10; tenths <= (max + 3) * 10; tenths++)
         {
             var value = tenths / 10.0;
