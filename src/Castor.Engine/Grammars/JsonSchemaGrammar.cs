@@ -30,6 +30,7 @@ public sealed class JsonSchemaGrammar
         "nullable", "type", "format", "enum", "const", "properties", "required", "additionalProperties", "items",
         "minItems", "maxItems", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
         "anyOf", "oneOf", "allOf", "$ref", "discriminator", "unevaluatedProperties", "strict", "x-google-property-ordering",
+        "pattern", "propertyNames", "prefixItems", "markdownDescription", "errorMessage",
     };
 
     private JsonNode _root;
@@ -222,12 +223,19 @@ public sealed class JsonSchemaGrammar
     private string StringBody(JsonObject s, string path)
     {
         var format = s["format"]?.GetValue<string>();
+        // A pattern or a format bounds the length itself; a maxLength past the repetition limit then only needs checking.
+        var selfBounded = s["pattern"] is not null || FormatLengths.ContainsKey(format ?? "");
+        var max = selfBounded && LargeCount(s, "maxLength") ? int.MaxValue : IntKeyword(s, "maxLength", path);
         var min = IntKeyword(s, "minLength", path) ?? 0;
-        var max = IntKeyword(s, "maxLength", path);
         if (max < min) throw new UnsupportedSchemaException(Join(path, "maxLength"), "maxLength is below minLength.");
+        if (s["pattern"] is { } patternNode)
+            return PatternBody(patternNode, min, max, Join(path, "pattern"));
+
+        // Length limits that every sentence of a format's grammar already meets (Pydantic's HttpUrl: 1 to 2083) are kept.
+        var fits = FormatLengths.TryGetValue(format ?? "", out var lengths) && min <= lengths.Min && (max is null || max >= lengths.Max);
         switch (format)
         {
-            case "date-time" or "date" or "time" or "uuid" when min == 0 && max is null:
+            case "date-time" or "date" or "time" or "uuid" when fits:
                 return Shared($"{format}-string", format switch
                 {
                     "date" => "\"\\\"\" date \"\\\"\"",
@@ -235,30 +243,65 @@ public sealed class JsonSchemaGrammar
                     "uuid" => "\"\\\"\" [0-9a-f]{8} \"-\" [0-9a-f]{4} \"-\" [0-9a-f]{4} \"-\" [0-9a-f]{4} \"-\" [0-9a-f]{12} \"\\\"\"",
                     _ => "\"\\\"\" date \"T\" time \"\\\"\"",
                 }, needsDateTime: format is "date-time" or "date" or "time");
-            case "date-time" or "date" or "time" or "uuid":
-                throw new UnsupportedSchemaException(Join(path, "format"), $"format '{format}' cannot be combined with length limits.");
-            case "email" when min == 0 && max is null:
+            case "email" when fits:
                 return Shared("email-string", "\"\\\"\" [a-zA-Z0-9._%+-]{1,32} \"@\" [a-zA-Z0-9-]{1,32} (\".\" [a-zA-Z0-9-]{1,32}){0,3} \".\" [a-zA-Z]{2,12} \"\\\"\"");
-            case "uri" or "url" when min == 0 && max is null:
+            case "uri" or "url" when fits:
                 return Shared("uri-string", "\"\\\"\" [a-zA-Z] [a-zA-Z0-9+.-]{0,15} \"://\" [a-zA-Z0-9] [a-zA-Z0-9._~:/?#@!$&'()*+,;=%-]{0,200} \"\\\"\"");
-            case "ipv4" when min == 0 && max is null:
+            case "ipv4" when fits:
                 var octet = Define("ipv4-octet", NumberRanges.Integer(0, 255));
                 return Shared("ipv4-string", $"\"\\\"\" {octet} \".\" {octet} \".\" {octet} \".\" {octet} \"\\\"\"");
-            case "hostname" when min == 0 && max is null:
+            case "hostname" when fits:
                 return Shared("hostname-string", "\"\\\"\" [a-zA-Z0-9] ([a-zA-Z0-9-]{0,61} [a-zA-Z0-9])? (\".\" [a-zA-Z0-9] ([a-zA-Z0-9-]{0,61} [a-zA-Z0-9])?){0,4} \"\\\"\"");
-            case "email" or "uri" or "url" or "ipv4" or "hostname":
-                throw new UnsupportedSchemaException(Join(path, "format"), $"format '{format}' cannot be combined with length limits.");
+            case "date-time" or "date" or "time" or "uuid" or "email" or "uri" or "url" or "ipv4" or "hostname":
+                throw new UnsupportedSchemaException(Join(path, "format"),
+                    $"format '{format}' is generated with {lengths.Min} to {lengths.Max} characters, which minLength/maxLength ({min} to {max?.ToString(CultureInfo.InvariantCulture) ?? "any"}) do not allow for.");
             case null or "enum" or "text" or "password":
                 // "enum" is the Gemini Schema's marker for string enums; text and password constrain nothing.
                 break;
             default:
                 throw new UnsupportedSchemaException(Join(path, "format"),
-                    $"the string format '{format}' cannot be enforced; supported: date-time, date, time, uuid, email, uri, ipv4, hostname.");
+                    $"the string format '{format}' cannot be enforced; supported: date-time, date, time, uuid, email, uri, ipv4, hostname (or any format with a 'pattern' beside it, which is enforced instead).");
         }
         var ch = Char();
         if (min == 0 && max is null) return AnyString();
         var repeat = max is null ? $"{{{min},}}" : $"{{{min},{max}}}";
         return $"\"\\\"\" {ch}{repeat} \"\\\"\"";
+    }
+
+    /// <summary>Whether <paramref name="keyword"/> is a whole number above <see cref="MaxRepetition"/> (Pydantic's HttpUrl: maxLength 2083).</summary>
+    private static bool LargeCount(JsonObject s, string keyword) =>
+        s[keyword] is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<double>(out var d) && d > MaxRepetition && d == Math.Floor(d);
+
+    /// <summary>The fewest and most characters each format grammar above generates.</summary>
+    private static readonly Dictionary<string, (int Min, int Max)> FormatLengths = new(StringComparer.Ordinal)
+    {
+        ["date"] = (10, 10), ["time"] = (9, 21), ["date-time"] = (20, 32), ["uuid"] = (36, 36), ["email"] = (6, 177),
+        ["uri"] = (5, 220), ["url"] = (5, 220), ["ipv4"] = (7, 15), ["hostname"] = (1, 319),
+    };
+
+    /// <summary>
+    /// A string matching <c>pattern</c> (see <see cref="RegexGrammar"/>). A format beside it is then read as the
+    /// pattern's name: zod writes both, its pattern being the stricter (uuid versions, leap days).
+    /// </summary>
+    private string PatternBody(JsonNode patternNode, int min, int? max, string path)
+    {
+        if (patternNode is not JsonValue pv || !pv.TryGetValue<string>(out var pattern))
+            throw new UnsupportedSchemaException(path, "pattern must be a string.");
+        string gbnf;
+        int patternMin;
+        int? patternMax;
+        try
+        {
+            (gbnf, patternMin, patternMax) = RegexGrammar.Translate(pattern);
+        }
+        catch (RegexNotSupportedException ex)
+        {
+            throw new UnsupportedSchemaException(path, $"the pattern {JsonSerializer.Serialize(pattern, JsonOptions)}: {ex.Message}");
+        }
+        if (min > patternMin || (max is not null && (patternMax is null || patternMax > max)))
+            throw new UnsupportedSchemaException(path,
+                $"a pattern whose matches have {patternMin} to {patternMax?.ToString(CultureInfo.InvariantCulture) ?? "any number of"} characters cannot be combined with minLength/maxLength ({min} to {max?.ToString(CultureInfo.InvariantCulture) ?? "any"}); put the length into the pattern.");
+        return $"\"\\\"\" ({gbnf}) \"\\\"\"";
     }
 
     private string IntegerBody(JsonObject s, string path)
@@ -350,8 +393,10 @@ public sealed class JsonSchemaGrammar
         var min = IntKeyword(s, "minItems", path) ?? 0;
         var max = IntKeyword(s, "maxItems", path);
         if (max < min) throw new UnsupportedSchemaException(Join(path, "maxItems"), "maxItems is below minItems.");
+        if (s["prefixItems"] is { } prefixItems)
+            return TupleBody(s, prefixItems, min, max, path, name);
         var item = s["items"] is JsonArray
-            ? throw new UnsupportedSchemaException(Join(path, "items"), "tuple-style items (an array of schemas) are not supported; use prefix-free 'items'.")
+            ? throw new UnsupportedSchemaException(Join(path, "items"), "tuple-style items (an array of schemas) are not supported; use prefixItems.")
             : Visit(s["items"], Join(path, "items"), name + "-item");
         var ws = Ws();
         if (max == 0) return $"\"[\" {ws} \"]\"";
@@ -363,8 +408,58 @@ public sealed class JsonSchemaGrammar
             : $"\"[\" {ws} {item} {More(min - 1, max - 1)} {ws} \"]\"";
     }
 
+    /// <summary>
+    /// A tuple (2020-12 <c>prefixItems</c>, zod's <c>z.tuple</c>): each listed schema in turn, then <c>items</c> for the
+    /// rest (<c>false</c>: none; absent: any value). Leading elements are always written, so minItems must cover them.
+    /// </summary>
+    private string TupleBody(JsonObject s, JsonNode prefixItems, int min, int? max, string path, string name)
+    {
+        if (prefixItems is not JsonArray prefix || prefix.Count == 0)
+            throw new UnsupportedSchemaException(Join(path, "prefixItems"), "prefixItems must be a non-empty array of schemas.");
+        if (min < prefix.Count)
+            throw new UnsupportedSchemaException(Join(path, "minItems"), $"a tuple whose {prefix.Count} prefixItems are not all required (minItems {min}) cannot be enforced.");
+        if (max < prefix.Count)
+            throw new UnsupportedSchemaException(Join(path, "maxItems"), "maxItems is below the number of prefixItems.");
+        var ws = Ws();
+        var parts = new List<string>();
+        for (var i = 0; i < prefix.Count; i++)
+            parts.Add(Visit(prefix[i], $"{Join(path, "prefixItems")}/{i}", $"{name}-{i}"));
+        var body = new StringBuilder("\"[\" ").Append(ws).Append(' ').Append(string.Join($" \",\" {ws} ", parts));
+        var restNode = s["items"];
+        var noRest = restNode is JsonValue rv && rv.TryGetValue<bool>(out var allowed) && !allowed;
+        if (noRest && min > prefix.Count)
+            throw new UnsupportedSchemaException(Join(path, "minItems"), "minItems asks for more items than prefixItems, and items is false.");
+        if (!noRest && max != prefix.Count)
+        {
+            var rest = restNode is null ? AnyValueRule() : Visit(restNode, Join(path, "items"), name + "-item");
+            var atLeast = min - prefix.Count;
+            var atMost = max - prefix.Count;
+            body.Append(atMost is null
+                ? $" (\",\" {ws} {rest}){{{atLeast},}}"
+                : $" (\",\" {ws} {rest}){{{atLeast},{atMost}}}");
+        }
+        return body.Append(' ').Append(ws).Append(" \"]\"").ToString();
+    }
+
+    /// <summary>Only declared names are generated, so propertyNames must allow any string (zod's records say {type: string}).</summary>
+    private static void CheckPropertyNames(JsonObject s, string path)
+    {
+        switch (s["propertyNames"])
+        {
+            case null:
+            case JsonValue v when v.TryGetValue<bool>(out var b) && b:
+                return;
+            case JsonObject names when names.All(kv => kv.Key is "title" or "description" or "$comment"
+                                                       || (kv.Key == "type" && kv.Value is JsonValue t && t.TryGetValue<string>(out var type) && type == "string")):
+                return;
+            default:
+                throw new UnsupportedSchemaException(Join(path, "propertyNames"), "propertyNames other than {\"type\": \"string\"} cannot be enforced.");
+        }
+    }
+
     private string ObjectBody(JsonObject s, string path, string name)
     {
+        CheckPropertyNames(s, path);
         var properties = s["properties"] as JsonObject ?? new JsonObject();
         var required = (s["required"] as JsonArray)?.Select(r => r!.GetValue<string>()).ToHashSet(StringComparer.Ordinal) ?? [];
         foreach (var r in required)
