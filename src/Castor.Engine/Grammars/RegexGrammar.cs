@@ -22,6 +22,13 @@ public static class RegexGrammar
     /// <summary>The longest pattern translated.</summary>
     public const int MaxPatternLength = 4096;
 
+    /// <summary>
+    /// How many more times than its minimum an unbounded repetition (<c>* + {n,}</c>) is generated. A model under a
+    /// grammar rarely chooses to stop by itself (the test model went on for thousands of characters on zod's email
+    /// pattern); with a cap every sentence still matches, and a nested one like zod's email stays short.
+    /// </summary>
+    public const int UnboundedRepetition = 8;
+
     /// <summary>The deepest nesting of groups translated.</summary>
     public const int MaxNesting = 32;
 
@@ -230,7 +237,7 @@ public static class RegexGrammar
             if (max < min) throw Unsupported($"the quantifier {{{min},{max}}} (its maximum is below its minimum)");
             if (min > JsonSchemaGrammar.MaxRepetition || max > JsonSchemaGrammar.MaxRepetition)
                 throw Unsupported($"a repetition of more than {JsonSchemaGrammar.MaxRepetition}");
-            return new Repeat(atom, min, max);
+            return new Repeat(atom, min, max ?? min + UnboundedRepetition);
         }
 
         private bool TryBraces(out int min, out int? max)
