@@ -70,8 +70,8 @@ public sealed class StructuredOutputApiTests(CastorServerFixture server)
     }
 
     [Theory]
-    [InlineData("""{"responseMimeType":"application/json","responseJsonSchema":{"type":"string","pattern":"^a+$"}}""", "generationConfig.responseJsonSchema.pattern")]
-    [InlineData("""{"responseMimeType":"application/json","responseSchema":{"type":"OBJECT","properties":{"a":{"type":"NUMBER","minimum":0.5}}}}""", "generationConfig.responseSchema.properties.a.minimum")]
+    [InlineData("""{"responseMimeType":"application/json","responseJsonSchema":{"type":"string","pattern":"^(a)\\1$"}}""", "generationConfig.responseJsonSchema.pattern")]
+    [InlineData("""{"responseMimeType":"application/json","responseSchema":{"type":"OBJECT","properties":{"a":{"type":"NUMBER","minimum":1e400}}}}""", "generationConfig.responseSchema.properties.a.minimum")]
     [InlineData("""{"responseSchema":{"type":"STRING"}}""", "generationConfig.responseMimeType")]
     [InlineData("""{"responseMimeType":"text/x.enum","responseSchema":{"type":"STRING"}}""", "generationConfig.responseSchema")]
     [InlineData("""{"responseMimeType":"application/xml"}""", "generationConfig.responseMimeType")]
