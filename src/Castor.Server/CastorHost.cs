@@ -59,6 +59,7 @@ public static class CastorHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddCastorStorage(options, database);
         builder.Services.AddSingleton<ApiKeyService>();
+        builder.Services.AddSingleton(new GenerationOptions { SharePrefixesAcrossProjects = options.Cache.ShareAcrossProjects });
         builder.Services.AddSingleton<GenerationService>();
         builder.Services.AddSingleton(new EmbeddingOptions { MaxBatchRequests = Math.Max(1, options.MaxEmbedBatchRequests) });
         builder.Services.AddSingleton<EmbeddingService>();

@@ -46,10 +46,22 @@ public sealed class CastorOptions
     /// <summary>Files API limits and upkeep (Files:MaxFileBytes, Files:ProjectQuotaBytes, Files:FileLifetime, Files:SweepInterval).</summary>
     public FilesOptions Files { get; set; } = new();
 
+    /// <summary>Implicit prefix caching (Cache:ShareAcrossProjects).</summary>
+    public CacheOptions Cache { get; set; } = new();
+
     /// <summary>A key to register for the default project at start-up (CASTOR_API_KEY).</summary>
     public string? ApiKey { get; set; }
 
     public static readonly string DefaultModelsFolder = "models";
+}
+
+public sealed class CacheOptions
+{
+    /// <summary>
+    /// Reuse resident prompt prefixes across projects. Off by default: sharing lets one project learn another's prompts
+    /// from cachedContentTokenCount and time to first token. Only for installations where all keys are one tenant.
+    /// </summary>
+    public bool ShareAcrossProjects { get; set; }
 }
 
 public sealed class ModelSettings

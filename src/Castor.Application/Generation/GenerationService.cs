@@ -19,8 +19,10 @@ namespace Castor.Application.Generation;
 /// renders and tokenizes the prompt, applies sampling defaults, and runs it on the engine.
 /// Everything that can be refused is refused in <see cref="Start"/>, before a streamed response begins.
 /// </summary>
-public sealed class GenerationService(ModelRegistry registry, FilePartResolver? files = null)
+public sealed class GenerationService(ModelRegistry registry, FilePartResolver? files = null, GenerationOptions? options = null)
 {
+    private readonly bool _sharePrefixes = options?.SharePrefixesAcrossProjects ?? false;
+
     /// <summary>
     /// Validates and submits a request, after turning its file and inline parts into text (in the request's project);
     /// the returned stream yields text as the engine produces it.
@@ -65,7 +67,8 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
         try
         {
             var topLogprobs = config.ResponseLogprobs == true ? config.Logprobs ?? 0 : (int?)null;
-            events = model.Generate(new EngineRequest(prompt, sampling, maxOutput, config.StopSequences ?? [], candidates, grammar, thinking, topLogprobs), cancellationToken);
+            events = model.Generate(new EngineRequest(prompt, sampling, maxOutput, config.StopSequences ?? [], candidates, grammar, thinking, topLogprobs,
+                PrefixPartition(request)), cancellationToken);
         }
         catch (EngineOverloadedException)
         {
@@ -79,6 +82,10 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
         return new GenerationStream(model.Id, prompt.Length, candidates, events, splitTools,
             thinking is null ? null : model.Thinking, config.ThinkingConfig?.IncludeThoughts == true);
     }
+
+    /// <summary>Implicit caching stays inside a project unless the server is set up for one tenant.</summary>
+    private string PrefixPartition(GenerationRequest request) =>
+        _sharePrefixes ? "" : "project:" + (request.ProjectId ?? "");
 
     /// <summary>Runs a request to completion.</summary>
     public async Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken)
@@ -358,7 +365,7 @@ public sealed class GenerationStream(string modelVersion, int promptTokenCount, 
         var reused = 0;
         while (finished < CandidateCount && await events.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            string? failure = null;
+            GenerationFailed? failure = null;
             while (events.TryRead(out var e))
             {
                 switch (e)
@@ -378,12 +385,12 @@ public sealed class GenerationStream(string modelVersion, int promptTokenCount, 
                         thoughtTokens[f.Candidate] = f.ThoughtTokens;
                         break;
                     case GenerationFailed failed:
-                        failure = failed.Message;
+                        failure = failed;
                         break;
                 }
             }
             if (failure is not null)
-                throw new CastorException(ErrorStatus.Internal, failure);
+                throw new CastorException(failure.ByRequest ? ErrorStatus.InvalidArgument : ErrorStatus.Internal, failure.Message);
 
             var usage = new Usage(PromptTokenCount, outputs.Sum() - thoughtTokens.Sum(), CachedContentTokenCount: reused, ThoughtsTokenCount: thoughtTokens.Sum());
             for (var i = 0; i < CandidateCount; i++)

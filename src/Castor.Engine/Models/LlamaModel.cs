@@ -84,7 +84,7 @@ public sealed class LlamaModel : IDisposable
             var template = ChatTemplate.For(weights, spec.ChatTemplate);
             var context = weights.CreateContext(parameters, logger);
             var scheduler = new SequenceScheduler(spec.Id, weights, context,
-                new SchedulerOptions(parallel, perSequence, (int)parameters.BatchSize, options.MaxQueue), logger);
+                new SchedulerOptions(parallel, perSequence, (int)parameters.BatchSize, options.MaxQueue) { GrammarStepTimeout = options.GrammarStepTimeout }, logger);
             return new LlamaModel(spec, weights, context, scheduler, template, perSequence);
         }
         catch
