@@ -41,6 +41,7 @@ public sealed class SequenceScheduler : IDisposable
     private readonly Thread _thread;
     private readonly LLamaToken _bos;
     private readonly ManualResetEventSlim _wake = new(false);
+    private readonly GrammarWorkers _grammarWorkers;
     private Job? _waiting;
     private int _abandonedDraws;
     private int _runningDraws;
@@ -61,6 +62,7 @@ public sealed class SequenceScheduler : IDisposable
         _bos = weights.Vocab.BOS ?? LLamaToken.InvalidToken;
         _slots = Enumerable.Range(0, options.Parallel).Select(i => new Slot((LLamaSeqId)i)).ToArray();
         _queue = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
+        _grammarWorkers = new GrammarWorkers(modelId);
         _thread = new Thread(Run) { IsBackground = true, Name = $"castor-scheduler-{modelId}" };
         _thread.Start();
     }
@@ -99,7 +101,7 @@ public sealed class SequenceScheduler : IDisposable
             throw new EngineOverloadedException(_modelId);
         }
         // Grammar draws that outlived their budget still occupy a worker until llama.cpp returns; while as many of
-        // them run as there are sequences, more grammar work is refused rather than piled onto the thread pool.
+        // them run as there are sequences, more grammar work is refused rather than piled onto more worker threads.
         if (request.Grammar is not null && Volatile.Read(ref _abandonedDraws) >= _options.Parallel)
         {
             Interlocked.Decrement(ref _jobsInFlight);
@@ -394,7 +396,7 @@ public sealed class SequenceScheduler : IDisposable
     }
 
     /// <summary>
-    /// Hands a grammar-constrained draw to the thread pool with a copy of the logits (the next decode overwrites the
+    /// Hands a grammar-constrained draw to a grammar worker thread with a copy of the logits (the next decode overwrites the
     /// context's), and takes the sequence out of the batches until <see cref="CollectDraws"/> sees its token.
     /// </summary>
     private void StartDraw(Sequence seq)
@@ -412,7 +414,7 @@ public sealed class SequenceScheduler : IDisposable
         var sampler = seq.Sampler;
         var copy = seq.Logits;
         Interlocked.Increment(ref _runningDraws);
-        seq.Draw = Task.Run(() =>
+        seq.Draw = _grammarWorkers.Run(() =>
         {
             try
             {
@@ -426,9 +428,11 @@ public sealed class SequenceScheduler : IDisposable
             finally
             {
                 Interlocked.Decrement(ref _runningDraws);
-                _wake.Set();
             }
         });
+        // Woken only once the task is complete: a signal from inside it could arrive before CollectDraws can see it.
+        seq.Draw.ContinueWith(static (_, wake) => ((ManualResetEventSlim)wake!).Set(), _wake,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>Applies finished draws, and fails the requests whose draw has outlasted the grammar budget.</summary>
@@ -613,6 +617,7 @@ public sealed class SequenceScheduler : IDisposable
         var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 120;
         while (Volatile.Read(ref _runningDraws) > 0 && Stopwatch.GetTimestamp() < deadline)
             Thread.Sleep(10);
+        _grammarWorkers.Dispose();
         _stopping.Dispose();
     }
 
@@ -631,7 +636,7 @@ public sealed class SequenceScheduler : IDisposable
             for (var i = 0; i < Samplers.Length; i++)
             {
                 var sampler = Samplers[i];
-                // A draw still running on the thread pool owns its sampler until llama.cpp returns.
+                // A draw still running on a grammar worker owns its sampler until llama.cpp returns.
                 if (i < Sequences.Length && Sequences[i].Draw is { IsCompleted: false } draw)
                     draw.ContinueWith(_ => sampler.Dispose(), TaskScheduler.Default);
                 else
@@ -696,7 +701,7 @@ public sealed class SequenceScheduler : IDisposable
         public List<int> Recent { get; } = [];
         public Queue<LLamaToken> Forced { get; } = new();
 
-        /// <summary>A grammar-constrained draw running off the scheduler thread, on <see cref="Logits"/>.</summary>
+        /// <summary>A grammar-constrained draw running on a grammar worker thread, on <see cref="Logits"/>.</summary>
         public Task<LLamaToken>? Draw { get; set; }
         public long DrawStarted { get; set; }
         public bool DrawForced { get; set; }

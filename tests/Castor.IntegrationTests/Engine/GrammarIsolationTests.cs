@@ -26,18 +26,18 @@ public abstract class GrammarModelFixture : IDisposable
 /// <summary>A budget no draw reaches here, to watch a costly draw run.</summary>
 public sealed class PatientGrammarModelFixture() : GrammarModelFixture(TimeSpan.FromMinutes(2));
 
-/// <summary>A quarter-second budget per draw.</summary>
-public sealed class StrictGrammarModelFixture() : GrammarModelFixture(TimeSpan.FromMilliseconds(250));
+/// <summary>Half a second per draw.</summary>
+public sealed class StrictGrammarModelFixture() : GrammarModelFixture(TimeSpan.FromMilliseconds(500));
 
 /// <summary>
 /// A grammar whose alternatives all begin alike makes llama.cpp track one stack per path and compare every new stack
-/// with all the others: 4 alternatives nested 6 deep are 4,096 stacks after six brackets, and the sixth bracket's draw
-/// takes seconds of grammar work that cannot be interrupted (a seventh level takes ~20 s). The review stalled every
-/// project's generation for ten minutes with a schema of this shape.
+/// with all the others: 4 alternatives nested 7 deep are 16,384 stacks after seven brackets, and the seventh bracket's
+/// draw takes many seconds of grammar work that cannot be interrupted (~18 s here). The review stalled every project's
+/// generation for ten minutes with a schema of this shape.
 /// </summary>
 internal static class CostlyGrammar
 {
-    public static string Nested(int depth = 6, int fanout = 4)
+    public static string Nested(int depth, int fanout = 4)
     {
         var sb = new StringBuilder("root ::= l0\n");
         for (var d = 0; d < depth; d++)
@@ -45,6 +45,22 @@ internal static class CostlyGrammar
             var inner = d == depth - 1 ? "[0-9]" : $"l{d + 1}";
             // Alternative i ends with up to i spaces: all share the opening bracket and the inner part.
             var alternatives = Enumerable.Range(0, fanout).Select(i => $"\"[\" {inner} \"]\"" + (i == 0 ? "" : $" \"{new string(' ', i)}\"?"));
+            sb.Append($"l{d} ::= ").AppendJoin(" | ", alternatives).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Every alternative begins with the same nonterminal, so the draw after the opening bracket already builds all
+    /// 4^depth stacks at once, and each later draw walks them all.
+    /// </summary>
+    public static string AmbiguousFromTheStart(int depth, int fanout = 4)
+    {
+        var sb = new StringBuilder("root ::= \"[\" l0\n");
+        for (var d = 0; d < depth; d++)
+        {
+            var inner = d == depth - 1 ? "[0-9]" : $"l{d + 1}";
+            var alternatives = Enumerable.Range(0, fanout).Select(i => i == 0 ? inner : $"{inner} \"{new string(' ', i)}\"");
             sb.Append($"l{d} ::= ").AppendJoin(" | ", alternatives).Append('\n');
         }
         return sb.ToString();
@@ -90,7 +106,7 @@ public sealed class GrammarDrawIsolationTests(PatientGrammarModelFixture fixture
         var hostileEventsMeanwhile = 0;
         var plainText = new StringBuilder();
         var finished = false;
-        await foreach (var e in _model.Generate(CostlyGrammar.Request(_model, "The little dog", 3, 24), CancellationToken.None).ReadAllAsync())
+        await foreach (var e in _model.Generate(CostlyGrammar.Request(_model, "The little dog", 3, 6), CancellationToken.None).ReadAllAsync())
         {
             if (e is GenerationFailed f) Assert.Fail(f.Message);
             if (e is TextGenerated t) plainText.Append(t.Text);
@@ -118,10 +134,14 @@ public sealed class GrammarBudgetTests(StrictGrammarModelFixture fixture) : ICla
     public async Task A_draw_past_the_grammar_budget_fails_its_request_alone_blaming_the_schema()
     {
         GenerationFailed? failure = null;
-        await foreach (var e in _model.Generate(CostlyGrammar.Request(_model, "Once upon a time", 7, 40, new GrammarConstraint(CostlyGrammar.Nested())), CancellationToken.None).ReadAllAsync())
+        var log = new StringBuilder();
+        await foreach (var e in _model.Generate(CostlyGrammar.Request(_model, "Once upon a time", 7, 40, new GrammarConstraint(CostlyGrammar.AmbiguousFromTheStart(depth: 7))), CancellationToken.None).ReadAllAsync())
+        {
             if (e is GenerationFailed f) failure = f;
+            log.Append(e).Append('\n');
+        }
 
-        Assert.NotNull(failure);
+        Assert.True(failure is not null, log.ToString());
         Assert.True(failure.ByRequest);
         Assert.Contains("too costly to enforce", failure.Message);
         Assert.Equal(0, _model.Scheduler.ActiveSequences);
