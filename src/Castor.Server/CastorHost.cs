@@ -5,6 +5,7 @@ using Castor.Api.OpenAI;
 using Castor.Application.Embeddings;
 using Castor.Application.Generation;
 using Castor.Application.Keys;
+using Castor.Application.Limits;
 using Castor.Application.Models;
 using Castor.Engine.Embedding;
 using Castor.Engine.Models;
@@ -62,12 +63,17 @@ public static class CastorHost
         builder.Services.AddSingleton<GenerationService>();
         builder.Services.AddSingleton(new EmbeddingOptions { MaxBatchRequests = Math.Max(1, options.MaxEmbedBatchRequests) });
         builder.Services.AddSingleton<EmbeddingService>();
+        builder.Services.AddSingleton(sp => LimitSettings(options, sp.GetRequiredService<ModelRegistry>()));
+        builder.Services.AddSingleton<ConcurrencyLimiter>();
+        builder.Services.AddSingleton(sp => new MemoryBudget(sp.GetRequiredService<RequestLimitSettings>().RequestBodyMemory));
         builder.Services.AddOpenAIApi();
         builder.Services.AddSingleton(sp => LoadModels(options, sp.GetRequiredService<ILoggerFactory>(), console));
 
         var app = builder.Build();
         // Models load before the first request, not lazily inside it.
         var registry = app.Services.GetRequiredService<ModelRegistry>();
+        // Limits are resolved now, so a bad setting stops the start rather than the first request.
+        app.Services.GetRequiredService<RequestLimitSettings>();
 
         var keys = app.Services.GetRequiredService<ApiKeyService>();
         if (!string.IsNullOrWhiteSpace(options.ApiKey))
@@ -82,6 +88,24 @@ public static class CastorHost
 
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, options, database, registry, keys, console));
         return app;
+    }
+
+    /// <summary>Configured limits, with zeros replaced by defaults sized from the loaded models' parallel sequences and the queue.</summary>
+    internal static RequestLimitSettings LimitSettings(CastorOptions options, ModelRegistry registry)
+    {
+        var limits = options.Limits;
+        var parallel = registry.Models.Count == 0 ? 1 : registry.Models.Max(m => m.Scheduler.Options.Parallel);
+        var (perKey, perProject) = RequestLimitSettings.DefaultConcurrency(parallel, options.MaxQueue);
+        var defaults = new RequestLimitSettings();
+        if (limits.MaxConcurrentRequestsPerKey < 0 || limits.MaxConcurrentRequestsPerProject < 0 || limits.RequestTimeout < TimeSpan.Zero || limits.RequestBodyMemory < 0)
+            throw new InvalidOperationException("Limits: values must not be negative (0 means the default).");
+        return new RequestLimitSettings
+        {
+            MaxConcurrentRequestsPerKey = limits.MaxConcurrentRequestsPerKey > 0 ? limits.MaxConcurrentRequestsPerKey : perKey,
+            MaxConcurrentRequestsPerProject = limits.MaxConcurrentRequestsPerProject > 0 ? limits.MaxConcurrentRequestsPerProject : perProject,
+            RequestTimeout = limits.RequestTimeout > TimeSpan.Zero ? limits.RequestTimeout : defaults.RequestTimeout,
+            RequestBodyMemory = limits.RequestBodyMemory > 0 ? limits.RequestBodyMemory : defaults.RequestBodyMemory,
+        };
     }
 
     /// <summary>The addresses Kestrel actually bound (port 0 becomes a real port).</summary>

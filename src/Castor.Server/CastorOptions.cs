@@ -46,6 +46,9 @@ public sealed class CastorOptions
     /// <summary>Files API limits and upkeep (Files:MaxFileBytes, Files:ProjectQuotaBytes, Files:FileLifetime, Files:SweepInterval).</summary>
     public FilesOptions Files { get; set; } = new();
 
+    /// <summary>Per-key, per-project and per-request limits (Limits:MaxConcurrentRequestsPerKey, …, CASTOR_LIMITS__*).</summary>
+    public LimitsOptions Limits { get; set; } = new();
+
     /// <summary>A key to register for the default project at start-up (CASTOR_API_KEY).</summary>
     public string? ApiKey { get; set; }
 
@@ -86,4 +89,20 @@ public sealed class ThinkingSettings
 
     /// <summary>True when the chat template itself opens the thought, so output begins inside it.</summary>
     public bool StartsInThought { get; set; }
+}
+
+/// <summary>The <c>Limits</c> section. Zero means "the default", which may depend on the loaded models.</summary>
+public sealed class LimitsOptions
+{
+    /// <summary>Model requests (generateContent, streamGenerateContent, countTokens, embeddings, chat completions) one API key may have in flight; default: an eighth of the busiest model's parallel sequences plus MaxQueue.</summary>
+    public int MaxConcurrentRequestsPerKey { get; set; }
+
+    /// <summary>The same for all keys of one project together; default: a quarter of the busiest model's parallel sequences plus MaxQueue.</summary>
+    public int MaxConcurrentRequestsPerProject { get; set; }
+
+    /// <summary>How long one model request may run before it is cancelled with DEADLINE_EXCEEDED; default 10 minutes.</summary>
+    public TimeSpan RequestTimeout { get; set; }
+
+    /// <summary>Memory for large JSON request bodies at once, server-wide (each body over 64 KiB charged 12× its size); default 1 GiB.</summary>
+    public long RequestBodyMemory { get; set; }
 }

@@ -41,7 +41,7 @@ public sealed partial class ApiKeyService(IKeyStore store, TimeProvider clock)
         if (clearKey.Length < MinSeededKeyLength)
             throw new ArgumentException(
                 $"CASTOR_API_KEY is {clearKey.Length} characters long; use at least {MinSeededKeyLength} random characters, " +
-                "e.g. the output of `openssl rand -base64 32`, or leave it unset and create a key with `castor keys create`.", nameof(clearKey));
+                "e.g. the output of `openssl rand -base64 32`, or leave it unset and create a key with `castor keys create`.");
         var hash = Hash(clearKey);
         if (await store.FindActiveKeyAsync(hash, cancellationToken).ConfigureAwait(false) is not null) return;
         var stored = new StoredKey(NewKeyId(), hash, Hint(clearKey), "from CASTOR_API_KEY", clock.GetUtcNow());
