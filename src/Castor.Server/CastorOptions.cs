@@ -49,6 +49,9 @@ public sealed class CastorOptions
     /// <summary>Implicit prefix caching (Cache:ShareAcrossProjects).</summary>
     public CacheOptions Cache { get; set; } = new();
 
+    /// <summary>Per-key, per-project and per-request limits (Limits:MaxConcurrentRequestsPerKey, …, CASTOR_LIMITS__*).</summary>
+    public LimitsOptions Limits { get; set; } = new();
+
     /// <summary>A key to register for the default project at start-up (CASTOR_API_KEY).</summary>
     public string? ApiKey { get; set; }
 
@@ -98,4 +101,23 @@ public sealed class ThinkingSettings
 
     /// <summary>True when the chat template itself opens the thought, so output begins inside it.</summary>
     public bool StartsInThought { get; set; }
+}
+
+/// <summary>The <c>Limits</c> section. Zero means "the default", which may depend on the loaded models.</summary>
+public sealed class LimitsOptions
+{
+    /// <summary>Model requests (generateContent, streamGenerateContent, countTokens, embeddings, chat completions) one API key may have in flight; default: an eighth of the busiest model's parallel sequences plus MaxQueue.</summary>
+    public int MaxConcurrentRequestsPerKey { get; set; }
+
+    /// <summary>The same for all keys of one project together; default: a quarter of the busiest model's parallel sequences plus MaxQueue.</summary>
+    public int MaxConcurrentRequestsPerProject { get; set; }
+
+    /// <summary>How long one model request may run before it is cancelled with DEADLINE_EXCEEDED; default 10 minutes.</summary>
+    public TimeSpan RequestTimeout { get; set; }
+
+    /// <summary>Memory for large JSON request bodies at once, server-wide (each body over 64 KiB charged 12× its size); default 1 GiB.</summary>
+    public long RequestBodyMemory { get; set; }
+
+    /// <summary>The most one grammar-constrained token draw may take before its request fails with a 400 (structured output, forced tool calls); default 5 s.</summary>
+    public TimeSpan GrammarStepTimeout { get; set; }
 }

@@ -66,8 +66,11 @@ internal static class GenerateContentApi
                 await body.FlushAsync(aborted).ConfigureAwait(false);
             }
         }
-        catch (CastorException error)
+        catch (Exception ex) when (RequestDeadline.InBand(context, ex) is { Error: { } error } inBand)
         {
+            // An API error, or the request deadline: the status is sent, so the error goes out as the stream's last element.
+            ErrorShapes.Record(context, error);
+            aborted = inBand.WriteToken;
             await WriteFrameAsync(body, GeminiErrors.ToJson(error), sse, first, aborted).ConfigureAwait(false);
             first = false;
         }

@@ -102,8 +102,11 @@ internal static class ChatCompletionsApi
                 await WriteAsync(body, new ChatCompletionChunk { Id = id, Created = created, Model = model, Choices = [], Usage = ToUsage(usage) }, aborted).ConfigureAwait(false);
             await body.WriteAsync(Done, aborted).ConfigureAwait(false);
         }
-        catch (CastorException error)
+        catch (Exception ex) when (RequestDeadline.InBand(context, ex) is { Error: { } error } inBand)
         {
+            // An API error, or the request deadline: the status is sent, so the error goes out as the stream's last event.
+            ErrorShapes.Record(context, error);
+            aborted = inBand.WriteToken;
             await body.WriteAsync(SsePrefix, aborted).ConfigureAwait(false);
             await body.WriteAsync(OpenAIErrors.ToJson(ChatMapping.ToOpenAINames(error, mapped.MessageOfContent)), aborted).ConfigureAwait(false);
             await body.WriteAsync(SseSuffix, aborted).ConfigureAwait(false);

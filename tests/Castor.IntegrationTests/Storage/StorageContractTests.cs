@@ -31,6 +31,38 @@ public abstract class StorageContractTests : IAsyncLifetime
     }
 
     [StorageFact]
+    public async Task Migration_4_gives_hash_derived_key_ids_a_random_id_and_shortens_hints_and_the_keys_keep_working()
+    {
+        // Rows as older versions wrote them: a seeded key's id from its hash, hints with 8 characters or the key's length.
+        var seeded = SHA256.HashData("an-operator-chosen-key"u8);
+        var seededId = "k-" + Convert.ToHexStringLower(seeded.AsSpan(0, 6));
+        var created = SHA256.HashData("castor_abcdefghijklmnopqrstuvwxyz0123456789ABCD"u8);
+        var shortKey = SHA256.HashData("tiny"u8);
+        Assert.True(await Keys.AddKeyAsync(new StoredKey(seededId, seeded, "an-o…-key", "from CASTOR_API_KEY", T0), "alpha"));
+        Assert.True(await Keys.AddKeyAsync(new StoredKey("k-0123456789ab", created, "castor_abcd…ABCD", null, T0), "alpha"));
+        Assert.True(await Keys.AddKeyAsync(new StoredKey("k-ba9876543210", shortKey, "****", null, T0), "beta"));
+
+        await using (var connection = await Database.OpenConnectionAsync())
+        await using (var forget = connection.CreateCommand())
+        {
+            forget.CommandText = "DELETE FROM schema_migrations WHERE version = 4";
+            Assert.Equal(1, await forget.ExecuteNonQueryAsync());
+        }
+        await Database.MigrateAsync();
+
+        var owner = await Keys.FindActiveKeyAsync(seeded);
+        Assert.NotNull(owner);
+        Assert.NotEqual(seededId, owner.KeyId);
+        Assert.Matches("^k-[0-9a-f]{12}$", owner.KeyId);
+        Assert.Equal("k-0123456789ab", (await Keys.FindActiveKeyAsync(created))!.KeyId);
+        var hints = (await Keys.ListKeysAsync(null)).ToDictionary(k => k.Id, k => k.Hint);
+        Assert.Equal("…-key", hints[owner.KeyId]);
+        Assert.Equal("castor_…ABCD", hints["k-0123456789ab"]);
+        Assert.Equal("****", hints["k-ba9876543210"]);
+        Assert.True(await Keys.RevokeKeyAsync(owner.KeyId, T0.AddHours(1)));
+    }
+
+    [StorageFact]
     public async Task Keys_are_found_by_hash_listed_and_revoked()
     {
         var hash = SHA256.HashData("secret"u8);
