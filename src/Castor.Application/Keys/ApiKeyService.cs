@@ -68,7 +68,8 @@ public sealed partial class ApiKeyService(IKeyStore store, TimeProvider clock)
     private static string Hint(string clearKey) =>
         clearKey.Length <= 12 ? new string('*', clearKey.Length) : $"{clearKey[..(clearKey.StartsWith(KeyPrefix, StringComparison.Ordinal) ? KeyPrefix.Length + 4 : 4)]}…{clearKey[^4..]}";
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,62}$")]
+    // \z, not $: $ also matches before a final newline ("alpha\n" must not name a project).
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9_-]{0,62}\z")]
     private static partial Regex ProjectName();
 }
 
