@@ -47,7 +47,7 @@ public static class TestPdf
         lock (Bombs)
         {
             if (Bombs.TryGetValue(key, out var cached)) return cached;
-            var data = Deflate(inflatedBytes);
+            if (!Deflated.TryGetValue(inflatedBytes, out var data)) Deflated[inflatedBytes] = data = Deflate(inflatedBytes);
             for (var i = 1; i < layers; i++) data = Deflate(data);
             var filter = layers == 1 ? "/FlateDecode" : "[" + string.Join(" ", Enumerable.Repeat("/FlateDecode", layers)) + "]";
             return Bombs[key] = WithContent(data, filter, pages: 1);
@@ -86,6 +86,7 @@ public static class TestPdf
     }
 
     private static readonly Dictionary<(long, int), byte[]> Bombs = [];
+    private static readonly Dictionary<long, byte[]> Deflated = [];
 
     private static byte[] Ascii(string text) => Encoding.ASCII.GetBytes(text);
 
