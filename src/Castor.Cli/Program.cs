@@ -30,8 +30,9 @@ public static class Program
         var contextSize = new Option<int?>("--context-size", "-c") { Description = "Tokens per request, prompt and output (default: the model's training context, at most 8192). May exceed the training context." };
         var parallel = new Option<int?>("--parallel") { Description = "Requests decoded together per model (default: 1)." };
         var defaultModel = new Option<string?>("--default-model") { Description = "Model that Gemini model names resolve to (default: the first found)." };
+        var publicUrl = new Option<string?>("--public-url") { Description = "The URL clients reach the server at, for upload and file URLs (behind a proxy). Default: the address a request arrived on, or CASTOR_PUBLIC_URL." };
 
-        var command = new Command("serve", "Start the server.") { urls, models, DataOption, threads, contextSize, parallel, defaultModel, ConfigOption };
+        var command = new Command("serve", "Start the server.") { urls, models, DataOption, threads, contextSize, parallel, defaultModel, publicUrl, ConfigOption };
         command.SetAction(async (parse, cancellationToken) =>
         {
             CastorOptions options;
@@ -51,6 +52,7 @@ public static class Program
             if (parse.GetValue(contextSize) is { } c) options.ContextSize = c;
             if (parse.GetValue(parallel) is { } p) options.Parallel = p;
             if (parse.GetValue(defaultModel) is { } dm) options.DefaultModel = dm;
+            if (parse.GetValue(publicUrl) is { } pu) options.PublicUrl = pu;
 
             try
             {

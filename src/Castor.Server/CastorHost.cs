@@ -57,6 +57,7 @@ public static class CastorHost
         var database = await CastorStorage.OpenAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
 
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(new PublicUrl(options.PublicUrl));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddCastorStorage(options, database);
         builder.Services.AddSingleton<ApiKeyService>();

@@ -11,6 +11,12 @@ public sealed class CastorOptions
     /// <summary>Where Kestrel listens (semicolon-separated URLs).</summary>
     public string Urls { get; set; } = "http://127.0.0.1:8787";
 
+    /// <summary>
+    /// The URL clients reach this server at (<c>https://castor.example.com</c>), for the upload and file URLs it returns;
+    /// set it behind a reverse proxy. Default: the address a request arrived on (never the request's Host header).
+    /// </summary>
+    public string? PublicUrl { get; set; }
+
     /// <summary>Folders and .gguf files to load models from.</summary>
     public List<string> Models { get; set; } = [];
 

@@ -89,7 +89,8 @@ public sealed partial class ApiKeyService(IKeyStore store, TimeProvider clock)
         return clearKey.Length < MinSeededKeyLength ? "****" : $"{prefix}…{clearKey[^4..]}";
     }
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,62}$")]
+    // \z, not $: $ also matches before a final newline ("alpha\n" must not name a project).
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9_-]{0,62}\z")]
     private static partial Regex ProjectName();
 }
 
