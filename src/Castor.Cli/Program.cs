@@ -28,7 +28,7 @@ public static class Program
         };
         var threads = new Option<int?>("--threads", "-t") { Description = "CPU threads for inference (default: all)." };
         var contextSize = new Option<int?>("--context-size", "-c") { Description = "Tokens per request, prompt and output (default: the model's training context, at most 8192). May exceed the training context." };
-        var parallel = new Option<int?>("--parallel") { Description = "Requests decoded together per model (default: 1)." };
+        var parallel = new Option<int?>("--parallel") { Description = "Sequences decoded together per model (default: sized from the context, 16384 KV cells: 8 at 2 K, 2 at 8 K, at most 8)." };
         var defaultModel = new Option<string?>("--default-model") { Description = "Model that Gemini model names resolve to (default: the first found)." };
 
         var command = new Command("serve", "Start the server.") { urls, models, DataOption, threads, contextSize, parallel, defaultModel, ConfigOption };

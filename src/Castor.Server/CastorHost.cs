@@ -257,7 +257,7 @@ public static class CastorHost
         else
         {
             foreach (var m in registry.Models)
-                console.WriteLine($"  Model         {m.Id}  ({m.Architecture}, context {m.ContextSize}, chat template: {m.Template.Name}){(m == registry.DefaultGenerative ? "  [default]" : "")}");
+                console.WriteLine($"  Model         {m.Id}  ({m.Architecture}, {m.Parallel} parallel sequences × context {m.ContextSize} = {m.KvCells} KV cells, chat template: {m.Template.Name}){(m == registry.DefaultGenerative ? "  [default]" : "")}");
             foreach (var group in registry.Aliases.GroupBy(a => a.Target.Id))
                 console.WriteLine($"  Aliases       {string.Join(", ", group.Select(a => a.Alias))} → {group.Key}");
         }

@@ -46,6 +46,12 @@ public sealed class LlamaModel : IDisposable
 
     /// <summary>Tokens one request may use, prompt and output together.</summary>
     public int ContextSize { get; }
+
+    /// <summary>Sequences decoded together (requests or candidates in flight at once).</summary>
+    public int Parallel => _scheduler.Options.Parallel;
+
+    /// <summary>Cells of the shared KV cache: room for every sequence to fill its own window at once.</summary>
+    public int KvCells => (int)_context.ContextSize;
     public int TrainingContextSize => _weights.ContextSize;
     public ulong ParameterCount => _weights.ParameterCount;
     public ulong SizeInBytes => _weights.SizeInBytes;
