@@ -19,6 +19,9 @@ public sealed class EngineOptions
     /// <summary>Requests that may wait for a free sequence before new ones get 503.</summary>
     public int MaxQueue { get; set; } = 64;
 
+    /// <summary>Flash attention for every model without its own setting; null = Castor's measured default (<see cref="FlashAttention.Resolve"/>).</summary>
+    public FlashAttentionMode? FlashAttention { get; set; }
+
     /// <summary>Layers to offload to a GPU backend when one is present.</summary>
     public int GpuLayers { get; set; }
 
