@@ -125,6 +125,7 @@ public static class CastorHost
             Parallel = options.Parallel,
             MaxQueue = options.MaxQueue,
             GrammarStepTimeout = options.Limits.GrammarStepTimeout > TimeSpan.Zero ? options.Limits.GrammarStepTimeout : Castor.Engine.Scheduling.SchedulerOptions.DefaultGrammarStepTimeout,
+            FlashAttention = options.FlashAttention,
         };
 
         // A GGUF is a generative or an embedding model, as configured or as its metadata says. The same file may be
@@ -138,7 +139,7 @@ public static class CastorHost
             if (IsEmbeddingModel(settings, path))
                 embeddingSpecs.Add((EmbeddingSpec(id.ToLowerInvariant(), path, settings), settings));
             else
-                specs.Add(new ModelSpec(id.ToLowerInvariant(), path, settings.ChatTemplate, settings.ContextSize, settings.DisplayName, Thinking(settings)));
+                specs.Add(new ModelSpec(id.ToLowerInvariant(), path, settings.ChatTemplate, settings.ContextSize, settings.DisplayName, Thinking(settings), settings.FlashAttention));
         }
         var locations = options.Models.Count > 0 ? options.Models : [CastorOptions.DefaultModelsFolder];
         foreach (var (id, path) in GgufDiscovery.Find(locations, warning => console.WriteLine("  warning: " + warning)))
@@ -152,7 +153,7 @@ public static class CastorHost
             else
             {
                 if (specs.Any(s => s.Id == id || s.Path == path) || embeddingSpecs.Any(e => e.Spec.Id == id)) continue;
-                specs.Add(new ModelSpec(id, path, settings?.ChatTemplate, settings?.ContextSize, settings?.DisplayName, Thinking(settings)));
+                specs.Add(new ModelSpec(id, path, settings?.ChatTemplate, settings?.ContextSize, settings?.DisplayName, Thinking(settings), settings?.FlashAttention));
             }
         }
 
@@ -284,7 +285,7 @@ public static class CastorHost
         else
         {
             foreach (var m in registry.Models)
-                console.WriteLine($"  Model         {m.Id}  ({m.Architecture}, context {m.ContextSize}, chat template: {m.Template.Name}){(m == registry.DefaultGenerative ? "  [default]" : "")}");
+                console.WriteLine($"  Model         {m.Id}  ({m.Architecture}, {m.Parallel} parallel sequences × context {m.ContextSize} = {m.KvCells} KV cells, flash attention {FlashAttention.Describe(m.FlashAttentionSetting)}, chat template: {m.Template.Name}){(m == registry.DefaultGenerative ? "  [default]" : "")}");
             foreach (var group in registry.Aliases.GroupBy(a => a.Target.Id))
                 console.WriteLine($"  Aliases       {string.Join(", ", group.Select(a => a.Alias))} → {group.Key}");
         }

@@ -1,3 +1,5 @@
+using Castor.Engine.Models;
+
 namespace Castor.Server;
 
 /// <summary>
@@ -27,6 +29,9 @@ public sealed class CastorOptions
     public int ContextSize { get; set; }
     public int Parallel { get; set; }
     public int MaxQueue { get; set; } = 64;
+
+    /// <summary>auto, on or off for every model (ModelSettings:{id}:FlashAttention per model); unset: off on the CPU, llama.cpp's auto with a GPU.</summary>
+    public FlashAttentionMode? FlashAttention { get; set; }
 
     /// <summary>Model that Gemini names resolve to; default: the first model found.</summary>
     public string? DefaultModel { get; set; }
@@ -82,6 +87,9 @@ public sealed class ModelSettings
     public string? ChatTemplate { get; set; }
     public int? ContextSize { get; set; }
     public string? DisplayName { get; set; }
+
+    /// <summary>auto, on or off for this model, over the global FlashAttention setting.</summary>
+    public FlashAttentionMode? FlashAttention { get; set; }
     public List<string> Aliases { get; set; } = [];
 
     /// <summary>Thought markers of a thinking model, when its template does not reveal them (or to override them).</summary>

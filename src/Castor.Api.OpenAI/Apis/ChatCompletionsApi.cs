@@ -80,8 +80,11 @@ internal static class ChatCompletionsApi
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
+        // Status line and headers go out now, before prefill (StartAsync alone buffers them until the first write):
+        // a long prompt must not leave the client without an answer until its first token.
         await response.StartAsync(aborted).ConfigureAwait(false);
         var body = response.Body;
+        await body.FlushAsync(aborted).ConfigureAwait(false);
 
         var choices = Enumerable.Range(0, stream.CandidateCount).Select(_ => new ChoiceBuilder(mapped.IncludeThoughts, mapped.Request.Config.ResponseLogprobs == true)).ToArray();
         Usage usage = new(stream.PromptTokenCount, 0);
