@@ -429,12 +429,16 @@ public sealed partial class JsonSchemaGrammar
             : Visit(s["items"], Join(path, "items"), name + "-item");
         var ws = Ws();
         if (max == 0) return $"\"[\" {ws} \"]\"";
+        // llama.cpp refuses a repetition whose count times the rules it repeats reaches 2,000, counting for a group
+        // every rule created inside it (a bounded repetition creates one per count). Repeating named rules keeps that
+        // count at one, so maxItems can go up to SchemaLimits.MaxRepetition whatever the items hold.
+        var next = max is null && min <= 1 ? $"\",\" {ws} {item}" : Define(name + "-next", $"\",\" {ws} {item}");
         string More(int atLeast, int? atMost) => atMost is null
-            ? (atLeast == 0 ? $"(\",\" {ws} {item})*" : $"(\",\" {ws} {item}){{{atLeast},}}")
-            : $"(\",\" {ws} {item}){{{atLeast},{atMost}}}";
-        return min == 0
-            ? $"\"[\" {ws} ({item} {More(0, max - 1)} {ws})? \"]\""
-            : $"\"[\" {ws} {item} {More(min - 1, max - 1)} {ws} \"]\"";
+            ? (atLeast == 0 ? $"({next})*" : $"{next}{{{atLeast},}}")
+            : $"{next}{{{atLeast},{atMost}}}";
+        if (min > 0) return $"\"[\" {ws} {item} {More(min - 1, max - 1)} {ws} \"]\"";
+        var items = max is null ? $"({item} {More(0, null)} {ws})" : Define(name + "-items", $"{item} {More(0, max - 1)} {ws}");
+        return $"\"[\" {ws} {items}? \"]\"";
     }
 
     private string ObjectBody(JsonObject s, string path, string name)
