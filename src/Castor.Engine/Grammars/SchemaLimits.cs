@@ -37,7 +37,12 @@ public static class SchemaLimits
     /// every candidate token at every step). Alternatives that differ in their first character, or in the first
     /// property name (or its <c>const</c>/<c>enum</c> value) of an object, count apart.
     /// </summary>
-    public const int MaxParsePaths = 64;
+    /// <remarks>
+    /// Measured with a bare llama.cpp grammar sampler on the 512-token test vocabulary: 16 paths cost about 0.07 ms a
+    /// token, 64 about 3 ms, 1,024 about 11 ms; the work grows with the vocabulary too (real models have 30 to 250 times
+    /// more tokens), so the bound is kept low.
+    /// </remarks>
+    public const int MaxParsePaths = 16;
 
     /// <summary>
     /// The largest <c>minLength</c>/<c>maxLength</c>/<c>minItems</c>/<c>maxItems</c> enforced. llama.cpp unrolls
