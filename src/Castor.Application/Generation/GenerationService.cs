@@ -42,7 +42,7 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
         if (request.Contents.Count == 0)
             throw CastorException.InvalidField("contents", "contents is not specified; send at least one content with a part.");
 
-        var (prompt, grammar, grammarField, tools, thinking) = Prepare(request, model);
+        var (prompt, grammar, grammarField, tools, thinking) = Prepare(request, model, cancellationToken);
         var maxPrompt = model.ContextSize - 1;
         if (prompt.Length > maxPrompt)
             throw CastorException.InvalidArgument(
@@ -122,7 +122,7 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
         request = await ResolveFilesAsync(request, cancellationToken).ConfigureAwait(false);
         var model = registry.ResolveGenerative(request.Model, "countTokens");
         if (request.Contents.Count == 0 && request.SystemInstruction is null) return 0;
-        return Prepare(request, model).Prompt.Length;
+        return Prepare(request, model, cancellationToken).Prompt.Length;
     }
 
     private Task<GenerationRequest> ResolveFilesAsync(GenerationRequest request, CancellationToken cancellationToken) =>
@@ -133,9 +133,9 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
     /// instruction (both count toward input tokens, as in the API), and the turns with calls and results rendered in
     /// the model's tool format; plus the grammar that output must follow.
     /// </summary>
-    private static (int[] Prompt, GrammarConstraint? Grammar, string? GrammarField, ToolSet? Tools, ThinkingControl? Thinking) Prepare(GenerationRequest request, LlamaModel model)
+    private static (int[] Prompt, GrammarConstraint? Grammar, string? GrammarField, ToolSet? Tools, ThinkingControl? Thinking) Prepare(GenerationRequest request, LlamaModel model, CancellationToken cancellationToken)
     {
-        var format = ResponseFormat.For(request.Config);
+        var format = ResponseFormat.For(request.Config, cancellationToken);
         var tools = ToolSetParser.Parse(request.Tools, request.ToolConfig);
         var toolFormat = ToolCallFormat.For(model);
         var active = tools is { Mode: not FunctionCallingMode.None } ? tools : null;
@@ -170,7 +170,7 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
             try
             {
                 grammar = toolFormat.Grammar(active.Callable, lazy: active.Mode == FunctionCallingMode.Auto,
-                    maxCalls: request.ParallelFunctionCalls ? ToolCallFormat.MaxParallelCalls : 1);
+                    maxCalls: request.ParallelFunctionCalls ? ToolCallFormat.MaxParallelCalls : 1, cancellationToken);
                 field = "tools";
             }
             catch (UnsupportedSchemaException ex)
