@@ -8,7 +8,9 @@ root=$(pwd)
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 export CASTOR_TEST_MODELS="${CASTOR_TEST_MODELS:-$(cd "$root/../shared/models" 2>/dev/null && pwd)}"
 if [ ! -f "$CASTOR_TEST_MODELS/stories260K.gguf" ]; then
-  echo "The test model stories260K.gguf is not in '$CASTOR_TEST_MODELS'; set CASTOR_TEST_MODELS to its folder." >&2
+  # Name both places looked at: an empty CASTOR_TEST_MODELS means ../shared/models does not exist.
+  echo "The test model stories260K.gguf was not found in ${CASTOR_TEST_MODELS:-$(dirname "$root")/shared/models (../shared/models, which does not exist)}." >&2
+  echo "Put it in ../shared/models beside the repository, or set CASTOR_TEST_MODELS to the folder that holds it." >&2
   exit 1
 fi
 

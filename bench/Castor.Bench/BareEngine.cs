@@ -65,7 +65,9 @@ public sealed class BareEngine : IDisposable
     private readonly LLamaBatch _batch = new();
     private readonly int _batchSize;
 
-    public BareEngine(string modelPath, int threads, int contextPerSequence, int sequences = 1, int batchSize = 512)
+    /// <param name="flashAttention">Unset: what Castor chooses when nothing is configured (<see cref="Castor.Engine.Models.FlashAttention.Resolve"/>).</param>
+    public BareEngine(string modelPath, int threads, int contextPerSequence, int sequences = 1, int batchSize = 512,
+        Castor.Engine.Models.FlashAttentionMode? flashAttention = null)
     {
         _batchSize = batchSize;
         Sequences = sequences;
@@ -80,6 +82,7 @@ public sealed class BareEngine : IDisposable
             BatchThreads = threads,
             GpuLayerCount = 0,
             LoadMode = LLamaLoadMode.MemoryMap,
+            FlashAttention = Castor.Engine.Models.FlashAttention.Resolve(flashAttention, gpuLayers: 0),
         };
         _weights = LLamaWeights.LoadFromFile(parameters);
         try

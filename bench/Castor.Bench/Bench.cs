@@ -57,6 +57,12 @@ public sealed class Bench(BenchOptions options, string benchFolder)
             ReclaimNativeLog();
         }
 
+        if (options.Includes('e'))
+        {
+            report.LongPrompts = await new LongPromptBench(options, modelPath, Log).RunAsync(cancellationToken);
+            ReclaimNativeLog();
+        }
+
         GrammarCost? grammar = null;
         if (options.Includes('d'))
             grammar = await GrammarCostAsync(bare, cancellationToken);

@@ -20,6 +20,7 @@ public sealed class BenchOptions
     public int TtftOutputTokens { get; set; } = 4;
     public int Seed { get; set; } = 42;
     public string Sections { get; set; } = "abcd";
+    public IReadOnlyList<int> LongPrompts { get; set; } = [2048, 8192, 16384];
     public string? Cache { get; set; }
     public string? Output { get; set; }
     public bool Verbose { get; set; }
@@ -45,7 +46,8 @@ public sealed class BenchOptions
           --prefix-tokens N    length of the shared prefix in (c) (default 1000)
           --ttft-requests N    requests per case in (c) (default 8)
           --seed N             sampling seed (default 42)
-          --only SECTIONS      run only some of a, b, c, d (e.g. --only ab; d = grammar cost)
+          --only SECTIONS      run only some of a, b, c, d, e (e.g. --only ab; d = grammar cost; e = long prompts, not in the default run)
+          --long-prompts LIST  prompt lengths in tokens for (e), comma-separated (default 2048,8192,16384)
           --cache DIR          where synthesised models are kept (default bench/.cache)
           --output FILE        JSON summary (default bench/results/latest.json)
           --verbose            show the server's start-up banner and logs
@@ -114,8 +116,14 @@ public sealed class BenchOptions
                 case "--seed": o.Seed = Int(0); break;
                 case "--only":
                     o.Sections = Value().ToLowerInvariant();
-                    if (o.Sections.Length == 0 || o.Sections.Any(c => c is not ('a' or 'b' or 'c' or 'd' or ',')))
-                        throw new BenchException($"--only takes a subset of a, b, c, d, not '{o.Sections}'.");
+                    if (o.Sections.Length == 0 || o.Sections.Any(c => c is not ('a' or 'b' or 'c' or 'd' or 'e' or ',')))
+                        throw new BenchException($"--only takes a subset of a, b, c, d, e, not '{o.Sections}'.");
+                    break;
+                case "--long-prompts":
+                    o.LongPrompts = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                        .Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 16
+                            ? n : throw new BenchException($"--long-prompts takes token counts (16 or more) separated by commas, not '{s}'."))
+                        .ToList();
                     break;
                 case "--cache": o.Cache = Value(); break;
                 case "--output" or "-o": o.Output = Value(); break;

@@ -61,7 +61,8 @@ public sealed class BenchServer : IAsyncDisposable
     public string ModelId { get; private set; } = "";
     public int Parallel { get; }
 
-    public static async Task<BenchServer> StartAsync(string modelPath, int threads, int parallel, int contextSize, bool verbose, CancellationToken cancellationToken)
+    public static async Task<BenchServer> StartAsync(string modelPath, int threads, int parallel, int contextSize, bool verbose, CancellationToken cancellationToken,
+        Castor.Engine.Models.FlashAttentionMode? flashAttention = null)
     {
         var data = Path.Combine(Path.GetTempPath(), "castor-bench-" + Guid.NewGuid().ToString("N")[..8]);
         var options = new CastorOptions
@@ -73,6 +74,7 @@ public sealed class BenchServer : IAsyncDisposable
             Parallel = parallel,
             ContextSize = contextSize,
             ApiKey = ApiKey,
+            FlashAttention = flashAttention,
         };
         WebApplication? app = null;
         BenchServer? server = null;

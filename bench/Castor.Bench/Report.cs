@@ -16,6 +16,7 @@ public sealed class Report(BenchOptions options)
     public TtftResult? Ttft { get; set; }
     /// <summary>(d), as Bench builds it: the grammar's cost.</summary>
     public JsonObject? GrammarCost { get; set; }
+    public JsonObject? LongPrompts { get; set; }
     public double ElapsedSeconds { get; set; }
     public double LoadAtStart { get; set; } = double.NaN;
     public double LoadAtEnd { get; set; } = double.NaN;
@@ -186,6 +187,8 @@ public sealed class Report(BenchOptions options)
         }
         if (GrammarCost is { } d)
             root["grammarCost"] = d;
+        if (LongPrompts is { } e)
+            root["longPrompts"] = e;
         if (Ttft is { } c)
         {
             root["ttft"] = new JsonObject

@@ -27,6 +27,7 @@ public static class GeminiApi
             await ErrorShapes.WriteAsync(http, error);
         });
         app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseMiddleware<ModelRequestLimitsMiddleware>();
         return app;
     }
 
@@ -43,7 +44,7 @@ public static class GeminiApi
                     throw new CastorException(ErrorStatus.NotFound, $"GET is not supported for models/{name}; use POST.");
                 return ModelsApi.Get(name, registry);
             });
-            group.MapPost("/models/{**nameAndMethod}", DispatchAsync);
+            group.MapPost("/models/{**nameAndMethod}", DispatchAsync).LimitedAsModelRequest();
             group.MapGet("/files", FilesApi.ListAsync);
             group.MapGet("/files/{**name}", FilesApi.GetAsync);
             group.MapDelete("/files/{**name}", FilesApi.DeleteAsync);

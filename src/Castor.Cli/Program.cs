@@ -28,10 +28,16 @@ public static class Program
         };
         var threads = new Option<int?>("--threads", "-t") { Description = "CPU threads for inference (default: all)." };
         var contextSize = new Option<int?>("--context-size", "-c") { Description = "Tokens per request, prompt and output (default: the model's training context, at most 8192). May exceed the training context." };
-        var parallel = new Option<int?>("--parallel") { Description = "Requests decoded together per model (default: 1)." };
+        var parallel = new Option<int?>("--parallel") { Description = "Sequences decoded together per model (default: sized from the context, 16384 KV cells: 8 at 2 K, 2 at 8 K, at most 8)." };
+        var flashAttention = new Option<string?>("--flash-attention")
+        {
+            Description = "llama.cpp flash attention: auto (llama.cpp decides), on or off (default: off on the CPU, where it slows long prompts; auto with a GPU).",
+        };
+        flashAttention.AcceptOnlyFromAmong("auto", "on", "off");
         var defaultModel = new Option<string?>("--default-model") { Description = "Model that Gemini model names resolve to (default: the first found)." };
+        var publicUrl = new Option<string?>("--public-url") { Description = "The URL clients reach the server at, for upload and file URLs (behind a proxy). Default: the address a request arrived on, or CASTOR_PUBLIC_URL." };
 
-        var command = new Command("serve", "Start the server.") { urls, models, DataOption, threads, contextSize, parallel, defaultModel, ConfigOption };
+        var command = new Command("serve", "Start the server.") { urls, models, DataOption, threads, contextSize, parallel, flashAttention, defaultModel, publicUrl, ConfigOption };
         command.SetAction(async (parse, cancellationToken) =>
         {
             CastorOptions options;
@@ -51,6 +57,8 @@ public static class Program
             if (parse.GetValue(contextSize) is { } c) options.ContextSize = c;
             if (parse.GetValue(parallel) is { } p) options.Parallel = p;
             if (parse.GetValue(defaultModel) is { } dm) options.DefaultModel = dm;
+            if (parse.GetValue(publicUrl) is { } pu) options.PublicUrl = pu;
+            if (parse.GetValue(flashAttention) is { } fa) options.FlashAttention = Enum.Parse<Castor.Engine.Models.FlashAttentionMode>(fa, ignoreCase: true);
 
             try
             {

@@ -5,6 +5,7 @@ using Castor.Api.OpenAI;
 using Castor.Application.Embeddings;
 using Castor.Application.Generation;
 using Castor.Application.Keys;
+using Castor.Application.Limits;
 using Castor.Application.Models;
 using Castor.Engine.Embedding;
 using Castor.Engine.Models;
@@ -56,18 +57,25 @@ public static class CastorHost
         var database = await CastorStorage.OpenAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
 
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(new PublicUrl(options.PublicUrl));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddCastorStorage(options, database);
         builder.Services.AddSingleton<ApiKeyService>();
+        builder.Services.AddSingleton(new GenerationOptions { SharePrefixesAcrossProjects = options.Cache.ShareAcrossProjects });
         builder.Services.AddSingleton<GenerationService>();
         builder.Services.AddSingleton(new EmbeddingOptions { MaxBatchRequests = Math.Max(1, options.MaxEmbedBatchRequests) });
         builder.Services.AddSingleton<EmbeddingService>();
+        builder.Services.AddSingleton(sp => LimitSettings(options, sp.GetRequiredService<ModelRegistry>()));
+        builder.Services.AddSingleton<ConcurrencyLimiter>();
+        builder.Services.AddSingleton(sp => new MemoryBudget(sp.GetRequiredService<RequestLimitSettings>().RequestBodyMemory));
         builder.Services.AddOpenAIApi();
         builder.Services.AddSingleton(sp => LoadModels(options, sp.GetRequiredService<ILoggerFactory>(), console));
 
         var app = builder.Build();
         // Models load before the first request, not lazily inside it.
         var registry = app.Services.GetRequiredService<ModelRegistry>();
+        // Limits are resolved now, so a bad setting stops the start rather than the first request.
+        app.Services.GetRequiredService<RequestLimitSettings>();
 
         var keys = app.Services.GetRequiredService<ApiKeyService>();
         if (!string.IsNullOrWhiteSpace(options.ApiKey))
@@ -84,6 +92,24 @@ public static class CastorHost
         return app;
     }
 
+    /// <summary>Configured limits, with zeros replaced by defaults sized from the loaded models' parallel sequences and the queue.</summary>
+    internal static RequestLimitSettings LimitSettings(CastorOptions options, ModelRegistry registry)
+    {
+        var limits = options.Limits;
+        var parallel = registry.Models.Count == 0 ? 1 : registry.Models.Max(m => m.Scheduler.Options.Parallel);
+        var (perKey, perProject) = RequestLimitSettings.DefaultConcurrency(parallel, options.MaxQueue);
+        var defaults = new RequestLimitSettings();
+        if (limits.MaxConcurrentRequestsPerKey < 0 || limits.MaxConcurrentRequestsPerProject < 0 || limits.RequestTimeout < TimeSpan.Zero || limits.RequestBodyMemory < 0)
+            throw new InvalidOperationException("Limits: values must not be negative (0 means the default).");
+        return new RequestLimitSettings
+        {
+            MaxConcurrentRequestsPerKey = limits.MaxConcurrentRequestsPerKey > 0 ? limits.MaxConcurrentRequestsPerKey : perKey,
+            MaxConcurrentRequestsPerProject = limits.MaxConcurrentRequestsPerProject > 0 ? limits.MaxConcurrentRequestsPerProject : perProject,
+            RequestTimeout = limits.RequestTimeout > TimeSpan.Zero ? limits.RequestTimeout : defaults.RequestTimeout,
+            RequestBodyMemory = limits.RequestBodyMemory > 0 ? limits.RequestBodyMemory : defaults.RequestBodyMemory,
+        };
+    }
+
     /// <summary>The addresses Kestrel actually bound (port 0 becomes a real port).</summary>
     public static IReadOnlyList<string> Addresses(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
@@ -98,6 +124,8 @@ public static class CastorHost
             ContextSize = options.ContextSize,
             Parallel = options.Parallel,
             MaxQueue = options.MaxQueue,
+            GrammarStepTimeout = options.Limits.GrammarStepTimeout > TimeSpan.Zero ? options.Limits.GrammarStepTimeout : Castor.Engine.Scheduling.SchedulerOptions.DefaultGrammarStepTimeout,
+            FlashAttention = options.FlashAttention,
         };
 
         // A GGUF is a generative or an embedding model, as configured or as its metadata says. The same file may be
@@ -111,7 +139,7 @@ public static class CastorHost
             if (IsEmbeddingModel(settings, path))
                 embeddingSpecs.Add((EmbeddingSpec(id.ToLowerInvariant(), path, settings), settings));
             else
-                specs.Add(new ModelSpec(id.ToLowerInvariant(), path, settings.ChatTemplate, settings.ContextSize, settings.DisplayName, Thinking(settings)));
+                specs.Add(new ModelSpec(id.ToLowerInvariant(), path, settings.ChatTemplate, settings.ContextSize, settings.DisplayName, Thinking(settings), settings.FlashAttention));
         }
         var locations = options.Models.Count > 0 ? options.Models : [CastorOptions.DefaultModelsFolder];
         foreach (var (id, path) in GgufDiscovery.Find(locations, warning => console.WriteLine("  warning: " + warning)))
@@ -125,7 +153,7 @@ public static class CastorHost
             else
             {
                 if (specs.Any(s => s.Id == id || s.Path == path) || embeddingSpecs.Any(e => e.Spec.Id == id)) continue;
-                specs.Add(new ModelSpec(id, path, settings?.ChatTemplate, settings?.ContextSize, settings?.DisplayName, Thinking(settings)));
+                specs.Add(new ModelSpec(id, path, settings?.ChatTemplate, settings?.ContextSize, settings?.DisplayName, Thinking(settings), settings?.FlashAttention));
             }
         }
 
@@ -257,7 +285,7 @@ public static class CastorHost
         else
         {
             foreach (var m in registry.Models)
-                console.WriteLine($"  Model         {m.Id}  ({m.Architecture}, context {m.ContextSize}, chat template: {m.Template.Name}){(m == registry.DefaultGenerative ? "  [default]" : "")}");
+                console.WriteLine($"  Model         {m.Id}  ({m.Architecture}, {m.Parallel} parallel sequences × context {m.ContextSize} = {m.KvCells} KV cells, flash attention {FlashAttention.Describe(m.FlashAttentionSetting)}, chat template: {m.Template.Name}){(m == registry.DefaultGenerative ? "  [default]" : "")}");
             foreach (var group in registry.Aliases.GroupBy(a => a.Target.Id))
                 console.WriteLine($"  Aliases       {string.Join(", ", group.Select(a => a.Alias))} → {group.Key}");
         }

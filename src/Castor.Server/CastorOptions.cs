@@ -1,3 +1,5 @@
+using Castor.Engine.Models;
+
 namespace Castor.Server;
 
 /// <summary>
@@ -11,6 +13,12 @@ public sealed class CastorOptions
     /// <summary>Where Kestrel listens (semicolon-separated URLs).</summary>
     public string Urls { get; set; } = "http://127.0.0.1:8787";
 
+    /// <summary>
+    /// The URL clients reach this server at (<c>https://castor.example.com</c>), for the upload and file URLs it returns;
+    /// set it behind a reverse proxy. Default: the address a request arrived on (never the request's Host header).
+    /// </summary>
+    public string? PublicUrl { get; set; }
+
     /// <summary>Folders and .gguf files to load models from.</summary>
     public List<string> Models { get; set; } = [];
 
@@ -21,6 +29,9 @@ public sealed class CastorOptions
     public int ContextSize { get; set; }
     public int Parallel { get; set; }
     public int MaxQueue { get; set; } = 64;
+
+    /// <summary>auto, on or off for every model (ModelSettings:{id}:FlashAttention per model); unset: off on the CPU, llama.cpp's auto with a GPU.</summary>
+    public FlashAttentionMode? FlashAttention { get; set; }
 
     /// <summary>Model that Gemini names resolve to; default: the first model found.</summary>
     public string? DefaultModel { get; set; }
@@ -46,10 +57,25 @@ public sealed class CastorOptions
     /// <summary>Files API limits and upkeep (Files:MaxFileBytes, Files:ProjectQuotaBytes, Files:FileLifetime, Files:SweepInterval).</summary>
     public FilesOptions Files { get; set; } = new();
 
+    /// <summary>Implicit prefix caching (Cache:ShareAcrossProjects).</summary>
+    public CacheOptions Cache { get; set; } = new();
+
+    /// <summary>Per-key, per-project and per-request limits (Limits:MaxConcurrentRequestsPerKey, …, CASTOR_LIMITS__*).</summary>
+    public LimitsOptions Limits { get; set; } = new();
+
     /// <summary>A key to register for the default project at start-up (CASTOR_API_KEY).</summary>
     public string? ApiKey { get; set; }
 
     public static readonly string DefaultModelsFolder = "models";
+}
+
+public sealed class CacheOptions
+{
+    /// <summary>
+    /// Reuse resident prompt prefixes across projects. Off by default: sharing lets one project learn another's prompts
+    /// from cachedContentTokenCount and time to first token. Only for installations where all keys are one tenant.
+    /// </summary>
+    public bool ShareAcrossProjects { get; set; }
 }
 
 public sealed class ModelSettings
@@ -61,6 +87,9 @@ public sealed class ModelSettings
     public string? ChatTemplate { get; set; }
     public int? ContextSize { get; set; }
     public string? DisplayName { get; set; }
+
+    /// <summary>auto, on or off for this model, over the global FlashAttention setting.</summary>
+    public FlashAttentionMode? FlashAttention { get; set; }
     public List<string> Aliases { get; set; } = [];
 
     /// <summary>Thought markers of a thinking model, when its template does not reveal them (or to override them).</summary>
@@ -86,4 +115,23 @@ public sealed class ThinkingSettings
 
     /// <summary>True when the chat template itself opens the thought, so output begins inside it.</summary>
     public bool StartsInThought { get; set; }
+}
+
+/// <summary>The <c>Limits</c> section. Zero means "the default", which may depend on the loaded models.</summary>
+public sealed class LimitsOptions
+{
+    /// <summary>Model requests (generateContent, streamGenerateContent, countTokens, embeddings, chat completions) one API key may have in flight; default: an eighth of the busiest model's parallel sequences plus MaxQueue.</summary>
+    public int MaxConcurrentRequestsPerKey { get; set; }
+
+    /// <summary>The same for all keys of one project together; default: a quarter of the busiest model's parallel sequences plus MaxQueue.</summary>
+    public int MaxConcurrentRequestsPerProject { get; set; }
+
+    /// <summary>How long one model request may run before it is cancelled with DEADLINE_EXCEEDED; default 10 minutes.</summary>
+    public TimeSpan RequestTimeout { get; set; }
+
+    /// <summary>Memory for large JSON request bodies at once, server-wide (each body over 64 KiB charged 12× its size); default 1 GiB.</summary>
+    public long RequestBodyMemory { get; set; }
+
+    /// <summary>The most one grammar-constrained token draw may take before its request fails with a 400 (structured output, forced tool calls); default 5 s.</summary>
+    public TimeSpan GrammarStepTimeout { get; set; }
 }

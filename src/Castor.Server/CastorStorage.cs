@@ -34,7 +34,13 @@ public static class CastorStorage
             MaxFileBytes = options.Files.MaxFileBytes,
             ProjectQuotaBytes = options.Files.ProjectQuotaBytes,
             FileLifetime = options.Files.FileLifetime,
+            MaxOpenUploads = options.Files.MaxOpenUploads,
+            UploadIdleTimeout = options.Files.UploadIdleTimeout,
+            MaxPdfPages = options.Files.MaxPdfPages,
+            MaxPdfDecodedBytes = options.Files.MaxPdfDecodedBytes,
+            MaxConcurrentPdfParses = options.Files.MaxConcurrentPdfParses,
         });
+        services.AddSingleton<PdfExtractor>();
         services.AddSingleton<FileProcessor>();
         services.AddSingleton<FileService>();
         services.AddSingleton<FilePartResolver>();

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using Castor.Server;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
 
 namespace Castor.IntegrationTests;
 
@@ -25,9 +26,14 @@ public class CastorServerFixture : IAsyncLifetime
         MaxQueue = 64,
     };
 
+    /// <summary>Adds log providers (a test that reads the server's log lines adds its own).</summary>
+    protected virtual void ConfigureLogging(ILoggingBuilder logging)
+    {
+    }
+
     public async Task InitializeAsync()
     {
-        _app = await CastorHost.BuildAsync(CreateOptions(), TextWriter.Synchronized(Console));
+        _app = await CastorHost.BuildAsync(CreateOptions(), TextWriter.Synchronized(Console), ConfigureLogging);
         await _app.StartAsync();
         BaseAddress = new Uri(CastorHost.Addresses(_app).First());
     }

@@ -31,6 +31,25 @@ public sealed class StartupTests(NoModelServerFixture server) : IClassFixture<No
     }
 
     [Fact]
+    public async Task A_short_CASTOR_API_KEY_stops_the_start_with_how_to_make_a_good_one()
+    {
+        var data = Directory.CreateTempSubdirectory("castor-weak-key").FullName;
+        try
+        {
+            var error = await Assert.ThrowsAsync<ArgumentException>(() => CastorHost.BuildAsync(new CastorOptions
+            {
+                Urls = "http://127.0.0.1:0", Models = [server.EmptyModels], Data = data, BuiltinEmbeddingModel = false, ApiKey = "password123",
+            }));
+            Assert.Contains("at least 16", error.Message);
+            Assert.Contains("openssl rand", error.Message);
+        }
+        finally
+        {
+            try { Directory.Delete(data, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
     public async Task Without_a_model_generation_fails_with_instructions_to_add_one()
     {
         var keys = server.App.Services.GetService(typeof(Castor.Application.Keys.ApiKeyService)) as Castor.Application.Keys.ApiKeyService;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using System.Collections;
 using Castor.Cli;
 
@@ -24,4 +25,32 @@ public sealed class OptionsLoaderTests
         Assert.Equal("stories260k", map["Castor:Aliases:Fast"]);
         Assert.Equal(4, map.Count);
     }
+}
+
+public sealed class FlashAttentionSettingTests
+{
+    [Fact]
+    public void Flash_attention_binds_from_the_environment_and_per_model_settings()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(OptionsLoader.FromEnvironment(new Hashtable
+            {
+                ["CASTOR_FLASH_ATTENTION"] = "on",
+                ["CASTOR_MODEL_SETTINGS__TINY__FLASH_ATTENTION"] = "auto",
+            }))
+            .Build();
+        var options = new Castor.Server.CastorOptions();
+        Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration.GetSection("Castor"), options);
+        Assert.Equal(Castor.Engine.Models.FlashAttentionMode.On, options.FlashAttention);
+        Assert.Equal(Castor.Engine.Models.FlashAttentionMode.Auto, options.ModelSettings["tiny"].FlashAttention);
+    }
+
+    [Theory]
+    [InlineData(null, 0, false)]   // unset on the CPU: off, measured faster (bench/README.md, "Long prompts")
+    [InlineData(null, 99, null)]   // unset with a GPU: llama.cpp decides
+    [InlineData(Castor.Engine.Models.FlashAttentionMode.Auto, 0, null)]
+    [InlineData(Castor.Engine.Models.FlashAttentionMode.On, 0, true)]
+    [InlineData(Castor.Engine.Models.FlashAttentionMode.Off, 99, false)]
+    public void Unset_flash_attention_is_off_on_the_cpu_and_llama_cpp_s_choice_on_a_gpu(Castor.Engine.Models.FlashAttentionMode? mode, int gpuLayers, bool? expected) =>
+        Assert.Equal(expected, Castor.Engine.Models.FlashAttention.Resolve(mode, gpuLayers));
 }

@@ -6,6 +6,7 @@ using Castor.Application.Files;
 using Castor.Application.Keys;
 using Castor.Storage.Files;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
 
 namespace Castor.Api.Gemini.Apis;
 
@@ -52,6 +53,14 @@ internal static class FilesApi
             var response = context.Response;
             response.ContentType = stored.MimeType;
             response.ContentLength = stored.SizeBytes;
+            // Uploaded bytes are the uploader's, not this origin's: an HTML, SVG or script file must never render or run
+            // here (with ?key= in the link it would run with the key's project). Saved as a file, never sniffed, and
+            // sandboxed should a browser display it anyway.
+            var disposition = new ContentDispositionHeaderValue("attachment");
+            disposition.SetHttpFileName(DownloadName(stored));
+            response.Headers.ContentDisposition = disposition.ToString();
+            response.Headers.XContentTypeOptions = "nosniff";
+            response.Headers.ContentSecurityPolicy = "sandbox";
             await content.CopyToAsync(response.Body, 81920, context.RequestAborted).ConfigureAwait(false);
         }
     }
@@ -60,6 +69,13 @@ internal static class FilesApi
     {
         await files.DeleteAsync(context.Caller(), name, context.RequestAborted).ConfigureAwait(false);
         return Results.Json(new EmptyResponse(), GeminiJson.TypeInfo<EmptyResponse>());
+    }
+
+    /// <summary>The display name with anything but printable characters (CR, LF, quotes, slashes) replaced; else the file id.</summary>
+    private static string DownloadName(StoredFile file)
+    {
+        var name = new string((file.DisplayName ?? "").Select(c => char.IsControl(c) || c is '"' or '\\' or '/' ? '_' : c).ToArray()).Trim();
+        return name.Length > 0 ? name : file.Id;
     }
 
     public static FileResource ToWire(StoredFile file, HttpRequest request) => new()
@@ -72,8 +88,8 @@ internal static class FilesApi
         UpdateTime = Timestamp(file.UpdateTime),
         ExpirationTime = Timestamp(file.ExpirationTime),
         Sha256Hash = Convert.ToBase64String(file.Sha256),
-        Uri = $"{request.Scheme}://{request.Host}{request.PathBase}/{ApiVersion(request)}/files/{file.Id}",
-        DownloadUri = $"{request.Scheme}://{request.Host}{request.PathBase}/{ApiVersion(request)}/files/{file.Id}:download?alt=media",
+        Uri = $"{PublicUrl.For(request.HttpContext).Base(request)}/{ApiVersion(request)}/files/{file.Id}",
+        DownloadUri = $"{PublicUrl.For(request.HttpContext).Base(request)}/{ApiVersion(request)}/files/{file.Id}:download?alt=media",
         State = file.State switch
         {
             FileState.Processing => "PROCESSING",

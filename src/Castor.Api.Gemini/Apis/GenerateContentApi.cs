@@ -47,7 +47,11 @@ internal static class GenerateContentApi
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
         var body = response.Body;
+        // The request is valid and queued: send the status line and headers now. Kestrel's StartAsync only buffers
+        // them until the first body write, and a long prompt's prefill (minutes on a CPU) would leave clients with
+        // header timeouts waiting for nothing, then retrying the same prompt. From here on errors go out in-band.
         await response.StartAsync(aborted).ConfigureAwait(false);
+        await body.FlushAsync(aborted).ConfigureAwait(false);
 
         var first = true;
         try
@@ -66,8 +70,11 @@ internal static class GenerateContentApi
                 await body.FlushAsync(aborted).ConfigureAwait(false);
             }
         }
-        catch (CastorException error)
+        catch (Exception ex) when (RequestDeadline.InBand(context, ex) is { Error: { } error } inBand)
         {
+            // An API error, or the request deadline: the status is sent, so the error goes out as the stream's last element.
+            ErrorShapes.Record(context, error);
+            aborted = inBand.WriteToken;
             await WriteFrameAsync(body, GeminiErrors.ToJson(error), sse, first, aborted).ConfigureAwait(false);
             first = false;
         }

@@ -77,7 +77,7 @@ internal static class UploadApi
         var session = await files.StartUploadAsync(context.Caller(),
             new NewFile(metadata?.Name, metadata?.DisplayName, mimeType, declared ?? bodySize), context.RequestAborted).ConfigureAwait(false);
 
-        var url = $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}?upload_id={session.UploadId}&upload_protocol=resumable";
+        var url = $"{PublicUrl.For(context).Base(request)}{request.Path}?upload_id={session.UploadId}&upload_protocol=resumable";
         var headers = context.Response.Headers;
         headers["X-Goog-Upload-Status"] = "active";
         headers["X-Goog-Upload-URL"] = url;

@@ -19,8 +19,22 @@ public static class ErrorShapes
 {
     public static Task WriteAsync(HttpContext context, CastorException error)
     {
+        Record(context, error);
+        // Both wires' clients honour Retry-After (the openai SDK and the AI SDK wait exactly that long); RetryInfo
+        // in the body says the same for clients that read details.
+        if (error.Details.OfType<RetryDelay>().FirstOrDefault() is { } retry)
+            context.Response.Headers.RetryAfter = ((long)Math.Ceiling(retry.Delay.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var shape in context.RequestServices.GetServices<IErrorShape>())
             if (shape.Owns(context.Request)) return shape.WriteAsync(context, error);
         return GeminiErrors.WriteAsync(context, error);
     }
+
+    /// <summary>
+    /// Remembers the error a request answered with, so <see cref="GeminiErrorMiddleware"/> logs it once the request
+    /// ends; errors written in-band after a stream started are recorded here too.
+    /// </summary>
+    public static void Record(HttpContext context, CastorException error) => context.Features.Set(new ErrorResponseFeature(error));
 }
+
+/// <summary>The error a request answered with (the last one recorded).</summary>
+public sealed record ErrorResponseFeature(CastorException Error);

@@ -9,11 +9,17 @@ namespace Castor.Api.Gemini.Infrastructure;
 /// Turns every failure of a request into a Google RPC error body: the API's own errors as they are, client
 /// mistakes the framework detects (oversized or malformed bodies) as 400, and anything unexpected as a 500
 /// without internals. A request whose client went away is simply dropped.
+/// <para>
+/// It is also the one place that logs failures: every 4xx/5xx (and an error sent in-band after a stream started) gets
+/// one line with the method, the path, the status and the error's message, at Information (5xx at Error), so a user
+/// can see why a client failed. Never the query string (it may carry <c>key=</c>), headers or the body (prompts).
+/// </para>
 /// </summary>
 public sealed class GeminiErrorMiddleware(RequestDelegate next, ILogger<GeminiErrorMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
+        Exception? unexpected = null;
         try
         {
             await next(context).ConfigureAwait(false);
@@ -21,15 +27,49 @@ public sealed class GeminiErrorMiddleware(RequestDelegate next, ILogger<GeminiEr
         catch (Exception ex) when (context.RequestAborted.IsCancellationRequested && ex is OperationCanceledException or IOException)
         {
             // The client disconnected: its generation was cancelled, or its upload body ended early (and was kept).
+            return;
         }
         catch (Exception ex) when (!context.Response.HasStarted)
         {
             var error = Translate(ex);
-            if (error.Status == ErrorStatus.Internal)
-                logger.LogError(ex, "Unhandled error for {Method} {Path}", context.Request.Method, context.Request.Path);
+            if (error.Status == ErrorStatus.Internal) unexpected = ex;
             context.Response.Clear();
             await ErrorShapes.WriteAsync(context, error).ConfigureAwait(false);
         }
+        catch (Exception ex)
+        {
+            // Past the first byte there is no status to change; the connection is cut, and the cause must show.
+            logger.LogError(ex, "{Method} {Path} failed after the response started", context.Request.Method, LoggedPath(context));
+            throw;
+        }
+        LogFailure(context, unexpected);
+    }
+
+    private void LogFailure(HttpContext context, Exception? unexpected)
+    {
+        var error = context.Features.Get<ErrorResponseFeature>()?.Error;
+        var status = context.Response.StatusCode;
+        if (status < 400 && error is null) return;
+        // An error sent in-band (status 200 already sent) is logged at the level its own status would have had.
+        var effective = status >= 400 ? status : GeminiErrors.HttpStatus(error!.Status);
+        var level = effective >= 500 ? LogLevel.Error : LogLevel.Information;
+        if (!logger.IsEnabled(level)) return;
+        logger.Log(level, unexpected, "{Method} {Path} answered {StatusCode} {Status}: {Message}",
+            context.Request.Method, LoggedPath(context), status, error is null ? "" : GeminiErrors.StatusName(error.Status), OneLine(error?.Message ?? ""));
+    }
+
+    /// <summary>The path without the query string: <c>?key=</c> would put the API key in the log.</summary>
+    private static string LoggedPath(HttpContext context) => OneLine((context.Request.PathBase + context.Request.Path).ToString());
+
+    // Messages may quote what the client sent (a model name, a field); a line break must not forge another log line.
+    private static string OneLine(string text)
+    {
+        const int Max = 1000;
+        var clean = string.Create(Math.Min(text.Length, Max), text, static (span, source) =>
+        {
+            for (var i = 0; i < span.Length; i++) span[i] = char.IsControl(source[i]) ? ' ' : source[i];
+        });
+        return text.Length > Max ? clean + "…" : clean;
     }
 
     public static CastorException Translate(Exception ex) => ex switch

@@ -87,6 +87,27 @@ public static class GeminiErrors
                     w.WriteEndObject();
                     w.WriteEndObject();
                 }
+                foreach (var quota in error.Details.OfType<QuotaViolation>())
+                {
+                    w.WriteStartObject();
+                    w.WriteString("@type", "type.googleapis.com/google.rpc.QuotaFailure");
+                    w.WriteStartArray("violations");
+                    w.WriteStartObject();
+                    w.WriteString("quotaMetric", quota.QuotaMetric);
+                    w.WriteString("quotaId", quota.QuotaId);
+                    w.WriteString("description", quota.Description);
+                    w.WriteEndObject();
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+                foreach (var retry in error.Details.OfType<RetryDelay>())
+                {
+                    w.WriteStartObject();
+                    w.WriteString("@type", "type.googleapis.com/google.rpc.RetryInfo");
+                    // google.protobuf.Duration in JSON: seconds with an "s" suffix, as the API sends "retryDelay": "1s".
+                    w.WriteString("retryDelay", $"{(long)Math.Ceiling(retry.Delay.TotalSeconds)}s");
+                    w.WriteEndObject();
+                }
                 var links = error.Details.OfType<HelpLink>().ToList();
                 if (links.Count > 0)
                 {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Castor.Application.Errors;
+using Castor.Application.Limits;
 using Castor.Api.Gemini.Wire;
 using Microsoft.AspNetCore.Http;
 
@@ -18,24 +19,87 @@ public static class RequestBody
 
         // An empty body is an empty message, as in protobuf's JSON mapping.
         if (request.ContentLength == 0) return new T();
-        var buffered = await ReadLimitedAsync(request.Body, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        var reservation = Reserve(request.HttpContext);
+        MemoryStream buffered;
+        try
+        {
+            buffered = await ReadLimitedAsync(request.Body, request.ContentLength, reservation, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+        catch (CastorException refused) when (refused.Status == ErrorStatus.Unavailable)
+        {
+            await DiscardAsync(request, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            throw;
+        }
         if (buffered.Length == 0 || IsWhitespace(buffered)) return new T();
         RejectUnpairedSurrogates(buffered);
-        buffered.Position = 0;
-        return JsonSerializer.Deserialize(buffered, typeInfo)
-               ?? throw CastorException.InvalidArgument("Invalid JSON payload received. The body must be a JSON object, not null.");
+        // From the buffer itself: deserializing from the stream would copy every large string token into a growing
+        // buffer of its own first.
+        var result = JsonSerializer.Deserialize(buffered.GetBuffer().AsSpan(0, (int)buffered.Length), typeInfo);
+        return result ?? throw CastorException.InvalidArgument("Invalid JSON payload received. The body must be a JSON object, not null.");
     }
 
-    /// <summary>Buffers at most the limit; a chunked body that goes past it is refused without reading the rest.</summary>
-    private static async Task<MemoryStream> ReadLimitedAsync(Stream body, CancellationToken cancellationToken)
+    /// <summary>
+    /// Bodies up to this size are not counted against <c>Limits:RequestBodyMemory</c>: the budget is for the large
+    /// ones (thirty 18 MB bodies at once held gigabytes), and small calls must not queue behind them.
+    /// </summary>
+    public const long UncountedBodyBytes = 64 * 1024;
+
+    /// <summary>
+    /// What one buffered body byte costs while the request runs: the UTF-8 buffer, the deserialized strings (UTF-16,
+    /// two bytes a character), the prompt rendered from them, its UTF-8 copy and the token array. Measured: an 18 MB
+    /// text countTokens allocates about 209 MB (11.6×); the budget is charged this many bytes per body byte.
+    /// </summary>
+    public const int BodyCostFactor = 12;
+
+    /// <summary>
+    /// Reads and drops the rest of a body the server refuses before reading it (over a limit), so the client, which
+    /// sends its whole body before it reads the answer, gets the error instead of a reset connection. Nothing is
+    /// kept; at most the body limit is read.
+    /// </summary>
+    public static async Task DiscardAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        var buffered = new MemoryStream();
+        var chunk = new byte[81920];
+        long total = 0;
+        try
+        {
+            int read;
+            while (total <= RequestLimits.MaxBodyBytes && (read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+                total += read;
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or BadHttpRequestException)
+        {
+            // The client went away or sent a broken body: the refusal stands either way.
+        }
+    }
+
+    /// <summary>A reservation in the server's memory budget, released when the response completes; null outside a Castor host.</summary>
+    private static MemoryBudget.Reservation? Reserve(HttpContext context)
+    {
+        if (context.RequestServices?.GetService(typeof(MemoryBudget)) is not MemoryBudget budget) return null;
+        var reservation = budget.Reserve();
+        context.Response.RegisterForDispose(reservation);
+        return reservation;
+    }
+
+    /// <summary>
+    /// Buffers at most the limit; a chunked body that goes past it is refused without reading the rest. Memory is
+    /// reserved before it is held: the declared length at once, a chunked body as it grows (a megabyte at a time).
+    /// </summary>
+    private static async Task<MemoryStream> ReadLimitedAsync(Stream body, long? declaredLength, MemoryBudget.Reservation? reservation, CancellationToken cancellationToken)
+    {
+        if (declaredLength is > UncountedBodyBytes)
+            reservation?.GrowTo(declaredLength.Value * BodyCostFactor);
+        // A declared length sizes the buffer once, instead of doubling it (and copying) up to the next power of two.
+        var buffered = declaredLength is > 0 and <= RequestLimits.MaxBodyBytes ? new MemoryStream((int)declaredLength.Value) : new MemoryStream();
         var chunk = new byte[81920];
         int read;
         while ((read = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
         {
             if (buffered.Length + read > RequestLimits.MaxBodyBytes)
                 throw CastorException.InvalidArgument($"Request payload size exceeds the limit: {RequestLimits.MaxBodyBytes} bytes.");
+            var total = buffered.Length + read;
+            if (total > UncountedBodyBytes && reservation is not null && total * BodyCostFactor > reservation.Bytes)
+                reservation.GrowTo(Math.Min(RequestLimits.MaxBodyBytes, total + (1 << 20)) * BodyCostFactor);
             buffered.Write(chunk, 0, read);
         }
         return buffered;

@@ -80,8 +80,11 @@ internal static class ChatCompletionsApi
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
+        // Status line and headers go out now, before prefill (StartAsync alone buffers them until the first write):
+        // a long prompt must not leave the client without an answer until its first token.
         await response.StartAsync(aborted).ConfigureAwait(false);
         var body = response.Body;
+        await body.FlushAsync(aborted).ConfigureAwait(false);
 
         var choices = Enumerable.Range(0, stream.CandidateCount).Select(_ => new ChoiceBuilder(mapped.IncludeThoughts, mapped.Request.Config.ResponseLogprobs == true)).ToArray();
         Usage usage = new(stream.PromptTokenCount, 0);
@@ -102,8 +105,11 @@ internal static class ChatCompletionsApi
                 await WriteAsync(body, new ChatCompletionChunk { Id = id, Created = created, Model = model, Choices = [], Usage = ToUsage(usage) }, aborted).ConfigureAwait(false);
             await body.WriteAsync(Done, aborted).ConfigureAwait(false);
         }
-        catch (CastorException error)
+        catch (Exception ex) when (RequestDeadline.InBand(context, ex) is { Error: { } error } inBand)
         {
+            // An API error, or the request deadline: the status is sent, so the error goes out as the stream's last event.
+            ErrorShapes.Record(context, error);
+            aborted = inBand.WriteToken;
             await body.WriteAsync(SsePrefix, aborted).ConfigureAwait(false);
             await body.WriteAsync(OpenAIErrors.ToJson(ChatMapping.ToOpenAINames(error, mapped.MessageOfContent)), aborted).ConfigureAwait(false);
             await body.WriteAsync(SseSuffix, aborted).ConfigureAwait(false);

@@ -116,9 +116,10 @@ internal static partial class EmbeddingsApi
         return RequestDimensions().Replace(renamed, "dimensions");
     });
 
-    [GeneratedRegex(@"^requests(\[\d+\])?\.content.*$")]
+    // \z, not $ (which also matches before a final newline).
+    [GeneratedRegex(@"\A(?:requests(\[\d+\])?\.content)(?s:.*)\z")]
     private static partial Regex RequestContent();
 
-    [GeneratedRegex(@"^requests(\[\d+\])?\.outputDimensionality$")]
+    [GeneratedRegex(@"\Arequests(\[\d+\])?\.outputDimensionality\z")]
     private static partial Regex RequestDimensions();
 }

@@ -11,3 +11,9 @@ public sealed record ErrorInfo(string Reason, string Domain, IReadOnlyDictionary
 
 /// <summary>google.rpc.Help: where the user can read how to fix the problem.</summary>
 public sealed record HelpLink(string Description, string Url) : ErrorDetail;
+
+/// <summary>google.rpc.QuotaFailure with one violation: which limit the request ran into.</summary>
+public sealed record QuotaViolation(string QuotaMetric, string QuotaId, string Description) : ErrorDetail;
+
+/// <summary>google.rpc.RetryInfo: when the client may try again (also sent as the <c>Retry-After</c> header).</summary>
+public sealed record RetryDelay(TimeSpan Delay) : ErrorDetail;

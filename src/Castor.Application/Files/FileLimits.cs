@@ -9,14 +9,35 @@ public sealed class FileLimits
     public long ProjectQuotaBytes { get; init; } = 20 * GiB;
     public TimeSpan FileLifetime { get; init; } = TimeSpan.FromHours(48);
 
-    /// <summary>How long an unfinished resumable upload may be resumed (Google keeps sessions for a week).</summary>
+    /// <summary>How long an unfinished resumable upload may be resumed at most (Google keeps sessions for a week).</summary>
     public TimeSpan UploadLifetime { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// An upload session expires this long after it started or after its last chunk, whichever is later (and never past
+    /// <see cref="UploadLifetime"/>): an empty or abandoned session does not hold a slot, a reservation and a row for a week.
+    /// </summary>
+    public TimeSpan UploadIdleTimeout { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Unexpired upload sessions one project may have open at once; one more start is refused with 429 RESOURCE_EXHAUSTED.</summary>
+    public int MaxOpenUploads { get; init; } = 100;
 
     /// <summary>At most this much text from one file or inline part goes into a prompt; more could never fit a context window.</summary>
     public long MaxPromptTextBytes { get; init; } = 8 * 1024 * 1024;
 
     /// <summary>PDFs larger than this are not read (FAILED): the API stores "up to 50MB of PDF files" for prompting.</summary>
     public long MaxPdfBytes { get; init; } = 50L * 1024 * 1024;
+
+    /// <summary>PDFs with more pages are not read: the API reads documents of up to 1,000 pages.</summary>
+    public int MaxPdfPages { get; init; } = 1000;
+
+    /// <summary>
+    /// Bytes that one PDF's compressed streams may decode to, all streams together: the compressed size says nothing about
+    /// memory (300 KB of deflate can hold 300 MB), so decoding stops, and the PDF is refused, past this many.
+    /// </summary>
+    public long MaxPdfDecodedBytes { get; init; } = 128L * 1024 * 1024;
+
+    /// <summary>PDFs parsed at once, uploads and inline parts together; more wait their turn (parsing is CPU and memory heavy).</summary>
+    public int MaxConcurrentPdfParses { get; init; } = 2;
 
     /// <summary>Bytes on disk that no row claims are removed only after this long, so an upload finishing right now is never touched.</summary>
     public TimeSpan OrphanGracePeriod { get; init; } = TimeSpan.FromMinutes(10);

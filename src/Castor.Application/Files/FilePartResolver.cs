@@ -11,7 +11,7 @@ namespace Castor.Application.Files;
 /// text-like types as their UTF-8 text, PDFs as their text page by page. Types the model cannot read are refused with
 /// a 400 naming the type, never dropped. Files must belong to the caller's project and be ACTIVE.
 /// </summary>
-public sealed class FilePartResolver(IFileStore store, FileContentStore content, FileLimits limits)
+public sealed class FilePartResolver(IFileStore store, FileContentStore content, FileLimits limits, PdfExtractor pdfs)
 {
     public async Task<GenerationRequest> ResolveAsync(GenerationRequest request, string projectId, CancellationToken cancellationToken)
     {
@@ -34,7 +34,8 @@ public sealed class FilePartResolver(IFileStore store, FileContentStore content,
             var field = $"{path}.parts[{j}]";
             parts.Add(content.Parts[j] switch
             {
-                InlineDataPart inline => new TextPart(InlineText(inline, field + ".inlineData")) { ThoughtSignature = inline.ThoughtSignature },
+                InlineDataPart inline => new TextPart(await InlineTextAsync(inline, field + ".inlineData", cancellationToken).ConfigureAwait(false))
+                    { ThoughtSignature = inline.ThoughtSignature },
                 FileDataPart file => new TextPart(await FileTextAsync(file, field + ".fileData", projectId, cancellationToken).ConfigureAwait(false))
                     { ThoughtSignature = file.ThoughtSignature },
                 var other => other,
@@ -43,7 +44,7 @@ public sealed class FilePartResolver(IFileStore store, FileContentStore content,
         return content with { Parts = parts };
     }
 
-    private string InlineText(InlineDataPart inline, string field)
+    private async Task<string> InlineTextAsync(InlineDataPart inline, string field, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(inline.MimeType))
             throw CastorException.InvalidField(field + ".mimeType", "inline data needs a mimeType.");
@@ -62,7 +63,7 @@ public sealed class FilePartResolver(IFileStore store, FileContentStore content,
             try
             {
                 using var pdf = new MemoryStream(bytes, writable: false);
-                return PdfText.Extract(pdf, limits.MaxPromptTextBytes);
+                return await pdfs.ExtractAsync(pdf, cancellationToken).ConfigureAwait(false);
             }
             catch (InvalidDataException ex)
             {

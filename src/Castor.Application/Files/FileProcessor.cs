@@ -9,8 +9,14 @@ namespace Castor.Application.Files;
 /// next to its bytes, so prompts read text instead of parsing the PDF each time. Files left PROCESSING by a restart
 /// are picked up again when <see cref="RunAsync"/> starts.
 /// </summary>
-public sealed class FileProcessor(IFileStore store, FileContentStore content, FileLimits limits, TimeProvider clock, ILogger<FileProcessor> logger)
+public sealed class FileProcessor(IFileStore store, FileContentStore content, FileLimits limits, PdfExtractor pdfs, TimeProvider clock, ILogger<FileProcessor> logger)
 {
+    /// <summary>
+    /// Processing that began this many times and never finished (each time the server stopped during it, as a PDF that
+    /// exhausts memory would make it) is not tried again: the file is FAILED at the next start.
+    /// </summary>
+    public const int MaxAttempts = 2;
+
     private readonly Channel<StoredFile> _queue = Channel.CreateUnbounded<StoredFile>(new UnboundedChannelOptions { SingleReader = true });
 
     public void Enqueue(StoredFile file) => _queue.Writer.TryWrite(file);
@@ -21,7 +27,18 @@ public sealed class FileProcessor(IFileStore store, FileContentStore content, Fi
         try
         {
             foreach (var pending in await store.InStateAsync(FileState.Processing, 10_000, cancellationToken).ConfigureAwait(false))
-                Enqueue(pending);
+            {
+                if (pending.ProcessingAttempts < MaxAttempts)
+                {
+                    Enqueue(pending);
+                    continue;
+                }
+                logger.LogWarning("{Project}/{File} was being processed when the server stopped, {Attempts} times; it is marked FAILED",
+                    pending.ProjectId, pending.Id, pending.ProcessingAttempts);
+                await store.SetStateAsync(pending.ProjectId, pending.Id, FileState.Failed,
+                    $"The file could not be processed: reading it did not finish in {pending.ProcessingAttempts} attempts.", clock.GetUtcNow(), cancellationToken)
+                    .ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -57,11 +74,14 @@ public sealed class FileProcessor(IFileStore store, FileContentStore content, Fi
         }
         else
         {
+            // Counted before the parse begins, so a parse that takes the server down is not repeated forever.
+            if (await store.BeginProcessingAsync(file.ProjectId, file.Id, cancellationToken).ConfigureAwait(false) == 0)
+                return; // deleted while queued
             try
             {
                 string text;
                 await using (var stream = content.OpenRead(file.ProjectId, file.Id))
-                    text = await Task.Run(() => PdfText.Extract(stream, limits.MaxPromptTextBytes), cancellationToken).ConfigureAwait(false);
+                    text = await pdfs.ExtractAsync(stream, cancellationToken).ConfigureAwait(false);
                 await content.WriteTextAsync(file.ProjectId, file.Id, text, cancellationToken).ConfigureAwait(false);
             }
             catch (FileNotFoundException)

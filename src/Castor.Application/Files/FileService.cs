@@ -23,6 +23,9 @@ public sealed partial class FileService(IFileStore store, FileContentStore conte
     private const int MaxDisplayNameLength = 512;
     private const int CopyBufferBytes = 128 * 1024;
 
+    // Quota is reserved ahead of the bytes in steps of this size (one store transaction each), exactly near the quota.
+    private const long ReserveAheadBytes = 8L * 1024 * 1024;
+
     // What this node knows of each upload it is receiving: a lock (one chunk at a time) and the running hash.
     private readonly ConcurrentDictionary<string, UploadState> _uploads = new(StringComparer.Ordinal);
 
@@ -38,33 +41,28 @@ public sealed partial class FileService(IFileStore store, FileContentStore conte
         if (string.IsNullOrEmpty(mimeType))
             throw CastorException.InvalidField("file.mimeType", "the MIME type of the file is required (X-Goog-Upload-Header-Content-Type or file.mimeType).");
         if (!MediaTypes.IsWellFormed(mimeType))
-            throw CastorException.InvalidField("file.mimeType", $"'{mimeType}' is not a valid MIME type.");
+            throw CastorException.InvalidField("file.mimeType",
+                $"'{MediaTypes.Printable(mimeType)}' is not a valid MIME type; use type/subtype with optional ;name=value parameters, at most {MediaTypes.MaxLength} printable ASCII characters.");
         if (file.DeclaredSize is < 0)
             throw CastorException.InvalidField("X-Goog-Upload-Header-Content-Length", $"{file.DeclaredSize} is not a valid size.");
         if (file.DeclaredSize > limits.MaxFileBytes)
             throw TooLarge(file.DeclaredSize.Value);
 
         var now = Now();
-        var session = new UploadSession(NewUploadId(), caller.ProjectId, fileId, file.DisplayName, mimeType, file.DeclaredSize, 0, now, now + limits.UploadLifetime);
-        content.CreateEmptyPart(caller.ProjectId, session.UploadId);
-        StartUploadResult result;
-        try
+        // A declared size is reserved against the quota up front; otherwise bytes are reserved as they arrive. The part
+        // file is created by the first chunk, so a session that never sends one leaves only its row (swept when idle).
+        var session = new UploadSession(NewUploadId(), caller.ProjectId, fileId, file.DisplayName, mimeType, file.DeclaredSize, 0, now, now)
+            { ReservedBytes = file.DeclaredSize ?? 0 };
+        session = session with { ExpirationTime = ExpiryAfterActivity(session, now) };
+        var result = await store.StartUploadAsync(session, limits.ProjectQuotaBytes, limits.MaxOpenUploads, cancellationToken).ConfigureAwait(false);
+        return result switch
         {
-            result = await store.StartUploadAsync(session, limits.ProjectQuotaBytes, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            content.DeletePart(caller.ProjectId, session.UploadId);
-            throw;
-        }
-        if (result == StartUploadResult.Started) return session;
-
-        content.DeletePart(caller.ProjectId, session.UploadId);
-        throw result switch
-        {
-            StartUploadResult.NameTaken => new CastorException(ErrorStatus.AlreadyExists, $"A file named {NamePrefix}{fileId} already exists."),
-            _ => new CastorException(ErrorStatus.ResourceExhausted,
-                $"Uploading {file.DeclaredSize} bytes would exceed the project's file storage quota of {limits.ProjectQuotaBytes} bytes. Delete files or wait for them to expire."),
+            StartUploadResult.Started => session,
+            StartUploadResult.NameTaken => throw new CastorException(ErrorStatus.AlreadyExists, $"A file named {NamePrefix}{fileId} already exists."),
+            StartUploadResult.TooManyUploads => throw new CastorException(ErrorStatus.ResourceExhausted,
+                $"The project already has {limits.MaxOpenUploads} upload sessions open, the most it may have. Finish or cancel one (X-Goog-Upload-Command: cancel), " +
+                $"or wait for idle ones to expire ({limits.UploadIdleTimeout.TotalMinutes:0} minutes after their last chunk)."),
+            _ => throw QuotaExceeded(file.DeclaredSize ?? 0),
         };
     }
 
@@ -89,7 +87,8 @@ public sealed partial class FileService(IFileStore store, FileContentStore conte
             if (offset > session.ReceivedBytes)
                 throw new UploadOffsetException(session.ReceivedBytes,
                     $"The upload offset {offset} is past the {session.ReceivedBytes} bytes received; query the upload and resume from there.");
-            if (!content.RecoverPart(session.ProjectId, session.UploadId, session.FileId))
+            // No part file is fine before the first byte (it is created by the first chunk); after, the bytes are lost.
+            if (!content.RecoverPart(session.ProjectId, session.UploadId, session.FileId) && session.ReceivedBytes > 0)
                 throw new CastorException(ErrorStatus.NotFound, $"The upload {uploadId} has lost its data; start a new upload.");
 
             await EnsureHashAsync(state, session, cancellationToken).ConfigureAwait(false);
@@ -197,7 +196,8 @@ public sealed partial class FileService(IFileStore store, FileContentStore conte
     {
         // Another project's upload id answers exactly like an unknown one.
         var session = UploadIdPattern().IsMatch(uploadId) ? await store.FindUploadAsync(uploadId, cancellationToken).ConfigureAwait(false) : null;
-        if (session is null || session.ProjectId != caller.ProjectId)
+        // An expired session is gone even before the sweeper removes it.
+        if (session is null || session.ProjectId != caller.ProjectId || session.ExpirationTime <= clock.GetUtcNow())
             throw new CastorException(ErrorStatus.NotFound, $"The upload {uploadId} was not found: it finished, expired, was cancelled, or never existed.");
         return session;
     }
@@ -242,6 +242,7 @@ public sealed partial class FileService(IFileStore store, FileContentStore conte
     {
         var limit = session.DeclaredSize ?? limits.MaxFileBytes;
         var start = session.ReceivedBytes;
+        var reserved = session.ReservedBytes;
         var written = 0L;
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferBytes);
         await using var part = content.OpenPartForAppend(session.ProjectId, session.UploadId, start);
@@ -269,6 +270,24 @@ public sealed partial class FileService(IFileStore store, FileContentStore conte
                     throw session.DeclaredSize is { } declared && declared < limits.MaxFileBytes
                         ? CastorException.InvalidArgument($"The upload sends more than the {declared} bytes declared in X-Goog-Upload-Header-Content-Length.")
                         : TooLarge(attempted);
+                }
+                if (start + written + count > reserved)
+                {
+                    // Reserve before writing, atomically in the store: concurrent uploads of the project (on any node)
+                    // cannot together pass the quota. Ahead in steps, then exactly what is needed near the quota.
+                    var needed = start + written + count;
+                    var ahead = Math.Min(limit, Math.Max(needed, reserved + ReserveAheadBytes));
+                    if (await store.ReserveUploadAsync(session.UploadId, ahead, limits.ProjectQuotaBytes, cancellationToken).ConfigureAwait(false))
+                        reserved = ahead;
+                    else if (ahead > needed && await store.ReserveUploadAsync(session.UploadId, needed, limits.ProjectQuotaBytes, cancellationToken).ConfigureAwait(false))
+                        reserved = needed;
+                    else
+                    {
+                        // Nothing of this chunk is kept, as for a file that is too large.
+                        part.SetLength(start);
+                        written = 0;
+                        throw QuotaExceeded(needed - start);
+                    }
                 }
                 await part.WriteAsync(buffer.AsMemory(from, count), cancellationToken).ConfigureAwait(false);
                 state.Hash!.AppendData(buffer, from, count);
@@ -299,7 +318,7 @@ public sealed partial class FileService(IFileStore store, FileContentStore conte
     private async Task RecordAsync(UploadState state, UploadSession session, FileStream part, long start, long written, CancellationToken cancellationToken)
     {
         part.Flush(flushToDisk: true);
-        if (!await store.AdvanceUploadAsync(session.UploadId, start, start + written, Now(), cancellationToken).ConfigureAwait(false))
+        if (!await store.AdvanceUploadAsync(session.UploadId, start, start + written, ExpiryAfterActivity(session, Now()), cancellationToken).ConfigureAwait(false))
         {
             state.HashedBytes = -1;
             throw new CastorException(ErrorStatus.FailedPrecondition, $"The upload {session.UploadId} was changed by another request at the same time; query it and resume.");
@@ -321,10 +340,10 @@ public sealed partial class FileService(IFileStore store, FileContentStore conte
             processing ? FileState.Processing : FileState.Active, null, now, now, now + limits.FileLifetime);
 
         content.CommitPart(session.ProjectId, session.UploadId, session.FileId);
-        bool completed;
+        CompleteUploadResult completed;
         try
         {
-            completed = await store.CompleteUploadAsync(session.UploadId, file, CancellationToken.None).ConfigureAwait(false);
+            completed = await store.CompleteUploadAsync(session.UploadId, file, limits.ProjectQuotaBytes, CancellationToken.None).ConfigureAwait(false);
         }
         catch
         {
@@ -332,11 +351,20 @@ public sealed partial class FileService(IFileStore store, FileContentStore conte
             content.RecoverPart(session.ProjectId, session.UploadId, session.FileId);
             throw;
         }
+        if (completed == CompleteUploadResult.QuotaExceeded)
+        {
+            // The session stays (the client may delete files and finalize again); its bytes go back under the part name.
+            content.RecoverPart(session.ProjectId, session.UploadId, session.FileId);
+            state.HashedBytes = -1;
+            throw QuotaExceeded(session.ReceivedBytes);
+        }
         ForgetUpload(session.UploadId);
-        if (!completed)
+        if (completed != CompleteUploadResult.Completed)
         {
             TryDeleteBytes(() => content.DeleteFile(session.ProjectId, session.FileId), session.FileId);
-            throw new CastorException(ErrorStatus.NotFound, $"The upload {session.UploadId} was cancelled or expired before it finished.");
+            throw completed == CompleteUploadResult.NameTaken
+                ? new CastorException(ErrorStatus.AlreadyExists, $"A file named {NamePrefix}{session.FileId} already exists.")
+                : new CastorException(ErrorStatus.NotFound, $"The upload {session.UploadId} was cancelled or expired before it finished.");
         }
         if (processing) processor.Enqueue(file);
         return file;
@@ -355,6 +383,17 @@ public sealed partial class FileService(IFileStore store, FileContentStore conte
         }
     }
 
+    private CastorException QuotaExceeded(long bytes) => new(ErrorStatus.ResourceExhausted,
+        $"Uploading {bytes} bytes would exceed the project's file storage quota of {limits.ProjectQuotaBytes} bytes. Delete files or wait for them to expire.");
+
+    /// <summary>When a session expires after activity at <paramref name="now"/>: idle timeout later, never past its lifetime.</summary>
+    private DateTimeOffset ExpiryAfterActivity(UploadSession session, DateTimeOffset now)
+    {
+        var idle = now + limits.UploadIdleTimeout;
+        var end = session.CreateTime + limits.UploadLifetime;
+        return idle < end ? idle : end;
+    }
+
     private CastorException TooLarge(long size) =>
         CastorException.InvalidArgument($"The file is {size} bytes; files may be at most {limits.MaxFileBytes} bytes.");
 
@@ -369,10 +408,11 @@ public sealed partial class FileService(IFileStore store, FileContentStore conte
 
     private static string NewUploadId() => "up" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
-    [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")]
+    // \z, not $: $ also matches before a final newline, and "abc\n" must not pass for "abc".
+    [GeneratedRegex(@"\A[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?\z")]
     private static partial Regex FileId();
 
-    [GeneratedRegex("^[a-z0-9]{1,64}$")]
+    [GeneratedRegex(@"\A[a-z0-9]{1,64}\z")]
     private static partial Regex UploadIdPattern();
 
     private sealed class UploadState

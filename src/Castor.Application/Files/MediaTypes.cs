@@ -37,13 +37,34 @@ public static class MediaTypes
 
     public static bool IsPdf(string? mimeType) => Essence(mimeType) == Pdf;
 
-    /// <summary>A type string the API would accept: <c>type/subtype</c> (parameters allowed), or a bare extension such as <c>jsonl</c>.</summary>
+    /// <summary>The longest type string accepted, parameters included.</summary>
+    public const int MaxLength = 255;
+
+    /// <summary>
+    /// A type string the API would accept: <c>type/subtype</c> with optional <c>;name=value</c> parameters, parsed as an
+    /// HTTP media type (it is sent back as a Content-Type header, so CR, LF or any control character could split or
+    /// break that header), or a bare extension such as <c>jsonl</c>. Printable ASCII only, at most <see cref="MaxLength"/>.
+    /// </summary>
     public static bool IsWellFormed(string? mimeType)
     {
+        if (string.IsNullOrEmpty(mimeType) || mimeType.Length > MaxLength) return false;
+        foreach (var c in mimeType)
+            if (c is < ' ' or > '~') return false;
         var essence = Essence(mimeType);
-        if (essence.Length is 0 or > 255) return false;
+        if (essence.Length == 0) return false;
         foreach (var c in essence)
             if (!(char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '+' or '-' or '_')) return false;
-        return essence.Count(c => c == '/') <= 1 && !essence.StartsWith('/') && !essence.EndsWith('/');
+        if (!essence.Contains('/')) return !mimeType.Contains(';');
+        return essence.Count(c => c == '/') == 1 && !essence.StartsWith('/') && !essence.EndsWith('/')
+               && System.Net.Http.Headers.MediaTypeHeaderValue.TryParse(mimeType, out _);
+    }
+
+    /// <summary>A type string fit to quote in an error: control characters escaped, cut to a readable length.</summary>
+    public static string Printable(string value)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var c in value.Length > 100 ? value[..100] : value)
+            text.Append(c is < ' ' or (> '~' and < '\u00a0') ? $"\\u{(int)c:x4}" : c.ToString());
+        return value.Length > 100 ? text + "…" : text.ToString();
     }
 }

@@ -19,8 +19,10 @@ namespace Castor.Application.Generation;
 /// renders and tokenizes the prompt, applies sampling defaults, and runs it on the engine.
 /// Everything that can be refused is refused in <see cref="Start"/>, before a streamed response begins.
 /// </summary>
-public sealed class GenerationService(ModelRegistry registry, FilePartResolver? files = null)
+public sealed class GenerationService(ModelRegistry registry, FilePartResolver? files = null, GenerationOptions? options = null)
 {
+    private readonly bool _sharePrefixes = options?.SharePrefixesAcrossProjects ?? false;
+
     /// <summary>
     /// Validates and submits a request, after turning its file and inline parts into text (in the request's project);
     /// the returned stream yields text as the engine produces it.
@@ -40,7 +42,7 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
         if (request.Contents.Count == 0)
             throw CastorException.InvalidField("contents", "contents is not specified; send at least one content with a part.");
 
-        var (prompt, grammar, grammarField, tools, thinking) = Prepare(request, model);
+        var (prompt, grammar, grammarField, tools, thinking) = Prepare(request, model, cancellationToken);
         var maxPrompt = model.ContextSize - 1;
         if (prompt.Length > maxPrompt)
             throw CastorException.InvalidArgument(
@@ -65,7 +67,8 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
         try
         {
             var topLogprobs = config.ResponseLogprobs == true ? config.Logprobs ?? 0 : (int?)null;
-            events = model.Generate(new EngineRequest(prompt, sampling, maxOutput, config.StopSequences ?? [], candidates, grammar, thinking, topLogprobs), cancellationToken);
+            events = model.Generate(new EngineRequest(prompt, sampling, maxOutput, config.StopSequences ?? [], candidates, grammar, thinking, topLogprobs,
+                PrefixPartition(request)), cancellationToken);
         }
         catch (EngineOverloadedException)
         {
@@ -79,6 +82,10 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
         return new GenerationStream(model.Id, prompt.Length, candidates, events, splitTools,
             thinking is null ? null : model.Thinking, config.ThinkingConfig?.IncludeThoughts == true);
     }
+
+    /// <summary>Implicit caching stays inside a project unless the server is set up for one tenant.</summary>
+    private string PrefixPartition(GenerationRequest request) =>
+        _sharePrefixes ? "" : "project:" + (request.ProjectId ?? "");
 
     /// <summary>Runs a request to completion.</summary>
     public async Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken)
@@ -115,7 +122,7 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
         request = await ResolveFilesAsync(request, cancellationToken).ConfigureAwait(false);
         var model = registry.ResolveGenerative(request.Model, "countTokens");
         if (request.Contents.Count == 0 && request.SystemInstruction is null) return 0;
-        return Prepare(request, model).Prompt.Length;
+        return Prepare(request, model, cancellationToken).Prompt.Length;
     }
 
     private Task<GenerationRequest> ResolveFilesAsync(GenerationRequest request, CancellationToken cancellationToken) =>
@@ -126,9 +133,9 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
     /// instruction (both count toward input tokens, as in the API), and the turns with calls and results rendered in
     /// the model's tool format; plus the grammar that output must follow.
     /// </summary>
-    private static (int[] Prompt, GrammarConstraint? Grammar, string? GrammarField, ToolSet? Tools, ThinkingControl? Thinking) Prepare(GenerationRequest request, LlamaModel model)
+    private static (int[] Prompt, GrammarConstraint? Grammar, string? GrammarField, ToolSet? Tools, ThinkingControl? Thinking) Prepare(GenerationRequest request, LlamaModel model, CancellationToken cancellationToken)
     {
-        var format = ResponseFormat.For(request.Config);
+        var format = ResponseFormat.For(request.Config, cancellationToken);
         var tools = ToolSetParser.Parse(request.Tools, request.ToolConfig);
         var toolFormat = ToolCallFormat.For(model);
         var active = tools is { Mode: not FunctionCallingMode.None } ? tools : null;
@@ -163,7 +170,7 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
             try
             {
                 grammar = toolFormat.Grammar(active.Callable, lazy: active.Mode == FunctionCallingMode.Auto,
-                    maxCalls: request.ParallelFunctionCalls ? ToolCallFormat.MaxParallelCalls : 1);
+                    maxCalls: request.ParallelFunctionCalls ? ToolCallFormat.MaxParallelCalls : 1, cancellationToken);
                 field = "tools";
             }
             catch (UnsupportedSchemaException ex)
@@ -358,7 +365,7 @@ public sealed class GenerationStream(string modelVersion, int promptTokenCount, 
         var reused = 0;
         while (finished < CandidateCount && await events.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            string? failure = null;
+            GenerationFailed? failure = null;
             while (events.TryRead(out var e))
             {
                 switch (e)
@@ -378,12 +385,12 @@ public sealed class GenerationStream(string modelVersion, int promptTokenCount, 
                         thoughtTokens[f.Candidate] = f.ThoughtTokens;
                         break;
                     case GenerationFailed failed:
-                        failure = failed.Message;
+                        failure = failed;
                         break;
                 }
             }
             if (failure is not null)
-                throw new CastorException(ErrorStatus.Internal, failure);
+                throw new CastorException(failure.ByRequest ? ErrorStatus.InvalidArgument : ErrorStatus.Internal, failure.Message);
 
             var usage = new Usage(PromptTokenCount, outputs.Sum() - thoughtTokens.Sum(), CachedContentTokenCount: reused, ThoughtsTokenCount: thoughtTokens.Sum());
             for (var i = 0; i < CandidateCount; i++)

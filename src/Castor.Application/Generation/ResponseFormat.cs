@@ -18,7 +18,8 @@ internal static class ResponseFormat
     /// <param name="Field">The request field the constraint comes from, for errors found later (by llama.cpp).</param>
     public sealed record Constraint(GrammarConstraint Grammar, string Instruction, string Field);
 
-    public static Constraint? For(GenerationConfig c)
+    /// <param name="cancellationToken">Stops compiling the schema when the caller goes away.</param>
+    public static Constraint? For(GenerationConfig c, CancellationToken cancellationToken = default)
     {
         const string p = "generationConfig.";
         var mime = string.IsNullOrEmpty(c.ResponseMimeType) ? "text/plain" : c.ResponseMimeType;
@@ -41,7 +42,7 @@ internal static class ResponseFormat
                 string gbnf;
                 try
                 {
-                    gbnf = JsonSchemaGrammar.Compile(node!, order);
+                    gbnf = JsonSchemaGrammar.Compile(node!, order, cancellationToken);
                 }
                 catch (UnsupportedSchemaException ex)
                 {

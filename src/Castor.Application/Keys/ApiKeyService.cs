@@ -20,10 +20,17 @@ public sealed partial class ApiKeyService(IKeyStore store, TimeProvider clock)
     {
         ValidateProjectName(project);
         var clear = KeyPrefix + RandomNumberGenerator.GetString(Alphabet, 40);
-        var stored = new StoredKey("k-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)), Hash(clear), Hint(clear), displayName, clock.GetUtcNow());
+        var stored = new StoredKey(NewKeyId(), Hash(clear), Hint(clear), displayName, clock.GetUtcNow());
         await store.AddKeyAsync(stored, project, cancellationToken).ConfigureAwait(false);
         return new CreatedKey(stored.Id, project, clear);
     }
+
+    /// <summary>
+    /// The shortest key an operator may choose (CASTOR_API_KEY). Keys are stored as unsalted SHA-256 (fast to check on
+    /// every request), which is safe for random keys but lets a short or guessable one be brute-forced from a copy
+    /// of the database; 16 random characters are about 95 bits.
+    /// </summary>
+    public const int MinSeededKeyLength = 16;
 
     /// <summary>Registers a key chosen by the operator (CASTOR_API_KEY). Idempotent: the same key is stored once.</summary>
     public async Task SeedKeyAsync(string clearKey, string project = DefaultProject, CancellationToken cancellationToken = default)
@@ -31,9 +38,13 @@ public sealed partial class ApiKeyService(IKeyStore store, TimeProvider clock)
         ValidateProjectName(project);
         if (string.IsNullOrWhiteSpace(clearKey))
             throw new ArgumentException("An API key must not be empty.", nameof(clearKey));
+        if (clearKey.Length < MinSeededKeyLength)
+            throw new ArgumentException(
+                $"CASTOR_API_KEY is {clearKey.Length} characters long; use at least {MinSeededKeyLength} random characters, " +
+                "e.g. the output of `openssl rand -base64 32`, or leave it unset and create a key with `castor keys create`.");
         var hash = Hash(clearKey);
         if (await store.FindActiveKeyAsync(hash, cancellationToken).ConfigureAwait(false) is not null) return;
-        var stored = new StoredKey("k-" + Convert.ToHexStringLower(hash.AsSpan(0, 6)), hash, Hint(clearKey), "from CASTOR_API_KEY", clock.GetUtcNow());
+        var stored = new StoredKey(NewKeyId(), hash, Hint(clearKey), "from CASTOR_API_KEY", clock.GetUtcNow());
         await store.AddKeyAsync(stored, project, cancellationToken).ConfigureAwait(false);
     }
 
@@ -65,10 +76,21 @@ public sealed partial class ApiKeyService(IKeyStore store, TimeProvider clock)
 
     private static byte[] Hash(string clearKey) => SHA256.HashData(Encoding.UTF8.GetBytes(clearKey));
 
-    private static string Hint(string clearKey) =>
-        clearKey.Length <= 12 ? new string('*', clearKey.Length) : $"{clearKey[..(clearKey.StartsWith(KeyPrefix, StringComparison.Ordinal) ? KeyPrefix.Length + 4 : 4)]}…{clearKey[^4..]}";
+    /// <summary>
+    /// A key's id is random, independent of the key: an id derived from the key's hash (as seeded keys' ids once were)
+    /// hands anyone who can run <c>keys list</c> enough of the hash to test guesses offline.
+    /// </summary>
+    private static string NewKeyId() => "k-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,62}$")]
+    /// <summary>The last four characters, enough to tell keys apart in a listing; never enough to narrow a guess much.</summary>
+    internal static string Hint(string clearKey)
+    {
+        var prefix = clearKey.StartsWith(KeyPrefix, StringComparison.Ordinal) ? KeyPrefix : "";
+        return clearKey.Length < MinSeededKeyLength ? "****" : $"{prefix}…{clearKey[^4..]}";
+    }
+
+    // \z, not $: $ also matches before a final newline ("alpha\n" must not name a project).
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9_-]{0,62}\z")]
     private static partial Regex ProjectName();
 }
 

@@ -51,7 +51,8 @@ public abstract class ToolCallFormat
     /// moment the model starts a call (AUTO); strict ones from the first token (ANY).
     /// </summary>
     /// <param name="maxCalls">How many calls one turn may hold (1 when the client turned parallel calls off).</param>
-    public abstract GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy, int maxCalls = MaxParallelCalls);
+    /// <param name="cancellationToken">Stops compiling the parameter schemas when the caller goes away.</param>
+    public abstract GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy, int maxCalls = MaxParallelCalls, CancellationToken cancellationToken = default);
 
     public abstract ToolCallSplitter CreateSplitter();
 
@@ -69,7 +70,8 @@ public abstract class ToolCallFormat
 
     /// <summary>One call object: <c>{"name": "f", "&lt;argumentsKey&gt;": {…}}</c> for any of the functions.</summary>
     /// <param name="compactOpening">Write <c>{"name"</c> with no space inside, for formats whose parser (and lazy trigger) look for exactly that.</param>
-    protected static string CompileCalls(IReadOnlyList<FunctionDeclaration> functions, string argumentsKey, Func<string, string> root, bool compactOpening = false)
+    protected static string CompileCalls(IReadOnlyList<FunctionDeclaration> functions, string argumentsKey, Func<string, string> root, bool compactOpening = false,
+        CancellationToken cancellationToken = default)
     {
         var schemas = functions.Select((f, i) => (Schema: f.Parameters ?? new JsonObject { ["type"] = "object", ["properties"] = new JsonObject(), ["additionalProperties"] = false }, Prefix: $"fn{i}")).ToList();
         var ws = JsonSchemaGrammar.WhitespaceRule;
@@ -80,7 +82,7 @@ public abstract class ToolCallFormat
             var opening = compactOpening ? "\"{\\\"name\\\"\"" : $"\"{{\" {ws} \"\\\"name\\\"\"";
             var call = $"{opening} {ws} \":\" {ws} ({string.Join(" | ", alternatives)}) {ws} \"}}\"";
             return root(call);
-        });
+        }, cancellationToken: cancellationToken);
     }
 
     internal static string NewCallId() => "call_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
@@ -120,13 +122,13 @@ public abstract class ToolCallFormat
         public override string RenderResponse(FunctionResponsePart response) =>
             $"<tool_response>\n{new JsonObject { ["name"] = response.Name, ["response"] = Response(response) }.ToJsonString(Compact)}\n</tool_response>";
 
-        public override GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy, int maxCalls = MaxParallelCalls)
+        public override GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy, int maxCalls = MaxParallelCalls, CancellationToken cancellationToken = default)
         {
             var gbnf = CompileCalls(functions, "arguments", call =>
             {
                 var block = $"\"{Open}\" \"\\n\"? {call} \"\\n\"? \"{Close}\"";
                 return maxCalls > 1 ? $"({block}) (\"\\n\"? ({block})){{0,{maxCalls - 1}}}" : $"({block})";
-            });
+            }, cancellationToken: cancellationToken);
             return new GrammarConstraint(gbnf, "root", lazy ? [$"[\\s\\S]*?({Open})[\\s\\S]*"] : null);
         }
 
@@ -156,11 +158,11 @@ public abstract class ToolCallFormat
         public override string RenderResponse(FunctionResponsePart response) =>
             $"[TOOL_RESULTS]{new JsonObject { ["name"] = response.Name, ["content"] = Response(response) }.ToJsonString(Compact)}[/TOOL_RESULTS]";
 
-        public override GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy, int maxCalls = MaxParallelCalls)
+        public override GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy, int maxCalls = MaxParallelCalls, CancellationToken cancellationToken = default)
         {
             var ws = JsonSchemaGrammar.WhitespaceRule;
             var gbnf = CompileCalls(functions, "arguments", call =>
-                $"\"{Open}\" {ws} \"[\" {ws} {call}{(maxCalls > 1 ? $" (\",\" {ws} {call}){{0,{maxCalls - 1}}}" : "")} {ws} \"]\"");
+                $"\"{Open}\" {ws} \"[\" {ws} {call}{(maxCalls > 1 ? $" (\",\" {ws} {call}){{0,{maxCalls - 1}}}" : "")} {ws} \"]\"", cancellationToken: cancellationToken);
             return new GrammarConstraint(gbnf, "root", lazy ? ["[\\s\\S]*?(\\[TOOL_CALLS\\])[\\s\\S]*"] : null);
         }
 
@@ -198,9 +200,9 @@ public abstract class ToolCallFormat
         public override string RenderResponse(FunctionResponsePart response) =>
             new JsonObject { ["name"] = response.Name, ["output"] = Response(response) }.ToJsonString(Compact);
 
-        public override GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy, int maxCalls = MaxParallelCalls)
+        public override GrammarConstraint Grammar(IReadOnlyList<FunctionDeclaration> functions, bool lazy, int maxCalls = MaxParallelCalls, CancellationToken cancellationToken = default)
         {
-            var gbnf = CompileCalls(functions, "parameters", call => $"(\"{PythonTag}\")? {call}", compactOpening: true);
+            var gbnf = CompileCalls(functions, "parameters", call => $"(\"{PythonTag}\")? {call}", compactOpening: true, cancellationToken: cancellationToken);
             // The reply is the call itself, so the trigger is its opening: {"name" (or the python tag).
             return new GrammarConstraint(gbnf, "root", lazy ? ["[\\s\\S]*?(<\\|python_tag\\|>|\\{\"name\")[\\s\\S]*"] : null);
         }

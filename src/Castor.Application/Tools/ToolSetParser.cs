@@ -112,6 +112,7 @@ internal static partial class ToolSetParser
         return (mode, allowed);
     }
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$")]
+    // \z, not $: $ also matches before a final newline.
+    [GeneratedRegex(@"\A[A-Za-z_][A-Za-z0-9_.:-]{0,63}\z")]
     private static partial Regex FunctionName();
 }

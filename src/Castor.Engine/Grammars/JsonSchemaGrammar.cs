@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -21,7 +22,7 @@ public enum PropertyOrder
 /// <see cref="UnsupportedSchemaException"/> rather than ignored; pure annotations (title, description, examples, …)
 /// and unknown string formats (an annotation in JSON Schema 2020-12) are ignored.
 /// </summary>
-public sealed class JsonSchemaGrammar
+public sealed partial class JsonSchemaGrammar
 {
     private static readonly HashSet<string> Annotations = new(StringComparer.Ordinal)
     {
@@ -39,33 +40,87 @@ public sealed class JsonSchemaGrammar
     private readonly Dictionary<string, string> _rules = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _refRules = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _ruleByBody = new(StringComparer.Ordinal);
+    private readonly CancellationToken _cancellation;
+    // The guards of SchemaLimits: how deep the visit is, how much work it did, and which references allOf is inlining.
+    private int _depth;
+    private int _work;
+    private string _path = "";
+    private readonly HashSet<string> _inlining = new(StringComparer.Ordinal);
 
-    private JsonSchemaGrammar(JsonNode root, PropertyOrder order)
+    private JsonSchemaGrammar(JsonNode root, PropertyOrder order, CancellationToken cancellation = default)
     {
         _root = root;
         _order = order;
+        _cancellation = cancellation;
     }
 
-    /// <summary>Compiles <paramref name="schema"/> into GBNF with root rule <c>root</c>.</summary>
-    public static string Compile(JsonNode schema, PropertyOrder order = PropertyOrder.Declared) => Guard(() =>
+    /// <summary>Compiles <paramref name="schema"/> into GBNF with root rule <c>root</c>, within <see cref="SchemaLimits"/>.</summary>
+    /// <param name="cancellationToken">Stops the compilation (the caller went away); checked at every schema visited.</param>
+    public static string Compile(JsonNode schema, PropertyOrder order = PropertyOrder.Declared, CancellationToken cancellationToken = default)
     {
-        var compiler = new JsonSchemaGrammar(schema, order);
-        var root = compiler.Visit(schema, "", "root");
-        if (root != "root") compiler._rules["root"] = root;
-        return compiler.Render();
-    });
+        var compiler = new JsonSchemaGrammar(schema, order, cancellationToken);
+        return compiler.Guard(() =>
+        {
+            var root = compiler.Visit(schema, "", "root");
+            if (root != "root") compiler._rules["root"] = root;
+            compiler.CheckParsePaths(schema);
+            return compiler.Checked(compiler.Render());
+        });
+    }
 
-    /// <summary>A keyword of the wrong JSON type (<c>"type": 5</c>) is a malformed schema, not a crash.</summary>
-    private static T Guard<T>(Func<T> compile)
+    /// <summary>
+    /// A keyword of the wrong JSON type (<c>"type": 5</c>) is a malformed schema, not a crash; a schema that nests so
+    /// deep that the thread's stack runs short (possible below <see cref="SchemaLimits.MaxDepth"/> only on a small
+    /// stack) is refused, as a stack overflow would end the process.
+    /// </summary>
+    private T Guard<T>(Func<T> compile)
     {
         try
         {
             return compile();
         }
+        catch (InsufficientExecutionStackException)
+        {
+            throw new UnsupportedSchemaException(_path, "the schema nests too deeply to compile here; nest fewer levels (properties, items, anyOf, $ref).");
+        }
         catch (Exception ex) when (ex is InvalidOperationException or FormatException or InvalidCastException or ArgumentException)
         {
             throw new UnsupportedSchemaException("/", "the schema is malformed: " + ex.Message);
         }
+    }
+
+    /// <summary>One level deeper into the schema: the depth, work and stack guards, and the caller's cancellation.</summary>
+    private void Enter(string path)
+    {
+        _cancellation.ThrowIfCancellationRequested();
+        _path = path;
+        if (++_depth > SchemaLimits.MaxDepth)
+            throw new UnsupportedSchemaException(path,
+                $"the schema nests more than {SchemaLimits.MaxDepth} levels deep (counting properties, items, anyOf/allOf entries and every $ref followed); Castor compiles at most {SchemaLimits.MaxDepth}.");
+        Spend(1, path);
+        RuntimeHelpers.EnsureSufficientExecutionStack();
+    }
+
+    private void Exit() => _depth--;
+
+    private void Spend(int units, string path)
+    {
+        _work += units;
+        if (_work > SchemaLimits.MaxExpansion)
+            throw new UnsupportedSchemaException(path,
+                $"the schema expands to more than {SchemaLimits.MaxExpansion} schema nodes (allOf entries and the definitions they reference are copied each time they are used); Castor compiles at most {SchemaLimits.MaxExpansion}. Use $ref outside allOf to share a definition.");
+    }
+
+    /// <summary>The grammar, unless it is over <see cref="SchemaLimits.MaxGrammarChars"/> or <see cref="SchemaLimits.MaxGrammarRules"/>.</summary>
+    private string Checked(string gbnf)
+    {
+        if (_rules.Count > SchemaLimits.MaxGrammarRules)
+            throw new UnsupportedSchemaException("/",
+                $"the schema compiles to a grammar of {_rules.Count} rules; Castor allows at most {SchemaLimits.MaxGrammarRules}.");
+        if (gbnf.Length > SchemaLimits.MaxGrammarChars)
+            throw new UnsupportedSchemaException("/",
+                $"the schema compiles to a grammar of {gbnf.Length} characters; Castor allows at most {SchemaLimits.MaxGrammarChars}.");
+        return gbnf;
     }
 
     /// <summary>A grammar for any JSON value (JSON mode without a schema).</summary>
@@ -85,10 +140,11 @@ public sealed class JsonSchemaGrammar
     /// Builds one grammar from several schemas (a tool's parameters each): <paramref name="root"/> gets the rule name of
     /// every schema, in order, and returns the body of <c>root</c>. Shared rules (strings, numbers) are emitted once.
     /// </summary>
+    /// <remarks>The schemas share one <see cref="SchemaLimits.MaxExpansion"/> budget and one grammar size limit.</remarks>
     public static string CompileMany(IReadOnlyList<(JsonNode Schema, string Prefix)> schemas, Func<IReadOnlyList<string>, string> root,
-        PropertyOrder order = PropertyOrder.Declared) => Guard(() =>
+        PropertyOrder order = PropertyOrder.Declared, CancellationToken cancellationToken = default)
     {
-        var compiler = new JsonSchemaGrammar(new JsonObject(), order);
+        var compiler = new JsonSchemaGrammar(new JsonObject(), order, cancellationToken);
         var rules = new List<string>();
         foreach (var (schema, prefix) in schemas)
         {
@@ -96,20 +152,28 @@ public sealed class JsonSchemaGrammar
             compiler._refPrefix = Sanitize(prefix) + "-ref";
             try
             {
-                rules.Add(compiler.Visit(schema, "", Sanitize(prefix)));
+                rules.Add(compiler.Guard(() =>
+                {
+                    var rule = compiler.Visit(schema, "", Sanitize(prefix));
+                    compiler.CheckParsePaths(schema);
+                    return rule;
+                }));
             }
             catch (UnsupportedSchemaException ex)
             {
                 throw new UnsupportedSchemaException(prefix + ex.Path, ex.Message);
             }
         }
-        compiler._rules["root"] = root(rules);
-        compiler.Ws();
-        return compiler.Render();
-    });
+        return compiler.Guard(() =>
+        {
+            compiler._rules["root"] = root(rules);
+            compiler.Ws();
+            return compiler.Checked(compiler.Render());
+        });
+    }
 
-    /// <summary>The largest minLength/maxLength/minItems/maxItems enforced.</summary>
-    public const int MaxRepetition = 2048;
+    /// <summary>The largest minLength/maxLength/minItems/maxItems enforced (<see cref="SchemaLimits.MaxRepetition"/>).</summary>
+    public const int MaxRepetition = SchemaLimits.MaxRepetition;
 
     /// <summary>The whitespace rule name every compiled grammar defines, for callers composing a root.</summary>
     public const string WhitespaceRule = "ws";
@@ -127,6 +191,19 @@ public sealed class JsonSchemaGrammar
 
     /// <summary>Returns a rule reference (or inline expression) producing values of <paramref name="schema"/>.</summary>
     private string Visit(JsonNode? schema, string path, string name)
+    {
+        Enter(path);
+        try
+        {
+            return VisitSchema(schema, path, name);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private string VisitSchema(JsonNode? schema, string path, string name)
     {
         switch (schema)
         {
@@ -150,7 +227,7 @@ public sealed class JsonSchemaGrammar
             return Reference(refValue.GetValue<string>(), Join(path, "$ref"));
 
         var body = Body(s, path, name);
-        if (IsNullable(s) && !TypeNames(s).Contains("null"))
+        if (IsNullable(s) && !TypeNames(s, path).Contains("null"))
             body = $"{Wrap(body)} | {Shared("null", "\"null\"")}";
         return Define(name, body);
     }
@@ -162,7 +239,7 @@ public sealed class JsonSchemaGrammar
         if (s["enum"] is JsonArray values)
         {
             if (values.Count == 0) throw new UnsupportedSchemaException(Join(path, "enum"), "an empty enum matches no value.");
-            var numeric = TypeNames(s).Overlaps(["integer", "number"]);
+            var numeric = TypeNames(s, path).Overlaps(["integer", "number"]);
             // The Gemini Schema lists enum values as strings even for numbers; emit them as numbers then.
             return string.Join(" | ", values.Select(v => numeric && v is JsonValue jv && jv.TryGetValue<string>(out var text) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
                 ? Literal(text, quoted: false)
@@ -175,31 +252,64 @@ public sealed class JsonSchemaGrammar
             var parts = new List<string>();
             for (var i = 0; i < options.Count; i++)
                 parts.Add(Visit(Merge(s, options[i], combinator), $"{path}/{combinator}/{i}", $"{name}-{i}"));
-            return string.Join(" | ", parts);
+            // Identical alternatives would only keep duplicate llama.cpp parse stacks alive.
+            return string.Join(" | ", parts.Distinct(StringComparer.Ordinal));
         }
         if (s["allOf"] is JsonArray all)
         {
             var merged = new JsonObject();
-            foreach (var (k, v) in s) if (k != "allOf") merged[k] = v?.DeepClone();
-            foreach (var part in all)
+            foreach (var (k, v) in s) if (k != "allOf") merged[k] = Copy(v, path);
+            // The references inlined here stay marked until the merged schema is compiled: meeting one again inside
+            // it is a cycle, which inlining would follow for ever (a stack overflow, fatal to the process).
+            var inlined = new List<string>();
+            try
             {
-                if (part is not JsonObject p) throw new UnsupportedSchemaException(Join(path, "allOf"), "allOf entries must be objects.");
-                var resolved = p["$ref"] is JsonValue r ? Resolve(r.GetValue<string>(), Join(path, "allOf")) : p;
-                foreach (var (k, v) in resolved)
+                for (var i = 0; i < all.Count; i++)
                 {
-                    if (k == "properties" && merged["properties"] is JsonObject props && v is JsonObject more)
-                        foreach (var (pk, pv) in more) props[pk] = pv?.DeepClone();
-                    else if (k == "required" && merged["required"] is JsonArray req && v is JsonArray moreReq)
-                        foreach (var r2 in moreReq) req.Add(r2?.DeepClone());
-                    else if (merged.ContainsKey(k) && k is not ("description" or "title"))
-                        throw new UnsupportedSchemaException(Join(path, "allOf"), $"allOf entries that both set '{k}' cannot be combined.");
-                    else merged[k] = v?.DeepClone();
+                    var partPath = $"{path}/allOf/{i}";
+                    if (all[i] is not JsonObject p) throw new UnsupportedSchemaException(Join(path, "allOf"), "allOf entries must be objects.");
+                    var resolved = p;
+                    if (p["$ref"] is JsonValue r)
+                    {
+                        var reference = r.GetValue<string>();
+                        var key = _refPrefix + reference;
+                        if (!inlined.Contains(key))
+                        {
+                            if (!_inlining.Add(key))
+                                throw new UnsupportedSchemaException(Join(partPath, "$ref"),
+                                    $"'{reference}' includes itself through allOf (a cycle); allOf entries are merged into the schema, so they cannot recurse. Recurse through a property or items instead.");
+                            inlined.Add(key);
+                        }
+                        resolved = Resolve(reference, Join(partPath, "$ref"));
+                    }
+                    foreach (var (k, v) in resolved)
+                    {
+                        if (k == "properties" && merged["properties"] is JsonObject props && v is JsonObject more)
+                            foreach (var (pk, pv) in more) props[pk] = Copy(pv, partPath);
+                        else if (k == "required" && merged["required"] is JsonArray req && v is JsonArray moreReq)
+                            foreach (var r2 in moreReq) req.Add(Copy(r2, partPath));
+                        else if (merged.ContainsKey(k) && k is not ("description" or "title"))
+                            throw new UnsupportedSchemaException(Join(path, "allOf"), $"allOf entries that both set '{k}' cannot be combined.");
+                        else merged[k] = Copy(v, partPath);
+                    }
+                }
+                Enter(Join(path, "allOf"));
+                try
+                {
+                    return Body(merged, path, name);
+                }
+                finally
+                {
+                    Exit();
                 }
             }
-            return Body(merged, path, name);
+            finally
+            {
+                foreach (var key in inlined) _inlining.Remove(key);
+            }
         }
 
-        var types = TypeNames(s);
+        var types = TypeNames(s, path);
         if (types.Count == 0)
             types = InferTypes(s);
         if (types.Count == 0)
@@ -401,12 +511,16 @@ public sealed class JsonSchemaGrammar
             : Visit(s["items"], Join(path, "items"), name + "-item");
         var ws = Ws();
         if (max == 0) return $"\"[\" {ws} \"]\"";
+        // llama.cpp refuses a repetition whose count times the rules it repeats reaches 2,000, counting for a group
+        // every rule created inside it (a bounded repetition creates one per count). Repeating named rules keeps that
+        // count at one, so maxItems can go up to SchemaLimits.MaxRepetition whatever the items hold.
+        var next = max is null && min <= 1 ? $"\",\" {ws} {item}" : Define(name + "-next", $"\",\" {ws} {item}");
         string More(int atLeast, int? atMost) => atMost is null
-            ? (atLeast == 0 ? $"(\",\" {ws} {item})*" : $"(\",\" {ws} {item}){{{atLeast},}}")
-            : $"(\",\" {ws} {item}){{{atLeast},{atMost}}}";
-        return min == 0
-            ? $"\"[\" {ws} ({item} {More(0, max - 1)} {ws})? \"]\""
-            : $"\"[\" {ws} {item} {More(min - 1, max - 1)} {ws} \"]\"";
+            ? (atLeast == 0 ? $"({next})*" : $"{next}{{{atLeast},}}")
+            : $"{next}{{{atLeast},{atMost}}}";
+        if (min > 0) return $"\"[\" {ws} {item} {More(min - 1, max - 1)} {ws} \"]\"";
+        var items = max is null ? $"({item} {More(0, null)} {ws})" : Define(name + "-items", $"{item} {More(0, max - 1)} {ws}");
+        return $"\"[\" {ws} {items}? \"]\"";
     }
 
     /// <summary>
@@ -462,7 +576,7 @@ public sealed class JsonSchemaGrammar
     {
         CheckPropertyNames(s, path);
         var properties = s["properties"] as JsonObject ?? new JsonObject();
-        var required = (s["required"] as JsonArray)?.Select(r => r!.GetValue<string>()).ToHashSet(StringComparer.Ordinal) ?? [];
+        var required = Strings(s, "required", path)?.ToHashSet(StringComparer.Ordinal) ?? [];
         foreach (var r in required)
             if (!properties.ContainsKey(r))
                 throw new UnsupportedSchemaException(Join(path, "required"), $"'{r}' is required but not among the properties.");
@@ -515,9 +629,8 @@ public sealed class JsonSchemaGrammar
     private List<string> OrderProperties(JsonObject s, JsonObject properties, string path)
     {
         var declared = properties.Select(p => p.Key).ToList();
-        if (s["propertyOrdering"] is JsonArray ordering)
+        if (Strings(s, "propertyOrdering", path) is { } order)
         {
-            var order = ordering.Select(o => o!.GetValue<string>()).ToList();
             foreach (var n in order)
                 if (!properties.ContainsKey(n))
                     throw new UnsupportedSchemaException(Join(path, "propertyOrdering"), $"'{n}' is not among the properties.");
@@ -600,13 +713,15 @@ public sealed class JsonSchemaGrammar
     {
         // Sibling keywords (e.g. a description, or nullable) apply to every alternative.
         if (option is not JsonObject o) return option?.DeepClone() ?? new JsonObject();
+        // Nothing to add: the option itself (visiting never changes a schema), not a copy of all it holds.
+        if (!parent.ContainsKey("nullable") || o.ContainsKey("nullable")) return o;
         var merged = (JsonObject)o.DeepClone();
         foreach (var (k, v) in parent)
             if (k != combinator && k is "nullable" && !merged.ContainsKey(k)) merged[k] = v?.DeepClone();
         return merged;
     }
 
-    private static HashSet<string> TypeNames(JsonObject s)
+    private static HashSet<string> TypeNames(JsonObject s, string path)
     {
         var set = new HashSet<string>(StringComparer.Ordinal);
         switch (s["type"])
@@ -614,12 +729,51 @@ public sealed class JsonSchemaGrammar
             case JsonValue v:
                 set.Add(v.GetValue<string>().ToLowerInvariant());
                 break;
-            case JsonArray a:
-                foreach (var t in a) set.Add(t!.GetValue<string>().ToLowerInvariant());
+            case JsonArray:
+                foreach (var t in Strings(s, "type", path)!) set.Add(t.ToLowerInvariant());
                 break;
         }
         set.Remove("type_unspecified");
         return set;
+    }
+
+    /// <summary>
+    /// A keyword that lists names (<c>required</c>, <c>propertyOrdering</c>, <c>type</c>): null when it is not a list,
+    /// and a 400 naming the keyword when an entry is not a string (<c>null</c> included).
+    /// </summary>
+    private static List<string>? Strings(JsonObject s, string keyword, string path)
+    {
+        if (s[keyword] is not JsonArray list) return null;
+        var names = new List<string>(list.Count);
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (list[i] is not JsonValue v || !v.TryGetValue<string>(out var name))
+                throw new UnsupportedSchemaException(Join(path, keyword),
+                    $"'{keyword}' must list strings; entry {i} is {list[i]?.ToJsonString() ?? "null"}.");
+            names.Add(name);
+        }
+        return names;
+    }
+
+    /// <summary>A copy of <paramref name="node"/> for an allOf merge, counted against <see cref="SchemaLimits.MaxExpansion"/>.</summary>
+    private JsonNode? Copy(JsonNode? node, string path)
+    {
+        Spend(CountNodes(node, 0, path), path);
+        return node?.DeepClone();
+    }
+
+    private static int CountNodes(JsonNode? node, int depth, string path)
+    {
+        // Request bodies nest at most 64 JSON levels; a deeper node is refused before copying it recurses that deep.
+        if (depth > 2 * SchemaLimits.MaxDepth)
+            throw new UnsupportedSchemaException(path,
+                $"the schema nests more than {SchemaLimits.MaxDepth} levels deep (counting properties, items, anyOf/allOf entries and every $ref followed); Castor compiles at most {SchemaLimits.MaxDepth}.");
+        return node switch
+        {
+            JsonObject o => 1 + o.Sum(p => CountNodes(p.Value, depth + 1, path)),
+            JsonArray a => 1 + a.Sum(n => CountNodes(n, depth + 1, path)),
+            _ => 1,
+        };
     }
 
     private static HashSet<string> InferTypes(JsonObject s)

@@ -19,6 +19,12 @@ public sealed class EngineOptions
     /// <summary>Requests that may wait for a free sequence before new ones get 503.</summary>
     public int MaxQueue { get; set; } = 64;
 
+    /// <summary>The most one grammar-constrained token draw may take before its request fails (see <see cref="Scheduling.SchedulerOptions.GrammarStepTimeout"/>).</summary>
+    public TimeSpan GrammarStepTimeout { get; set; } = Scheduling.SchedulerOptions.DefaultGrammarStepTimeout;
+
+    /// <summary>Flash attention for every model without its own setting; null = Castor's measured default (<see cref="FlashAttention.Resolve"/>).</summary>
+    public FlashAttentionMode? FlashAttention { get; set; }
+
     /// <summary>Layers to offload to a GPU backend when one is present.</summary>
     public int GpuLayers { get; set; }
 

@@ -20,8 +20,10 @@ public sealed class LlamaModel : IDisposable
     private readonly SequenceScheduler _scheduler;
     private readonly bool _parseSpecialTokens;
 
-    private LlamaModel(ModelSpec spec, LLamaWeights weights, LLamaContext context, SequenceScheduler scheduler, ChatTemplate template, int contextPerSequence)
+    private LlamaModel(ModelSpec spec, LLamaWeights weights, LLamaContext context, SequenceScheduler scheduler, ChatTemplate template, int contextPerSequence,
+        bool? flashAttention)
     {
+        FlashAttentionSetting = flashAttention;
         Spec = spec;
         _weights = weights;
         _context = context;
@@ -46,6 +48,15 @@ public sealed class LlamaModel : IDisposable
 
     /// <summary>Tokens one request may use, prompt and output together.</summary>
     public int ContextSize { get; }
+
+    /// <summary>Sequences decoded together (requests or candidates in flight at once).</summary>
+    public int Parallel => _scheduler.Options.Parallel;
+
+    /// <summary>Flash attention as passed to llama.cpp: on, off, or null for llama.cpp's auto.</summary>
+    public bool? FlashAttentionSetting { get; }
+
+    /// <summary>Cells of the shared KV cache: room for every sequence to fill its own window at once.</summary>
+    public int KvCells => (int)_context.ContextSize;
     public int TrainingContextSize => _weights.ContextSize;
     public ulong ParameterCount => _weights.ParameterCount;
     public ulong SizeInBytes => _weights.SizeInBytes;
@@ -68,6 +79,7 @@ public sealed class LlamaModel : IDisposable
             BatchThreads = threads,
             GpuLayerCount = options.GpuLayers,
             LoadMode = LLamaLoadMode.MemoryMap,
+            FlashAttention = FlashAttention.Resolve(spec.FlashAttention ?? options.FlashAttention, options.GpuLayers),
         };
 
         var weights = LLamaWeights.LoadFromFile(parameters);
@@ -84,8 +96,8 @@ public sealed class LlamaModel : IDisposable
             var template = ChatTemplate.For(weights, spec.ChatTemplate);
             var context = weights.CreateContext(parameters, logger);
             var scheduler = new SequenceScheduler(spec.Id, weights, context,
-                new SchedulerOptions(parallel, perSequence, (int)parameters.BatchSize, options.MaxQueue), logger);
-            return new LlamaModel(spec, weights, context, scheduler, template, perSequence);
+                new SchedulerOptions(parallel, perSequence, (int)parameters.BatchSize, options.MaxQueue) { GrammarStepTimeout = options.GrammarStepTimeout }, logger);
+            return new LlamaModel(spec, weights, context, scheduler, template, perSequence, parameters.FlashAttention);
         }
         catch
         {

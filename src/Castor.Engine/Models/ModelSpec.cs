@@ -2,7 +2,7 @@ namespace Castor.Engine.Models;
 
 /// <summary>A GGUF file to load, with what configuration says about it.</summary>
 public sealed record ModelSpec(string Id, string Path, string? ChatTemplate = null, int? ContextSize = null, string? DisplayName = null,
-    ThinkingMarkers? Thinking = null);
+    ThinkingMarkers? Thinking = null, FlashAttentionMode? FlashAttention = null);
 
 /// <summary>
 /// How a model marks its thoughts (e.g. <c>&lt;think&gt;</c> … <c>&lt;/think&gt;</c>). <see cref="StartsInThought"/>:

@@ -38,13 +38,24 @@ public sealed class TokenSampler : IDisposable
     /// <summary>How many of those refusals needed the whole vocabulary filtered (no allowed token in the chain's cut).</summary>
     public int FullFilters { get; private set; }
 
+    /// <summary>True when a grammar constrains the draw (its work can be slow, so the scheduler runs it off its thread).</summary>
+    public bool HasGrammar => _grammar is not null;
+
     /// <summary>Draws the next token from the logits at <paramref name="index"/> and records it (penalties, grammar).</summary>
     public LLamaToken Sample(SafeLLamaContextHandle context, int index)
     {
         // llama_sampler_sample also accepts the token into the chain.
         if (_grammar is null) return _chain.Sample(context, index);
+        return Sample(context.GetLogitsIth(index));
+    }
 
-        var logits = context.GetLogitsIth(index);
+    /// <summary>
+    /// Draws the next token from a copy of one position's logits and records it; needs a grammar. Touches no llama
+    /// context, so it may run on another thread while the context decodes.
+    /// </summary>
+    public LLamaToken Sample(Span<float> logits)
+    {
+        if (_grammar is null) throw new InvalidOperationException("Drawing from copied logits is for grammar-constrained sequences.");
         var token = DrawAll(logits, out var kept);
         if (!GrammarAllows(token))
         {

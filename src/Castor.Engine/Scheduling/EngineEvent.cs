@@ -18,8 +18,11 @@ public sealed record PromptProcessed(int PromptTokens, int ReusedTokens) : Engin
 /// <summary>One candidate ended; counts are final. The reader completes after every candidate has finished.</summary>
 public sealed record GenerationFinished(int Candidate, FinishCause Cause, int OutputTokens, int ThoughtTokens = 0) : EngineEvent;
 
-/// <summary>The engine could not continue this request (llama.cpp refused a batch, or the server is stopping).</summary>
-public sealed record GenerationFailed(string Message) : EngineEvent;
+/// <summary>
+/// The engine could not continue this request (llama.cpp refused a batch, or the server is stopping).
+/// <see cref="ByRequest"/>: the request itself is at fault (its grammar was too costly to enforce), not the server.
+/// </summary>
+public sealed record GenerationFailed(string Message, bool ByRequest = false) : EngineEvent;
 
 public enum FinishCause
 {

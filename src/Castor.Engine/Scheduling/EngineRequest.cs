@@ -7,6 +7,9 @@ namespace Castor.Engine.Scheduling;
 /// What the scheduler needs to run one request: tokens in, sampling and stop rules, a token budget, and how many
 /// candidates to draw. Candidate i samples with seed <c>Sampling.Seed + i</c>; the prompt is computed once and forked.
 /// <see cref="TopLogprobs"/>: null for no log probabilities, otherwise how many top alternatives each token reports.
+/// <see cref="PrefixPartition"/>: resident prompt prefixes are reused only between requests of the same partition
+/// (the application passes the project), so neither the reused-token count nor the time to first token can tell one
+/// tenant anything about another's prompts.
 /// </summary>
 public sealed record EngineRequest(
     IReadOnlyList<int> PromptTokens,
@@ -16,7 +19,8 @@ public sealed record EngineRequest(
     int Candidates = 1,
     GrammarConstraint? Grammar = null,
     ThinkingControl? Thinking = null,
-    int? TopLogprobs = null);
+    int? TopLogprobs = null,
+    string PrefixPartition = "");
 
 /// <summary>
 /// Thought tracking for a thinking model: tokens between the markers count as thoughts, and once

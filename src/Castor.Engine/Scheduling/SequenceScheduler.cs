@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using System.Threading.Channels;
 using Castor.Engine.Sampling;
@@ -17,7 +18,14 @@ namespace Castor.Engine.Scheduling;
 /// The KV cache is unified: each slot (llama sequence id) keeps the tokens it last held after its request ends,
 /// and a new request starts from the slot whose resident tokens share the longest prefix with its prompt
 /// (or copies that prefix from a busy slot, which shares the cells rather than duplicating them). Candidates of
-/// one request fork the prompt's KV after it is computed once.
+/// one request fork the prompt's KV after it is computed once. Prefixes are only reused within one
+/// <see cref="EngineRequest.PrefixPartition"/>: a slot remembers the partition of the request that filled it.
+/// </para>
+/// <para>
+/// Grammar-constrained draws run off this thread, on a copy of their logits: grammar work grows with the ambiguity
+/// of the grammar and cannot be interrupted inside llama.cpp, so one costly schema must not stall every other stream.
+/// The sequence sits out the batches until its token is drawn; a draw that outlasts
+/// <see cref="SchedulerOptions.GrammarStepTimeout"/> fails its request alone.
 /// </para>
 /// </summary>
 public sealed class SequenceScheduler : IDisposable
@@ -32,7 +40,12 @@ public sealed class SequenceScheduler : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _thread;
     private readonly LLamaToken _bos;
+    private readonly ManualResetEventSlim _wake = new(false);
+    private readonly GrammarWorkers _grammarWorkers;
     private Job? _waiting;
+    private int _abandonedDraws;
+    private int _runningDraws;
+    private static readonly TimeSpan DrawPoll = TimeSpan.FromMilliseconds(50);
     private long _tick;
     private long _tokensGenerated;
     private int _jobsInFlight;
@@ -49,6 +62,7 @@ public sealed class SequenceScheduler : IDisposable
         _bos = weights.Vocab.BOS ?? LLamaToken.InvalidToken;
         _slots = Enumerable.Range(0, options.Parallel).Select(i => new Slot((LLamaSeqId)i)).ToArray();
         _queue = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
+        _grammarWorkers = new GrammarWorkers(modelId);
         _thread = new Thread(Run) { IsBackground = true, Name = $"castor-scheduler-{modelId}" };
         _thread.Start();
     }
@@ -86,6 +100,13 @@ public sealed class SequenceScheduler : IDisposable
             Interlocked.Decrement(ref _jobsInFlight);
             throw new EngineOverloadedException(_modelId);
         }
+        // Grammar draws that outlived their budget still occupy a worker until llama.cpp returns; while as many of
+        // them run as there are sequences, more grammar work is refused rather than piled onto more worker threads.
+        if (request.Grammar is not null && Volatile.Read(ref _abandonedDraws) >= _options.Parallel)
+        {
+            Interlocked.Decrement(ref _jobsInFlight);
+            throw new EngineOverloadedException(_modelId);
+        }
         // Samplers are built here, on the caller's thread, so a grammar llama.cpp rejects fails this request alone.
         var samplers = new TokenSampler[request.Candidates];
         try
@@ -109,6 +130,7 @@ public sealed class SequenceScheduler : IDisposable
             job.Complete();
             throw new EngineOverloadedException(_modelId);
         }
+        _wake.Set();
         return output.Reader;
     }
 
@@ -179,6 +201,7 @@ public sealed class SequenceScheduler : IDisposable
     private void Start(Job job, List<Slot> free)
     {
         var prompt = job.Request.PromptTokens;
+        var partition = job.Request.PrefixPartition;
         // Keep at least the last prompt token to decode: its logits start generation.
         var limit = prompt.Count - 1;
 
@@ -186,6 +209,7 @@ public sealed class SequenceScheduler : IDisposable
         int bestAnyLength = 0, bestFreeLength = 0;
         foreach (var slot in _slots)
         {
+            if (!string.Equals(slot.Partition, partition, StringComparison.Ordinal)) continue;
             var length = Math.Min(limit, slot.CommonPrefix(prompt));
             if (length > bestAnyLength) (bestAny, bestAnyLength) = (slot, length);
             if (slot.Active is null && length > bestFreeLength) (bestFree, bestFreeLength) = (slot, length);
@@ -222,6 +246,7 @@ public sealed class SequenceScheduler : IDisposable
         {
             var slot = i == 0 ? primary : LeastRecentlyUsed(free, except: job.Sequences.Take(i).Select(s => s.Slot).ToHashSet());
             if (i > 0) Clear(slot);
+            slot.Partition = partition;
             var seq = new Sequence(job, i, slot, job.Samplers[i],
                 new StreamingTokenDecoder(Encoding.UTF8, _weights), new StopSequenceMatcher(job.Request.StopSequences))
             {
@@ -253,6 +278,7 @@ public sealed class SequenceScheduler : IDisposable
         foreach (var slot in _slots)
             if (slot.Active is { } seq && seq.Job.CancellationToken.IsCancellationRequested)
                 ReleaseJob(seq.Job, last: null);
+        CollectDraws();
 
         // Generating sequences first, one token each; prompts share what is left, oldest first.
         foreach (var slot in _slots)
@@ -285,7 +311,11 @@ public sealed class SequenceScheduler : IDisposable
             budget -= count;
         }
 
-        if (batch.TokenCount == 0) return;
+        if (batch.TokenCount == 0)
+        {
+            WaitForDraws();
+            return;
+        }
 
         var result = _context.NativeHandle.Decode(batch);
         if (result != DecodeResult.Ok)
@@ -343,6 +373,11 @@ public sealed class SequenceScheduler : IDisposable
 
     private void SampleNext(Sequence seq)
     {
+        if (seq.Sampler.HasGrammar)
+        {
+            StartDraw(seq);
+            return;
+        }
         LLamaToken token;
         var forced = seq.Forced.Count > 0;
         if (forced)
@@ -357,6 +392,99 @@ public sealed class SequenceScheduler : IDisposable
             // again would double-count penalties and push a grammar past its own state (a native abort).
             token = seq.Sampler.Sample(_context.NativeHandle, seq.LogitIndex);
         }
+        Accepted(seq, token, forced);
+    }
+
+    /// <summary>
+    /// Hands a grammar-constrained draw to a grammar worker thread with a copy of the logits (the next decode overwrites the
+    /// context's), and takes the sequence out of the batches until <see cref="CollectDraws"/> sees its token.
+    /// </summary>
+    private void StartDraw(Sequence seq)
+    {
+        var logits = _context.NativeHandle.GetLogitsIth(seq.LogitIndex);
+        seq.Logits ??= new float[logits.Length];
+        logits.CopyTo(seq.Logits);
+        // Out of the batches until the token is drawn: nothing pending, no logits to read.
+        seq.LogitIndex = -1;
+        seq.Pending = 0;
+        seq.State = SequenceState.Drawing;
+        seq.DrawStarted = Stopwatch.GetTimestamp();
+        LLamaToken? forced = seq.Forced.Count > 0 ? seq.Forced.Dequeue() : null;
+        seq.DrawForced = forced is not null;
+        var sampler = seq.Sampler;
+        var copy = seq.Logits;
+        Interlocked.Increment(ref _runningDraws);
+        seq.Draw = _grammarWorkers.Run(() =>
+        {
+            try
+            {
+                if (forced is { } token)
+                {
+                    sampler.Accept(token);
+                    return token;
+                }
+                return sampler.Sample(copy);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _runningDraws);
+            }
+        });
+        // Woken only once the task is complete: a signal from inside it could arrive before CollectDraws can see it.
+        seq.Draw.ContinueWith(static (_, wake) => ((ManualResetEventSlim)wake!).Set(), _wake,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>Applies finished draws, and fails the requests whose draw has outlasted the grammar budget.</summary>
+    private void CollectDraws()
+    {
+        foreach (var slot in _slots)
+        {
+            if (slot.Active is not { State: SequenceState.Drawing } seq) continue;
+            var draw = seq.Draw!;
+            if (draw.IsCompletedSuccessfully)
+            {
+                seq.Draw = null;
+                seq.State = SequenceState.Decoding;
+                Accepted(seq, draw.Result, seq.DrawForced);
+            }
+            else if (draw.IsCompleted)
+            {
+                _logger.LogError(draw.Exception, "A grammar-constrained draw failed for model {Model}", _modelId);
+                ReleaseJob(seq.Job, new GenerationFailed("The engine failed while applying the response grammar: " + draw.Exception?.GetBaseException().Message));
+            }
+            else if (Stopwatch.GetElapsedTime(seq.DrawStarted) > _options.GrammarStepTimeout)
+            {
+                Interlocked.Increment(ref _abandonedDraws);
+                draw.ContinueWith(_ => Interlocked.Decrement(ref _abandonedDraws), TaskScheduler.Default);
+                _logger.LogWarning("A grammar-constrained draw for model {Model} took longer than {Timeout}; its request fails", _modelId, _options.GrammarStepTimeout);
+                ReleaseJob(seq.Job, new GenerationFailed(
+                    $"The specified schema produces a constraint that is too costly to enforce: choosing one token took longer than {_options.GrammarStepTimeout.TotalSeconds:0.###} s. " +
+                    "Simplify the schema: fewer nested anyOf/oneOf alternatives that begin alike, shorter enums, smaller length limits.", ByRequest: true));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Nothing to decode while draws run: sleep until one finishes, a request arrives, or a budget runs out, and at
+    /// most <see cref="DrawPoll"/>, so a cancelled request is released promptly.
+    /// </summary>
+    private void WaitForDraws()
+    {
+        var wait = DrawPoll;
+        foreach (var slot in _slots)
+            if (slot.Active is { State: SequenceState.Drawing } seq)
+            {
+                var left = _options.GrammarStepTimeout - Stopwatch.GetElapsedTime(seq.DrawStarted);
+                if (left < wait) wait = left;
+            }
+        _wake.Wait(wait < TimeSpan.Zero ? TimeSpan.Zero : wait + TimeSpan.FromMilliseconds(1));
+        _wake.Reset();
+    }
+
+    /// <summary>A token was chosen for <paramref name="seq"/>: stream it and decide whether the sequence goes on.</summary>
+    private void Accepted(Sequence seq, LLamaToken token, bool forced)
+    {
         seq.LastToken = token;
         Interlocked.Increment(ref _tokensGenerated);
 
@@ -373,7 +501,9 @@ public sealed class SequenceScheduler : IDisposable
         if (seq.Job.Request.TopLogprobs is { } top && !forced && !wasThinking && seq.Phase != ThoughtPhase.Thinking)
         {
             // The logits the token was drawn from are still in place: sampling works on a copy.
-            var (chosen, alternatives) = Logprobs.Compute(_context.NativeHandle.GetLogitsIth(seq.LogitIndex), (int)token, top, _weights.NativeHandle);
+            // Logits were copied for a draw made off this thread; otherwise they are still in place in the context.
+            ReadOnlySpan<float> logits = seq.Logits ?? _context.NativeHandle.GetLogitsIth(seq.LogitIndex);
+            var (chosen, alternatives) = Logprobs.Compute(logits, (int)token, top, _weights.NativeHandle);
             seq.Job.Output.Writer.TryWrite(new TokenLogprobsComputed(seq.Candidate, chosen, alternatives));
         }
         seq.Decoder.Add(token);
@@ -481,7 +611,13 @@ public sealed class SequenceScheduler : IDisposable
     {
         _stopping.Cancel();
         _queue.Writer.TryComplete();
+        _wake.Set();
         _thread.Join(TimeSpan.FromSeconds(10));
+        // A draw still inside llama.cpp uses the model's vocabulary: the weights must outlive it.
+        var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 120;
+        while (Volatile.Read(ref _runningDraws) > 0 && Stopwatch.GetTimestamp() < deadline)
+            Thread.Sleep(10);
+        _grammarWorkers.Dispose();
         _stopping.Dispose();
     }
 
@@ -497,7 +633,15 @@ public sealed class SequenceScheduler : IDisposable
         {
             if (Interlocked.Exchange(ref _completed, 1) == 1) return;
             Output.Writer.TryComplete();
-            foreach (var sampler in Samplers) sampler.Dispose();
+            for (var i = 0; i < Samplers.Length; i++)
+            {
+                var sampler = Samplers[i];
+                // A draw still running on a grammar worker owns its sampler until llama.cpp returns.
+                if (i < Sequences.Length && Sequences[i].Draw is { IsCompleted: false } draw)
+                    draw.ContinueWith(_ => sampler.Dispose(), TaskScheduler.Default);
+                else
+                    sampler.Dispose();
+            }
             onCompleted();
         }
 
@@ -514,6 +658,9 @@ public sealed class SequenceScheduler : IDisposable
     {
         public LLamaSeqId Id { get; } = id;
         public List<int> Tokens { get; } = [];
+
+        /// <summary>The <see cref="EngineRequest.PrefixPartition"/> whose tokens <see cref="Tokens"/> are.</summary>
+        public string Partition { get; set; } = "";
         public Sequence? Active { get; set; }
         public long LastUsed { get; set; }
 
@@ -526,7 +673,7 @@ public sealed class SequenceScheduler : IDisposable
         }
     }
 
-    private enum SequenceState { Prefill, AwaitingFork, Decoding }
+    private enum SequenceState { Prefill, AwaitingFork, Decoding, Drawing }
 
     private enum ThoughtPhase { Before, Thinking, Answer }
 
@@ -553,5 +700,11 @@ public sealed class SequenceScheduler : IDisposable
         public int ThoughtTokens { get; set; }
         public List<int> Recent { get; } = [];
         public Queue<LLamaToken> Forced { get; } = new();
+
+        /// <summary>A grammar-constrained draw running on a grammar worker thread, on <see cref="Logits"/>.</summary>
+        public Task<LLamaToken>? Draw { get; set; }
+        public long DrawStarted { get; set; }
+        public bool DrawForced { get; set; }
+        public float[]? Logits { get; set; }
     }
 }

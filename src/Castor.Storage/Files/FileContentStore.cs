@@ -21,12 +21,16 @@ public sealed class FileContentStore(string root)
     /// <summary>Text extracted from a document (a PDF's pages), written once while the file is PROCESSING.</summary>
     public string TextPath(string projectId, string fileId) => Path.Combine(Root, projectId, fileId + TextExtension);
 
-    /// <summary>Opens an upload's part file for writing at <paramref name="durableOffset"/>, dropping anything past it (bytes never acknowledged).</summary>
+    /// <summary>
+    /// Opens an upload's part file for writing at <paramref name="durableOffset"/>, dropping anything past it (bytes never
+    /// acknowledged). The part file is created here, when the first chunk arrives, not when the session starts: a
+    /// session that never sends a byte leaves nothing on disk.
+    /// </summary>
     public FileStream OpenPartForAppend(string projectId, string uploadId, long durableOffset)
     {
         var path = PartPath(projectId, uploadId);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous);
+        CreateFolders(Path.GetDirectoryName(path)!);
+        var stream = new FileStream(path, PrivateFiles.Options(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous));
         try
         {
             if (stream.Length < durableOffset)
@@ -45,13 +49,6 @@ public sealed class FileContentStore(string root)
     public FileStream OpenPartForRead(string projectId, string uploadId) =>
         new(PartPath(projectId, uploadId), FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 81920, FileOptions.Asynchronous | FileOptions.SequentialScan);
 
-    public void CreateEmptyPart(string projectId, string uploadId)
-    {
-        var path = PartPath(projectId, uploadId);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        using var _ = new FileStream(path, FileMode.Create, FileAccess.Write);
-    }
-
     /// <summary>Moves a finished part file to the file's name (an atomic rename on one file system).</summary>
     public void CommitPart(string projectId, string uploadId, string fileId) =>
         File.Move(PartPath(projectId, uploadId), FilePath(projectId, fileId), overwrite: true);
@@ -66,7 +63,7 @@ public sealed class FileContentStore(string root)
         if (File.Exists(part)) return true;
         var final = FilePath(projectId, fileId);
         if (!File.Exists(final)) return false;
-        Directory.CreateDirectory(Path.GetDirectoryName(part)!);
+        CreateFolders(Path.GetDirectoryName(part)!);
         File.Move(final, part);
         return true;
     }
@@ -87,8 +84,19 @@ public sealed class FileContentStore(string root)
     {
         var path = TextPath(projectId, fileId);
         var temporary = path + ".tmp";
-        await File.WriteAllTextAsync(temporary, text, cancellationToken).ConfigureAwait(false);
+        await using (var stream = new FileStream(temporary, PrivateFiles.Options(FileMode.Create, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous)))
+        await using (var writer = new StreamWriter(stream))
+            await writer.WriteAsync(text.AsMemory(), cancellationToken).ConfigureAwait(false);
         File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>The root and the folders under it, 0700 (see <see cref="PrivateFiles"/>).</summary>
+    private void CreateFolders(string folder)
+    {
+        if (!Directory.Exists(Root)) PrivateFiles.CreateFolder(Root);
+        var project = Path.GetDirectoryName(folder) is { } parent && parent.Length > Root.Length ? parent : null;
+        if (project is not null && !Directory.Exists(project)) PrivateFiles.CreateFolder(project);
+        if (!Directory.Exists(folder)) PrivateFiles.CreateFolder(folder);
     }
 
     /// <summary>Every stored file, part file and text file on disk, for the sweeper to match against the database.</summary>

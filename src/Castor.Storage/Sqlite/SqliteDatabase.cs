@@ -14,7 +14,7 @@ public sealed class SqliteDatabase : IRelationalDatabase
 
     public SqliteDatabase(string dataFolder)
     {
-        Directory.CreateDirectory(dataFolder);
+        PrivateFiles.CreateFolder(dataFolder);
         FilePath = Path.GetFullPath(Path.Combine(dataFolder, FileName));
         ConnectionString = new SqliteConnectionStringBuilder
         {
@@ -48,6 +48,9 @@ public sealed class SqliteDatabase : IRelationalDatabase
     public async Task MigrateAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        // 0600 before WAL mode: SQLite gives its -wal and -shm files the database file's mode.
+        foreach (var suffix in new[] { "", "-wal", "-shm", "-journal" })
+            PrivateFiles.Restrict(FilePath + suffix);
         await using (var wal = connection.CreateCommand())
         {
             wal.CommandText = "PRAGMA journal_mode = WAL; CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);";

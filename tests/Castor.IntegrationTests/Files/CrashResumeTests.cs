@@ -11,7 +11,7 @@ namespace Castor.IntegrationTests.Files;
 /// </summary>
 public sealed class CrashResumeTests : IDisposable
 {
-    private const string Key = "crash-test-key";
+    private const string Key = "crash-test-key-0001";
     private const int MiB = 1024 * 1024;
     private readonly string _data = Directory.CreateTempSubdirectory("castor-crash").FullName;
 

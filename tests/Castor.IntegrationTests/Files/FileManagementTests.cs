@@ -186,7 +186,7 @@ public sealed class FileManagementTests(FilesServerFixture server)
         var expiredSession = session with { UploadId = "up" + Guid.NewGuid().ToString("N"), FileId = file.Id, ExpirationTime = now.AddSeconds(-1) };
         Assert.Equal(StartUploadResult.Started, await store.StartUploadAsync(expiredSession, long.MaxValue));
         File.Copy(content.FilePath(file.ProjectId, file.Id), content.PartPath(file.ProjectId, expiredSession.UploadId));
-        Assert.True(await store.CompleteUploadAsync(expiredSession.UploadId, file with { ExpirationTime = now.AddSeconds(-1) }));
+        Assert.Equal(CompleteUploadResult.Completed, await store.CompleteUploadAsync(expiredSession.UploadId, file with { ExpirationTime = now.AddSeconds(-1) }));
         Assert.True(await store.DeleteUploadAsync(uploadId));
         Assert.Equal(StartUploadResult.Started, await store.StartUploadAsync(session with { ExpirationTime = now.AddSeconds(-1) }, long.MaxValue));
         return (file, uploadId);

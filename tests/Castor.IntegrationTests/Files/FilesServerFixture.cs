@@ -8,18 +8,19 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Castor.IntegrationTests.Files;
 
-/// <summary>A real server with small file limits (4 MiB a file, 10 MiB a project) so the limit tests stay fast, and a second project's key.</summary>
+/// <summary>A real server with small file limits (4 MiB a file, 10 MiB a project, 30 open uploads) so the limit tests stay fast, and a second project's key.</summary>
 public sealed class FilesServerFixture : CastorServerFixture, IAsyncLifetime
 {
     public const long MaxFileBytes = 4L * 1024 * 1024;
     public const long ProjectQuotaBytes = 10L * 1024 * 1024;
+    public const int MaxOpenUploads = 30;
 
     public string OtherProjectKey { get; private set; } = null!;
 
     protected override CastorOptions CreateOptions()
     {
         var options = base.CreateOptions();
-        options.Files = new FilesOptions { MaxFileBytes = MaxFileBytes, ProjectQuotaBytes = ProjectQuotaBytes };
+        options.Files = new FilesOptions { MaxFileBytes = MaxFileBytes, ProjectQuotaBytes = ProjectQuotaBytes, MaxOpenUploads = MaxOpenUploads };
         return options;
     }
 

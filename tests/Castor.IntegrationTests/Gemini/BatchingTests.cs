@@ -65,6 +65,9 @@ public sealed class TinyServerFixture : CastorServerFixture
         var options = base.CreateOptions();
         options.Parallel = 1;
         options.MaxQueue = 1;
+        // The default per-key limit (sized from these two) would answer one key's burst with 429 before the queue
+        // fills; this server shows what the queue bound itself does.
+        options.Limits = new LimitsOptions { MaxConcurrentRequestsPerKey = 16, MaxConcurrentRequestsPerProject = 16 };
         return options;
     }
 }

@@ -31,6 +31,38 @@ public abstract class StorageContractTests : IAsyncLifetime
     }
 
     [StorageFact]
+    public async Task Migration_4_gives_hash_derived_key_ids_a_random_id_and_shortens_hints_and_the_keys_keep_working()
+    {
+        // Rows as older versions wrote them: a seeded key's id from its hash, hints with 8 characters or the key's length.
+        var seeded = SHA256.HashData("an-operator-chosen-key"u8);
+        var seededId = "k-" + Convert.ToHexStringLower(seeded.AsSpan(0, 6));
+        var created = SHA256.HashData("castor_abcdefghijklmnopqrstuvwxyz0123456789ABCD"u8);
+        var shortKey = SHA256.HashData("tiny"u8);
+        Assert.True(await Keys.AddKeyAsync(new StoredKey(seededId, seeded, "an-o…-key", "from CASTOR_API_KEY", T0), "alpha"));
+        Assert.True(await Keys.AddKeyAsync(new StoredKey("k-0123456789ab", created, "castor_abcd…ABCD", null, T0), "alpha"));
+        Assert.True(await Keys.AddKeyAsync(new StoredKey("k-ba9876543210", shortKey, "****", null, T0), "beta"));
+
+        await using (var connection = await Database.OpenConnectionAsync())
+        await using (var forget = connection.CreateCommand())
+        {
+            forget.CommandText = "DELETE FROM schema_migrations WHERE version = 4";
+            Assert.Equal(1, await forget.ExecuteNonQueryAsync());
+        }
+        await Database.MigrateAsync();
+
+        var owner = await Keys.FindActiveKeyAsync(seeded);
+        Assert.NotNull(owner);
+        Assert.NotEqual(seededId, owner.KeyId);
+        Assert.Matches("^k-[0-9a-f]{12}$", owner.KeyId);
+        Assert.Equal("k-0123456789ab", (await Keys.FindActiveKeyAsync(created))!.KeyId);
+        var hints = (await Keys.ListKeysAsync(null)).ToDictionary(k => k.Id, k => k.Hint);
+        Assert.Equal("…-key", hints[owner.KeyId]);
+        Assert.Equal("castor_…ABCD", hints["k-0123456789ab"]);
+        Assert.Equal("****", hints["k-ba9876543210"]);
+        Assert.True(await Keys.RevokeKeyAsync(owner.KeyId, T0.AddHours(1)));
+    }
+
+    [StorageFact]
     public async Task Keys_are_found_by_hash_listed_and_revoked()
     {
         var hash = SHA256.HashData("secret"u8);
@@ -62,7 +94,8 @@ public abstract class StorageContractTests : IAsyncLifetime
         var project = await Keys.EnsureProjectAsync("alpha");
         var session = Upload(project, "up1", "doc", declared: 10);
         Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(session, Quota));
-        Assert.Equal(session, await Files.FindUploadAsync("up1"));
+        // The declared size is reserved at once.
+        Assert.Equal(session with { ReservedBytes = 10 }, await Files.FindUploadAsync("up1"));
         Assert.True(await Files.IsClaimedAsync(project, "doc"));
         Assert.Null(await Files.GetAsync(project, "doc"));
 
@@ -71,8 +104,8 @@ public abstract class StorageContractTests : IAsyncLifetime
         Assert.Equal(6, (await Files.FindUploadAsync("up1"))!.ReceivedBytes);
 
         var file = File(project, "doc", size: 10, FileState.Processing);
-        Assert.True(await Files.CompleteUploadAsync("up1", file));
-        Assert.False(await Files.CompleteUploadAsync("up1", file));
+        Assert.Equal(CompleteUploadResult.Completed, await Files.CompleteUploadAsync("up1", file));
+        Assert.Equal(CompleteUploadResult.Gone, await Files.CompleteUploadAsync("up1", file));
         Assert.Null(await Files.FindUploadAsync("up1"));
         Assert.False(await Files.UploadExistsAsync("up1"));
 
@@ -97,9 +130,9 @@ public abstract class StorageContractTests : IAsyncLifetime
         Assert.Equal(StartUploadResult.NameTaken, await Files.StartUploadAsync(Upload(alpha, "up2", "same"), Quota));
         Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(beta, "up3", "same"), Quota));
 
-        Assert.True(await Files.CompleteUploadAsync("up1", File(alpha, "same", 1)));
+        Assert.Equal(CompleteUploadResult.Completed, await Files.CompleteUploadAsync("up1", File(alpha, "same", 1)));
         Assert.Equal(StartUploadResult.NameTaken, await Files.StartUploadAsync(Upload(alpha, "up4", "same"), Quota));
-        Assert.True(await Files.CompleteUploadAsync("up3", File(beta, "same", 2)));
+        Assert.Equal(CompleteUploadResult.Completed, await Files.CompleteUploadAsync("up3", File(beta, "same", 2)));
 
         // Each project sees its own file under the shared id.
         Assert.Equal(1, (await Files.GetAsync(alpha, "same"))!.SizeBytes);
@@ -121,13 +154,85 @@ public abstract class StorageContractTests : IAsyncLifetime
         // Quotas are per project.
         Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(other, "up4", "d", declared: 1000), Quota));
 
-        Assert.True(await Files.CompleteUploadAsync("up1", File(project, "a", 600)));
+        Assert.Equal(CompleteUploadResult.Completed, await Files.CompleteUploadAsync("up1", File(project, "a", 600)));
         Assert.True(await Files.DeleteUploadAsync("up3"));
         Assert.Equal(600, await Files.UsedBytesAsync(project));
-        // An upload without a declared size counts what it has received.
+        // An upload without a declared size reserves bytes before it records them, and counts what it reserved.
         Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(project, "up5", "e", declared: null), Quota));
+        Assert.Equal(600, await Files.UsedBytesAsync(project));
+        Assert.False(await Files.AdvanceUploadAsync("up5", 0, 50, T0)); // not reserved yet
+        Assert.True(await Files.ReserveUploadAsync("up5", 80, Quota));
         Assert.True(await Files.AdvanceUploadAsync("up5", 0, 50, T0));
+        Assert.Equal(680, await Files.UsedBytesAsync(project));
+        Assert.True(await Files.ReserveUploadAsync("up5", 60, Quota)); // a reservation never shrinks
+        Assert.Equal(680, await Files.UsedBytesAsync(project));
+        Assert.False(await Files.ReserveUploadAsync("up5", 401, Quota));
+        Assert.True(await Files.ReserveUploadAsync("up5", 400, Quota));
+        Assert.Equal(Quota, await Files.UsedBytesAsync(project));
+        Assert.False(await Files.ReserveUploadAsync("missing", 1, Quota));
+
+        // Finalizing checks the quota once more, at the file's real size.
+        Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(other, "up6", "f", declared: null), Quota));
+        Assert.Equal(CompleteUploadResult.QuotaExceeded, await Files.CompleteUploadAsync("up5", File(project, "e", 401), Quota));
+        Assert.NotNull(await Files.FindUploadAsync("up5"));
+        Assert.Equal(CompleteUploadResult.Completed, await Files.CompleteUploadAsync("up5", File(project, "e", 50), Quota));
         Assert.Equal(650, await Files.UsedBytesAsync(project));
+        Assert.Equal(CompleteUploadResult.Gone, await Files.CompleteUploadAsync("up5", File(project, "e", 50), Quota));
+    }
+
+    [StorageFact]
+    public async Task Concurrent_reservations_of_one_project_never_pass_the_quota()
+    {
+        // Twelve uploads (half with a declared size, half reserving chunk by chunk) race for a quota that fits a few:
+        // each store serializes the check-and-add, so the total reserved never passes it, and what fits is used.
+        const long quota = 10_000;
+        var project = await Keys.EnsureProjectAsync("alpha");
+        var starts = await Task.WhenAll(Enumerable.Range(0, 12).Select(i =>
+            Files.StartUploadAsync(Upload(project, $"up{i}", $"f{i}", declared: i % 2 == 0 ? 3_000 : null), quota)));
+        Assert.Equal(3, starts.Where((_, i) => i % 2 == 0).Count(r => r == StartUploadResult.Started));
+        Assert.All(starts.Where((_, i) => i % 2 == 1), r => Assert.Equal(StartUploadResult.Started, r));
+
+        var undeclared = Enumerable.Range(0, 12).Where(i => i % 2 == 1).Select(i => $"up{i}").ToList();
+        await Task.WhenAll(undeclared.Select(async id =>
+        {
+            for (var reserved = 100L; reserved <= 3_000; reserved += 100)
+            {
+                if (!await Files.ReserveUploadAsync(id, reserved, quota)) break;
+            }
+        }));
+        // Steps of 100 fill the last 1,000 bytes exactly, and not one byte more.
+        Assert.Equal(quota, await Files.UsedBytesAsync(project));
+    }
+
+    [StorageFact]
+    public async Task Open_upload_sessions_are_capped_per_project_and_expired_ones_do_not_count()
+    {
+        var alpha = await Keys.EnsureProjectAsync("alpha");
+        var beta = await Keys.EnsureProjectAsync("beta");
+        Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(alpha, "up1", "a") with { ExpirationTime = T0 }, Quota, maxOpenUploads: 2));
+        Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(alpha, "up2", "b"), Quota, maxOpenUploads: 2));
+        Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(alpha, "up3", "c"), Quota, maxOpenUploads: 2));
+        Assert.Equal(StartUploadResult.TooManyUploads, await Files.StartUploadAsync(Upload(alpha, "up4", "d"), Quota, maxOpenUploads: 2));
+        Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(beta, "up5", "d"), Quota, maxOpenUploads: 2));
+        Assert.True(await Files.DeleteUploadAsync("up3"));
+        Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(alpha, "up4", "d"), Quota, maxOpenUploads: 2));
+
+        // Activity moves a session's expiry.
+        Assert.True(await Files.ReserveUploadAsync("up2", 5, Quota));
+        Assert.True(await Files.AdvanceUploadAsync("up2", 0, 5, T0.AddHours(5)));
+        Assert.Equal(T0.AddHours(5), (await Files.FindUploadAsync("up2"))!.ExpirationTime);
+    }
+
+    [StorageFact]
+    public async Task Processing_attempts_are_counted_and_read_back()
+    {
+        var project = await Keys.EnsureProjectAsync("alpha");
+        Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(project, "up1", "doc"), Quota));
+        Assert.Equal(CompleteUploadResult.Completed, await Files.CompleteUploadAsync("up1", File(project, "doc", 1, FileState.Processing)));
+        Assert.Equal(1, await Files.BeginProcessingAsync(project, "doc"));
+        Assert.Equal(2, await Files.BeginProcessingAsync(project, "doc"));
+        Assert.Equal(2, Assert.Single(await Files.InStateAsync(FileState.Processing, 10)).ProcessingAttempts);
+        Assert.Equal(0, await Files.BeginProcessingAsync(project, "missing"));
     }
 
     [StorageFact]
@@ -142,10 +247,10 @@ public abstract class StorageContractTests : IAsyncLifetime
             ids.Add(id);
             Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(project, "up" + i, id), Quota));
             // Three files share one create time: the id breaks the tie.
-            Assert.True(await Files.CompleteUploadAsync("up" + i, File(project, id, i) with { CreateTime = T0.AddSeconds(Math.Min(i, 4)) }));
+            Assert.Equal(CompleteUploadResult.Completed, await Files.CompleteUploadAsync("up" + i, File(project, id, i) with { CreateTime = T0.AddSeconds(Math.Min(i, 4)) }));
         }
         Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(other, "upx", "x"), Quota));
-        Assert.True(await Files.CompleteUploadAsync("upx", File(other, "x", 1)));
+        Assert.Equal(CompleteUploadResult.Completed, await Files.CompleteUploadAsync("upx", File(other, "x", 1)));
 
         var seen = new List<string>();
         FileCursor? cursor = null;
@@ -166,7 +271,7 @@ public abstract class StorageContractTests : IAsyncLifetime
         Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(project, "up1", "old") with { ExpirationTime = T0.AddHours(1) }, Quota));
         Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(project, "up2", "new") with { ExpirationTime = T0.AddHours(3) }, Quota));
         Assert.Equal(StartUploadResult.Started, await Files.StartUploadAsync(Upload(project, "up3", "done"), Quota));
-        Assert.True(await Files.CompleteUploadAsync("up3", File(project, "done", 1) with { ExpirationTime = T0.AddHours(2) }));
+        Assert.Equal(CompleteUploadResult.Completed, await Files.CompleteUploadAsync("up3", File(project, "done", 1) with { ExpirationTime = T0.AddHours(2) }));
 
         Assert.Empty(await Files.ExpiredFilesAsync(T0.AddHours(1), 10));
         Assert.Equal("done", Assert.Single(await Files.ExpiredFilesAsync(T0.AddHours(2), 10)).Id);

@@ -87,6 +87,9 @@ public sealed class FilesRulesTests
         Assert.Equal(20L * 1024 * 1024 * 1024, limits.ProjectQuotaBytes);
         Assert.Equal(TimeSpan.FromHours(48), limits.FileLifetime);
         Assert.Equal((limits.MaxFileBytes, limits.ProjectQuotaBytes, limits.FileLifetime), (options.MaxFileBytes, options.ProjectQuotaBytes, options.FileLifetime));
+        Assert.Equal((100, TimeSpan.FromHours(1), 1000, 128L * 1024 * 1024, 2), (limits.MaxOpenUploads, limits.UploadIdleTimeout, limits.MaxPdfPages, limits.MaxPdfDecodedBytes, limits.MaxConcurrentPdfParses));
+        Assert.Equal((limits.MaxOpenUploads, limits.UploadIdleTimeout, limits.MaxPdfPages, limits.MaxPdfDecodedBytes, limits.MaxConcurrentPdfParses),
+            (options.MaxOpenUploads, options.UploadIdleTimeout, options.MaxPdfPages, options.MaxPdfDecodedBytes, options.MaxConcurrentPdfParses));
     }
 
     [Fact]
@@ -97,6 +100,9 @@ public sealed class FilesRulesTests
             ["CASTOR_STORAGE__POSTGRES"] = "Host=db;Database=castor",
             ["CASTOR_FILES__MAX_FILE_BYTES"] = "1000",
             ["CASTOR_FILES__SWEEP_INTERVAL"] = "00:01:00",
+            ["CASTOR_FILES__MAX_OPEN_UPLOADS"] = "7",
+            ["CASTOR_FILES__MAX_PDF_DECODED_BYTES"] = "4096",
+            ["CASTOR_PUBLIC_URL"] = "https://castor.example.com",
             ["CASTOR_TEST_POSTGRES"] = "Host=ignored",
         });
         var options = new CastorOptions();
@@ -104,6 +110,8 @@ public sealed class FilesRulesTests
         Assert.Equal("Host=db;Database=castor", options.Storage.Postgres);
         Assert.Equal(1000, options.Files.MaxFileBytes);
         Assert.Equal(TimeSpan.FromMinutes(1), options.Files.SweepInterval);
-        Assert.Equal(3, map.Count);
+        Assert.Equal((7, 4096L), (options.Files.MaxOpenUploads, options.Files.MaxPdfDecodedBytes));
+        Assert.Equal("https://castor.example.com", options.PublicUrl);
+        Assert.Equal(6, map.Count);
     }
 }

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace Castor.IntegrationTests.Files;
+
+/// <summary>
+/// The security review's flood: PDFs of ~300 KB that inflate to 300 MB each, sent inline to countTokens and uploaded as
+/// files, all at once. Each used to add ~800 MB to the server (five at once: 3.7 GB). Now deflate output is measured
+/// into one reused buffer before anything is decoded, and at most two PDFs are parsed at a time, so the process's
+/// working set grows by far less than one bomb's inflated size. Runs alone so no other test's memory is counted.
+/// </summary>
+[Collection(AloneCollection.Name)]
+public sealed class PdfFloodMemoryTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const long InflatedBytes = 300L * 1024 * 1024;
+
+    /// <summary>The stated bound on working-set growth for the whole flood: less than one bomb's inflated size.</summary>
+    private const long MaxGrowthBytes = 256L * 1024 * 1024;
+
+    private readonly CastorServerFixture _server = new();
+
+    public Task InitializeAsync() => _server.InitializeAsync();
+    public Task DisposeAsync() => _server.DisposeAsync();
+
+    [Fact]
+    public async Task A_flood_of_pdf_bombs_inline_and_uploaded_keeps_the_working_set_bounded()
+    {
+        var bomb = TestPdf.FlateBomb(InflatedBytes);
+        var inlineBody = JsonSerializer.Serialize(new
+        {
+            contents = new[] { new { role = "user", parts = new object[] { new { inlineData = new { mimeType = "application/pdf", data = Convert.ToBase64String(bomb) } } } } },
+        });
+        using var client = _server.CreateClient();
+
+        var process = Process.GetCurrentProcess();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        process.Refresh();
+        var baseline = process.WorkingSet64;
+        var peak = baseline;
+        using var stop = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                process.Refresh();
+                peak = Math.Max(peak, process.WorkingSet64);
+                await Task.Delay(10);
+            }
+        });
+
+        var inline = Enumerable.Range(0, 12).Select(async _ =>
+        {
+            using var response = await client.PostAsync("/v1beta/models/gemini-2.5-flash:countTokens", new StringContent(inlineBody, Encoding.UTF8, "application/json"));
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        });
+        var uploads = Enumerable.Range(0, 6).Select(async _ =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/upload/v1beta/files") { Content = new ByteArrayContent(bomb) };
+            request.Headers.Add("X-Goog-Upload-Protocol", "raw");
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/pdf");
+            using var response = await client.SendAsync(request);
+            var name = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("file").GetProperty("name").GetString()!;
+            for (var i = 0; i < 600; i++)
+            {
+                var file = JsonDocument.Parse(await client.GetStringAsync("/v1beta/" + name)).RootElement;
+                if (file.GetProperty("state").GetString() != "PROCESSING")
+                    return (file.GetProperty("state").GetString(), file.GetProperty("error").GetProperty("message").GetString());
+                await Task.Delay(50);
+            }
+            return ("PROCESSING", null);
+        });
+        var inlineResults = await Task.WhenAll(inline);
+        var uploadResults = await Task.WhenAll(uploads);
+        await stop.CancelAsync();
+        await sampler;
+
+        Assert.All(inlineResults, r =>
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+            Assert.Contains("decode to more than", r.Item2);
+        });
+        Assert.All(uploadResults, r =>
+        {
+            Assert.Equal("FAILED", r.Item1);
+            Assert.Contains("decode to more than", r.Item2);
+        });
+        var growth = peak - baseline;
+        output.WriteLine($"18 bombs of {bomb.Length / 1024} KB (each {InflatedBytes / (1024 * 1024)} MB inflated): working set {baseline / (1024 * 1024)} MB → peak {peak / (1024 * 1024)} MB (+{growth / (1024 * 1024)} MB).");
+        Assert.True(growth < MaxGrowthBytes, $"the working set grew by {growth} bytes");
+    }
+}
