@@ -9,14 +9,18 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Castor.IntegrationTests.Engine;
 
-/// <summary>A model with four parallel sequences, driven directly through the engine (no HTTP).</summary>
+/// <summary>
+/// A model with four parallel sequences, driven directly through the engine (no HTTP). Flash attention is on: its
+/// kernel sums each sequence's attention the same way whatever else shares the batch, so interleaving is bit-exact
+/// (without it, the masked soft-max over the whole batch changes the last bits of a logit with the batch's shape).
+/// </summary>
 public sealed class SchedulerModelFixture : IDisposable
 {
     public SchedulerModelFixture() => NativeLogging.RouteTo(NullLogger.Instance);
 
     public LlamaModel Model { get; } = LlamaModel.Load(
         new ModelSpec("stories260k", TestModels.Stories260K),
-        new EngineOptions { Threads = 2, Parallel = 4, ContextSize = 1024, MaxQueue = 2 },
+        new EngineOptions { Threads = 2, Parallel = 4, ContextSize = 1024, MaxQueue = 2, FlashAttention = FlashAttentionMode.On },
         NullLogger.Instance);
 
     public void Dispose() => Model.Dispose();

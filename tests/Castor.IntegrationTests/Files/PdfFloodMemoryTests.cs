@@ -21,7 +21,18 @@ public sealed class PdfFloodMemoryTests(ITestOutputHelper output) : IAsyncLifeti
     /// <summary>The stated bound on working-set growth for the whole flood: less than one bomb's inflated size.</summary>
     private const long MaxGrowthBytes = 256L * 1024 * 1024;
 
-    private readonly CastorServerFixture _server = new();
+    private readonly FloodServerFixture _server = new();
+
+    /// <summary>One key sends the whole flood at once: the per-key and per-project limits must not turn it into 429s.</summary>
+    private sealed class FloodServerFixture : CastorServerFixture
+    {
+        protected override Castor.Server.CastorOptions CreateOptions()
+        {
+            var options = base.CreateOptions();
+            options.Limits = new Castor.Server.LimitsOptions { MaxConcurrentRequestsPerKey = 64, MaxConcurrentRequestsPerProject = 64 };
+            return options;
+        }
+    }
 
     public Task InitializeAsync() => _server.InitializeAsync();
     public Task DisposeAsync() => _server.DisposeAsync();

@@ -25,6 +25,8 @@ public sealed class BodyMemoryServerFixture : CastorServerFixture
 /// beyond the budget are refused with 503 UNAVAILABLE (read to the end and dropped, never buffered), and memory
 /// stays bounded.
 /// </summary>
+// Alone: it reads the process's allocation counters, which tests running beside it would inflate.
+[Collection(Castor.IntegrationTests.Files.AloneCollection.Name)]
 public sealed class BodyMemoryTests(BodyMemoryServerFixture server, ITestOutputHelper output) : IClassFixture<BodyMemoryServerFixture>
 {
     private const string CountTokens = "/v1beta/models/gemini-2.5-flash:countTokens";
