@@ -31,7 +31,7 @@ public sealed record StreamResult(
 /// <summary>A real Castor, composed by <see cref="CastorHost"/> exactly as <c>castor serve</c> does, on a free loopback port.</summary>
 public sealed class BenchServer : IAsyncDisposable
 {
-    public const string ApiKey = "bench";
+    public const string ApiKey = "castor-bench-key-0001";
 
     private readonly WebApplication _app;
     private readonly string _data;

@@ -14,7 +14,7 @@ namespace Castor.EmbeddingBench;
 /// <summary>A real Castor composed by <see cref="CastorHost"/>, as <c>castor serve</c> does, on a free loopback port; called over HTTP.</summary>
 public sealed class BenchServer : IAsyncDisposable
 {
-    private const string ApiKey = "embedding-bench";
+    private const string ApiKey = "embedding-bench-key-0001";
     private readonly WebApplication _app;
     private readonly string _data;
     private readonly HttpClient _http;
