@@ -72,6 +72,9 @@ public sealed class SequenceScheduler : IDisposable
     /// <summary>Sequences currently generating.</summary>
     public int ActiveSequences => _slots.Count(s => s.Active is not null);
 
+    /// <summary>Grammar-constrained draws inside llama.cpp right now, abandoned ones (past their budget) included.</summary>
+    public int GrammarDrawsRunning => Volatile.Read(ref _runningDraws);
+
     /// <summary>Tokens sampled since start, across all sequences.</summary>
     public long TokensGenerated => Interlocked.Read(ref _tokensGenerated);
 
