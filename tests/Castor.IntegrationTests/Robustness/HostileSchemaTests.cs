@@ -37,7 +37,7 @@ public sealed class HostileSchemaTests(RobustnessServerFixture server, ITestOutp
     public async Task The_review_s_eight_levels_of_four_look_alike_alternatives_are_a_400_naming_the_parse_path_limit()
     {
         using var client = server.CreateClient();
-        var schema = HostileSchemas.LookAlikeAnyOf(8, 4).ToJsonString();
+        var schema = HostileSchemaShapes.LookAlikeAnyOf(8, 4).ToJsonString();
         var (status, answer) = await client.PostAsync(HostileSchemas.Generate,
             """{"contents":[{"parts":[{"text":"x"}]}],"generationConfig":{"responseMimeType":"application/json","responseJsonSchema":SCHEMA}}""".Replace("SCHEMA", schema));
 

@@ -53,7 +53,7 @@ public sealed class GrammarLimitsNativeTests(TestModelWeights model, ITestOutput
     public void A_grammar_at_the_parse_path_limit_steps_through_a_whole_output()
     {
         // 2 levels of 4 look-alike alternatives: 4^2 = 16 paths, the most SchemaLimits allows.
-        var gbnf = JsonSchemaGrammar.Compile(HostileSchemas.LookAlikeAnyOf(2, 4));
+        var gbnf = JsonSchemaGrammar.Compile(HostileSchemaShapes.LookAlikeAnyOf(2, 4));
         var (steps, perStep, text) = Walk(gbnf, seed: 7);
         output.WriteLine($"{SchemaLimits.MaxParsePaths} parse paths (compiled): {steps} tokens, {perStep.TotalMilliseconds:0.000} ms a step on average: {text}");
         Assert.NotNull(JsonNode.Parse(text));

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Castor.Engine.Grammars;
+using static Castor.IntegrationTests.Robustness.HostileSchemaShapes;
 
 namespace Castor.UnitTests.Grammars;
 
@@ -14,58 +15,6 @@ public sealed class SchemaLimitsTests
 
     private static UnsupportedSchemaException Refused(JsonNode schema) =>
         Assert.Throws<UnsupportedSchemaException>(() => Compile(schema));
-
-    /// <summary>$defs d0 … d(n-1), each a reference to the next; the last an integer. The root refers to d0.</summary>
-    public static JsonObject ReferenceChain(int length)
-    {
-        var defs = new JsonObject();
-        for (var i = 0; i < length - 1; i++) defs[$"d{i}"] = new JsonObject { ["$ref"] = $"#/$defs/d{i + 1}" };
-        defs[$"d{length - 1}"] = new JsonObject { ["type"] = "integer" };
-        return new JsonObject { ["$defs"] = defs, ["$ref"] = "#/$defs/d0" };
-    }
-
-    /// <summary>Each level's two properties inline the next level through allOf: 2^depth copies on the old compiler.</summary>
-    public static JsonObject AllOfFanOut(int depth)
-    {
-        var defs = new JsonObject();
-        for (var i = 0; i < depth; i++)
-        {
-            JsonObject Next() => new() { ["allOf"] = new JsonArray(new JsonObject { ["$ref"] = $"#/$defs/d{i + 1}" }) };
-            defs[$"d{i}"] = new JsonObject { ["type"] = "object", ["properties"] = new JsonObject { ["a"] = Next(), ["b"] = Next() } };
-        }
-        defs[$"d{depth}"] = new JsonObject { ["type"] = "string" };
-        return new JsonObject { ["$defs"] = defs, ["allOf"] = new JsonArray(new JsonObject { ["$ref"] = "#/$defs/d0" }) };
-    }
-
-    /// <summary>
-    /// The review's stalling schema: <paramref name="levels"/> nested levels, each an anyOf of <paramref name="width"/>
-    /// objects that all begin with the property "v" holding the next level, so none can be told apart early.
-    /// </summary>
-    public static JsonObject LookAlikeAnyOf(int levels, int width)
-    {
-        var defs = new JsonObject();
-        for (var level = 0; level < levels; level++)
-        {
-            var next = level + 1 < levels ? new JsonObject { ["$ref"] = $"#/$defs/l{level + 1}" } : new JsonObject { ["type"] = "integer" };
-            var options = new JsonArray();
-            for (var i = 0; i < width; i++)
-                options.Add(new JsonObject
-                {
-                    ["type"] = "object",
-                    ["properties"] = new JsonObject { ["v"] = next.DeepClone(), [$"p{i}"] = new JsonObject { ["type"] = "boolean" } },
-                    ["required"] = new JsonArray("v", $"p{i}"),
-                });
-            defs[$"l{level}"] = new JsonObject { ["anyOf"] = options };
-        }
-        return new JsonObject { ["$defs"] = defs, ["$ref"] = "#/$defs/l0" };
-    }
-
-    private static JsonObject Nest(int depth, Func<JsonNode, JsonNode> wrap)
-    {
-        JsonNode node = new JsonObject { ["type"] = "string" };
-        for (var i = 0; i < depth; i++) node = wrap(node);
-        return (JsonObject)node;
-    }
 
     [Theory]
     [InlineData("""{"allOf":[{"$ref":"#"}]}""", "/allOf/0/$ref")]
