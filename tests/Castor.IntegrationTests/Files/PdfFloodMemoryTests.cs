@@ -47,22 +47,7 @@ public sealed class PdfFloodMemoryTests(ITestOutputHelper output) : IAsyncLifeti
         });
         using var client = _server.CreateClient();
 
-        var process = Process.GetCurrentProcess();
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        process.Refresh();
-        var baseline = process.WorkingSet64;
-        var peak = baseline;
-        using var stop = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                process.Refresh();
-                peak = Math.Max(peak, process.WorkingSet64);
-                await Task.Delay(10);
-            }
-        });
+        await using var workingSet = WorkingSetPeak.Start(TimeSpan.FromMilliseconds(10));
 
         var inline = Enumerable.Range(0, 12).Select(async _ =>
         {
@@ -87,8 +72,7 @@ public sealed class PdfFloodMemoryTests(ITestOutputHelper output) : IAsyncLifeti
         });
         var inlineResults = await Task.WhenAll(inline);
         var uploadResults = await Task.WhenAll(uploads);
-        await stop.CancelAsync();
-        await sampler;
+        await workingSet.StopAsync();
 
         Assert.All(inlineResults, r =>
         {
@@ -100,8 +84,8 @@ public sealed class PdfFloodMemoryTests(ITestOutputHelper output) : IAsyncLifeti
             Assert.Equal("FAILED", r.Item1);
             Assert.Contains("decode to more than", r.Item2);
         });
-        var growth = peak - baseline;
-        output.WriteLine($"18 bombs of {bomb.Length / 1024} KB (each {InflatedBytes / (1024 * 1024)} MB inflated): working set {baseline / (1024 * 1024)} MB → peak {peak / (1024 * 1024)} MB (+{growth / (1024 * 1024)} MB).");
+        var growth = workingSet.Growth;
+        output.WriteLine($"18 bombs of {bomb.Length / 1024} KB (each {InflatedBytes / (1024 * 1024)} MB inflated): working set {workingSet.Baseline / (1024 * 1024)} MB → peak {workingSet.Peak / (1024 * 1024)} MB (+{growth / (1024 * 1024)} MB).");
         Assert.True(growth < MaxGrowthBytes, $"the working set grew by {growth} bytes");
     }
 }

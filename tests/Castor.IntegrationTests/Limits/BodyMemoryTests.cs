@@ -70,34 +70,17 @@ public sealed class BodyMemoryTests(BodyMemoryServerFixture server, ITestOutputH
         using var client = server.CreateClient();
         client.Timeout = TimeSpan.FromMinutes(5);
 
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        using var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var baseline = process.WorkingSet64;
-        long peak = baseline;
-        using var sampling = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            while (!sampling.IsCancellationRequested)
-            {
-                process.Refresh();
-                peak = Math.Max(peak, process.WorkingSet64);
-                try { await Task.Delay(20, sampling.Token); } catch (OperationCanceledException) { }
-            }
-        });
+        await using var workingSet = WorkingSetPeak.Start(TimeSpan.FromMilliseconds(20));
 
         const int flood = 16;
         var clock = Stopwatch.StartNew();
         var responses = await Task.WhenAll(Enumerable.Range(0, flood).Select(_ => client.PostAsync(path, new ByteArrayContent(body))));
-        await sampling.CancelAsync();
-        await sampler;
+        await workingSet.StopAsync();
 
         var parsed = responses.Count(r => (int)r.StatusCode == 404);
         var refused = responses.Where(r => (int)r.StatusCode == 503).ToList();
         output.WriteLine($"{flood} concurrent in {clock.Elapsed.TotalSeconds:0.0} s: {parsed} × 404 (buffered and parsed), {refused.Count} × 503; " +
-                         $"working set {baseline / 1e6:0} MB → peak {peak / 1e6:0} MB (+{(peak - baseline) / 1e6:0} MB)");
+                         $"working set {workingSet.Baseline / 1e6:0} MB → peak {workingSet.Peak / 1e6:0} MB (+{workingSet.Growth / 1e6:0} MB)");
         Assert.Equal(flood, parsed + refused.Count);
         Assert.True(parsed >= 1);
         Assert.NotEmpty(refused);
@@ -109,7 +92,7 @@ public sealed class BodyMemoryTests(BodyMemoryServerFixture server, ITestOutputH
         Assert.Equal(0, server.App.Services.GetRequiredService<MemoryBudget>().HeldBytes);
 
         // The stated bound: 1 GB of growth for the whole flood (16 bodies held at once would be over 3 GB).
-        Assert.True(peak - baseline < 1_000_000_000, $"working set grew by {(peak - baseline) / 1e6:0} MB");
+        Assert.True(workingSet.Growth < 1_000_000_000, $"working set grew by {workingSet.Growth / 1e6:0} MB");
     }
 
     [Fact]

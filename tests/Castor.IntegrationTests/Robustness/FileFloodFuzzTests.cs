@@ -66,21 +66,7 @@ public sealed class FileFloodFuzzTests(FileFuzzServerFixture server, ITestOutput
         }
         requests = requests.Select((r, i) => r with { Index = i }).ToList();
 
-        var process = Process.GetCurrentProcess();
-        GC.Collect();
-        process.Refresh();
-        var baseline = process.WorkingSet64;
-        var peak = baseline;
-        using var stopSampling = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            while (!stopSampling.IsCancellationRequested)
-            {
-                process.Refresh();
-                peak = Math.Max(peak, process.WorkingSet64);
-                await Task.Delay(10);
-            }
-        });
+        await using var workingSet = WorkingSetPeak.Start(TimeSpan.FromMilliseconds(10));
 
         using var client = FuzzClient.Create();
         var responses = new FuzzResponse[requests.Count];
@@ -106,12 +92,11 @@ public sealed class FileFloodFuzzTests(FileFuzzServerFixture server, ITestOutput
             files = await ListAsync(api);
         }
         clock.Stop();
-        await stopSampling.CancelAsync();
-        await sampler;
+        await workingSet.StopAsync();
 
         output.WriteLine($"Seed {seed}: {requests.Count} requests and 8 resumable uploads in {clock.Elapsed.TotalSeconds:0.0} s: {ResponseInvariants.Histogram(responses)}.");
-        var growth = peak - baseline;
-        output.WriteLine($"Working set {baseline / (1024 * 1024)} MB → peak {peak / (1024 * 1024)} MB (+{growth / (1024 * 1024)} MB); {files.Count} files stored.");
+        var growth = workingSet.Growth;
+        output.WriteLine($"Working set {workingSet.Baseline / (1024 * 1024)} MB → peak {workingSet.Peak / (1024 * 1024)} MB (+{growth / (1024 * 1024)} MB); {files.Count} files stored.");
 
         var report = new StringBuilder();
         foreach (var failure in failures.Take(20)) report.Append(failure).Append('\n');
