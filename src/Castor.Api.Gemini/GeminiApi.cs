@@ -13,30 +13,14 @@ public static class GeminiApi
 {
     public static readonly IReadOnlyList<string> Versions = ["v1beta", "v1", "v1alpha"];
 
-    /// <summary>Error shaping and API-key checks for the Gemini routes; add before routing.</summary>
-    public static IApplicationBuilder UseGeminiApi(this IApplicationBuilder app)
-    {
-        app.UseMiddleware<GeminiErrorMiddleware>();
-        app.UseStatusCodePages(async ctx =>
-        {
-            // Routing answers unknown paths and wrong methods with an empty 404/405; give them the RPC shape too.
-            var http = ctx.HttpContext;
-            var error = http.Response.StatusCode == StatusCodes.Status405MethodNotAllowed
-                ? new CastorException(ErrorStatus.NotFound, $"{http.Request.Method} is not supported for {http.Request.Path}.")
-                : CastorException.NotFound($"The requested URL {http.Request.Path} was not found on this server.");
-            await ErrorShapes.WriteAsync(http, error);
-        });
-        app.UseMiddleware<ApiKeyMiddleware>();
-        app.UseMiddleware<ModelRequestLimitsMiddleware>();
-        return app;
-    }
-
     /// <summary>Maps models, generateContent, streamGenerateContent, countTokens and files under /v1beta, /v1 and /v1alpha, and uploads under /upload/….</summary>
     public static IEndpointRouteBuilder MapGeminiApi(this IEndpointRouteBuilder routes)
     {
+        // Resumable and multipart uploads; one group, so an unmatched /upload/... path is still this API's (key first).
+        var upload = routes.MapApiGroup("/upload", GeminiErrors.Instance);
         foreach (var version in Versions)
         {
-            var group = routes.MapGroup("/" + version);
+            var group = routes.MapApiGroup("/" + version, GeminiErrors.Instance);
             group.MapGet("/models", ModelsApi.List);
             group.MapGet("/models/{**name}", (string name, ModelRegistry registry) =>
             {
@@ -49,7 +33,7 @@ public static class GeminiApi
             group.MapGet("/files/{**name}", FilesApi.GetAsync);
             group.MapDelete("/files/{**name}", FilesApi.DeleteAsync);
             // Uploads stream to disk: they bypass RequestBody's 20 MB JSON limit.
-            routes.MapPost($"/upload/{version}/files", UploadApi.HandleAsync);
+            upload.MapPost($"/{version}/files", UploadApi.HandleAsync);
         }
         return routes;
     }

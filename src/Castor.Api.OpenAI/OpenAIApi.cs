@@ -1,4 +1,3 @@
-using Castor.Api.Gemini.Infrastructure;
 using Castor.Api.OpenAI.Apis;
 using Castor.Api.OpenAI.Infrastructure;
 using Castor.Application.Embeddings;
@@ -7,7 +6,6 @@ using Castor.Application.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Castor.Api.OpenAI;
 
@@ -19,26 +17,19 @@ public static class OpenAIApi
 {
     public const string Prefix = "/v1beta/openai";
 
-    public static IServiceCollection AddOpenAIApi(this IServiceCollection services) =>
-        services.AddSingleton<IErrorShape, OpenAIErrors>();
-
-    // The docs' context-caching sample points the OpenAI client at /v1beta/ itself, so chat and embeddings answer there
-    // too (models cannot: /v1beta/models is the native list).
-    private static readonly string[] BarePaths = ["/v1beta/chat/completions", "/v1beta/embeddings"];
-
     public static IEndpointRouteBuilder MapOpenAIApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup(Prefix);
+        var group = routes.MapApiGroup(Prefix, OpenAIErrors.Instance);
         group.MapPost("/chat/completions", (HttpContext context, GenerationService generation) => ChatCompletionsApi.HandleAsync(context, generation)).LimitedAsModelRequest();
         group.MapPost("/embeddings", (HttpContext context, EmbeddingService embeddings) => EmbeddingsApi.HandleAsync(context, embeddings)).LimitedAsModelRequest();
         group.MapGet("/models", (ModelRegistry registry) => ModelsApi.List(registry));
         group.MapGet("/models/{**id}", (string id, ModelRegistry registry) => ModelsApi.Get(id, registry));
-        routes.MapPost(BarePaths[0], (HttpContext context, GenerationService generation) => ChatCompletionsApi.HandleAsync(context, generation)).LimitedAsModelRequest();
-        routes.MapPost(BarePaths[1], (HttpContext context, EmbeddingService embeddings) => EmbeddingsApi.HandleAsync(context, embeddings)).LimitedAsModelRequest();
+        // The docs' context-caching sample points the OpenAI client at /v1beta/ itself, so chat and embeddings answer there
+        // too (models cannot: /v1beta/models is the native list). Each is its own group, so only these two paths are OpenAI's.
+        routes.MapApiGroup("/v1beta/chat/completions", OpenAIErrors.Instance)
+            .MapPost("", (HttpContext context, GenerationService generation) => ChatCompletionsApi.HandleAsync(context, generation)).LimitedAsModelRequest();
+        routes.MapApiGroup("/v1beta/embeddings", OpenAIErrors.Instance)
+            .MapPost("", (HttpContext context, EmbeddingService embeddings) => EmbeddingsApi.HandleAsync(context, embeddings)).LimitedAsModelRequest();
         return routes;
     }
-
-    internal static bool IsOpenAIPath(PathString path) =>
-        path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase) ||
-        BarePaths.Any(p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase));
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Castor.Api.Gemini;
 using Castor.Api.Gemini.Infrastructure;
+using Castor.Api.Hosting;
 using Castor.Api.OpenAI;
 using Castor.Application.Embeddings;
 using Castor.Application.Generation;
@@ -68,7 +69,7 @@ public static class CastorHost
         builder.Services.AddSingleton(sp => LimitSettings(options, sp.GetRequiredService<ModelRegistry>()));
         builder.Services.AddSingleton<ConcurrencyLimiter>();
         builder.Services.AddSingleton(sp => new MemoryBudget(sp.GetRequiredService<RequestLimitSettings>().RequestBodyMemory));
-        builder.Services.AddOpenAIApi();
+        builder.Services.AddCastorApi(defaultErrorWriter: GeminiErrors.Instance);
         builder.Services.AddSingleton(sp => LoadModels(options, sp.GetRequiredService<ILoggerFactory>(), console));
 
         var app = builder.Build();
@@ -81,10 +82,11 @@ public static class CastorHost
         if (!string.IsNullOrWhiteSpace(options.ApiKey))
             await keys.SeedKeyAsync(options.ApiKey.Trim(), ApiKeyService.DefaultProject, cancellationToken).ConfigureAwait(false);
 
-        app.UseGeminiApi();
-        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.UseCastorApi();
+        // Every route needs a key unless it says otherwise: only these two are public.
+        app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
         app.MapGet("/", () => Results.Text(
-            $"Castor serves the Gemini API at /v1beta. Models: {string.Join(", ", registry.Models.Select(m => m.Id))}.\n"));
+            $"Castor serves the Gemini API at /v1beta. Models: {string.Join(", ", registry.Models.Select(m => m.Id))}.\n")).AllowAnonymous();
         app.MapGeminiApi();
         app.MapOpenAIApi();
 

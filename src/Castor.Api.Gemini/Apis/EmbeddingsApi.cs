@@ -15,7 +15,7 @@ internal static class EmbeddingsApi
     public static async Task EmbedContentAsync(HttpContext context, string model)
     {
         var embeddings = context.RequestServices.GetRequiredService<EmbeddingService>();
-        var wire = await RequestBody.ReadAsync<EmbedContentRequest>(context.Request).ConfigureAwait(false);
+        var wire = await RequestBody.ReadAsync(context.Request, GeminiJson.TypeInfo<EmbedContentRequest>()).ConfigureAwait(false);
         var result = await embeddings.EmbedContentAsync(model, ToRequest(wire, ""), context.RequestAborted).ConfigureAwait(false);
         // ai-sdk's embed validates exactly this shape: {embedding:{values:number[]}}.
         await WriteAsync(context, new EmbedContentResponse
@@ -28,7 +28,7 @@ internal static class EmbeddingsApi
     public static async Task BatchEmbedContentsAsync(HttpContext context, string model)
     {
         var embeddings = context.RequestServices.GetRequiredService<EmbeddingService>();
-        var wire = await RequestBody.ReadAsync<BatchEmbedContentsRequest>(context.Request).ConfigureAwait(false);
+        var wire = await RequestBody.ReadAsync(context.Request, GeminiJson.TypeInfo<BatchEmbedContentsRequest>()).ConfigureAwait(false);
         var requests = wire.Requests?.Select((r, i) => r is null ? null : ToRequest(r, $"requests[{i}].")).ToList();
         var result = await embeddings.BatchEmbedContentsAsync(model, requests, context.RequestAborted).ConfigureAwait(false);
         // @google/genai reads only embeddings[] (and calls this method even for one text).

@@ -17,7 +17,7 @@ internal static class GenerateContentApi
 
     public static async Task GenerateAsync(HttpContext context, string model, GenerationService generation)
     {
-        var wire = await RequestBody.ReadAsync<GenerateContentRequest>(context.Request).ConfigureAwait(false);
+        var wire = await RequestBody.ReadAsync(context.Request, GeminiJson.TypeInfo<GenerateContentRequest>()).ConfigureAwait(false);
         var result = await generation.GenerateAsync(ToRequest(context, model, wire), context.RequestAborted).ConfigureAwait(false);
         var response = new GenerateContentResponse
         {
@@ -36,7 +36,7 @@ internal static class GenerateContentApi
     /// </summary>
     public static async Task StreamAsync(HttpContext context, string model, GenerationService generation)
     {
-        var wire = await RequestBody.ReadAsync<GenerateContentRequest>(context.Request).ConfigureAwait(false);
+        var wire = await RequestBody.ReadAsync(context.Request, GeminiJson.TypeInfo<GenerateContentRequest>()).ConfigureAwait(false);
         var aborted = context.RequestAborted;
         var stream = await generation.StartAsync(ToRequest(context, model, wire), aborted).ConfigureAwait(false);
         var sse = string.Equals(context.Request.Query["alt"], "sse", StringComparison.OrdinalIgnoreCase);
@@ -73,7 +73,7 @@ internal static class GenerateContentApi
         catch (Exception ex) when (RequestDeadline.InBand(context, ex) is { Error: { } error } inBand)
         {
             // An API error, or the request deadline: the status is sent, so the error goes out as the stream's last element.
-            ErrorShapes.Record(context, error);
+            ApiErrors.Record(context, error);
             aborted = inBand.WriteToken;
             await WriteFrameAsync(body, GeminiErrors.ToJson(error), sse, first, aborted).ConfigureAwait(false);
             first = false;
@@ -101,7 +101,7 @@ internal static class GenerateContentApi
 
     public static async Task<IResult> CountTokensAsync(HttpContext context, string model, GenerationService generation)
     {
-        var wire = await RequestBody.ReadAsync<CountTokensRequest>(context.Request).ConfigureAwait(false);
+        var wire = await RequestBody.ReadAsync(context.Request, GeminiJson.TypeInfo<CountTokensRequest>()).ConfigureAwait(false);
         // A whole request counts the way generateContent would see it, its own model name included.
         var request = wire.GenerateContentRequest is { } inner
             ? ToRequest(context, inner.Model ?? model, inner)

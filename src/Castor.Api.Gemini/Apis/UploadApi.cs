@@ -67,7 +67,7 @@ internal static class UploadApi
         var command = Commands(request);
         if (!command.Contains("start"))
             throw CastorException.InvalidField("X-Goog-Upload-Command", "a resumable upload begins with the command 'start'; continue it at the X-Goog-Upload-URL it returns.");
-        var metadata = (await RequestBody.ReadAsync<CreateFileRequest>(request).ConfigureAwait(false)).File;
+        var metadata = (await RequestBody.ReadAsync(request, GeminiJson.TypeInfo<CreateFileRequest>()).ConfigureAwait(false)).File;
         var declared = ParseSize(Header(request, "X-Goog-Upload-Header-Content-Length"), "X-Goog-Upload-Header-Content-Length");
         var bodySize = ParseSize(metadata?.SizeBytes, "file.sizeBytes");
         if (declared is not null && bodySize is not null && declared != bodySize)

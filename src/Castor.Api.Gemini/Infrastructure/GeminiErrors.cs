@@ -1,50 +1,29 @@
 using System.Text.Json;
+using Castor.Api.Hosting;
 using Castor.Application.Errors;
+using Castor.Application.Keys;
 using Microsoft.AspNetCore.Http;
 
 namespace Castor.Api.Gemini.Infrastructure;
 
 /// <summary>Writes errors in the Google RPC shape every Gemini client parses: <c>{"error":{"code","message","status","details"}}</c>.</summary>
-public static class GeminiErrors
+public sealed class GeminiErrors : IApiErrorWriter
 {
-    public static int HttpStatus(ErrorStatus status) => status switch
-    {
-        ErrorStatus.InvalidArgument or ErrorStatus.FailedPrecondition => StatusCodes.Status400BadRequest,
-        ErrorStatus.Unauthenticated => StatusCodes.Status401Unauthorized,
-        ErrorStatus.PermissionDenied => StatusCodes.Status403Forbidden,
-        ErrorStatus.NotFound => StatusCodes.Status404NotFound,
-        ErrorStatus.AlreadyExists => StatusCodes.Status409Conflict,
-        ErrorStatus.ResourceExhausted => StatusCodes.Status429TooManyRequests,
-        ErrorStatus.Cancelled => 499,
-        ErrorStatus.Unimplemented => StatusCodes.Status501NotImplemented,
-        ErrorStatus.Unavailable => StatusCodes.Status503ServiceUnavailable,
-        ErrorStatus.DeadlineExceeded => StatusCodes.Status504GatewayTimeout,
-        _ => StatusCodes.Status500InternalServerError,
-    };
+    public static readonly GeminiErrors Instance = new();
 
-    public static string StatusName(ErrorStatus status) => status switch
+    private GeminiErrors()
     {
-        ErrorStatus.InvalidArgument => "INVALID_ARGUMENT",
-        ErrorStatus.FailedPrecondition => "FAILED_PRECONDITION",
-        ErrorStatus.Unauthenticated => "UNAUTHENTICATED",
-        ErrorStatus.PermissionDenied => "PERMISSION_DENIED",
-        ErrorStatus.NotFound => "NOT_FOUND",
-        ErrorStatus.AlreadyExists => "ALREADY_EXISTS",
-        ErrorStatus.ResourceExhausted => "RESOURCE_EXHAUSTED",
-        ErrorStatus.Cancelled => "CANCELLED",
-        ErrorStatus.Unimplemented => "UNIMPLEMENTED",
-        ErrorStatus.Unavailable => "UNAVAILABLE",
-        ErrorStatus.DeadlineExceeded => "DEADLINE_EXCEEDED",
-        _ => "INTERNAL",
-    };
-
-    public static async Task WriteAsync(HttpContext context, CastorException error)
-    {
-        var response = context.Response;
-        response.StatusCode = HttpStatus(error.Status);
-        response.ContentType = "application/json; charset=UTF-8";
-        await response.Body.WriteAsync(ToJson(error), context.RequestAborted).ConfigureAwait(false);
     }
+
+    public static int HttpStatus(ErrorStatus status) => ErrorHttp.StatusCode(status);
+
+    public static string StatusName(ErrorStatus status) => ErrorHttp.StatusName(status);
+
+    int IApiErrorWriter.HttpStatus(CastorException error) => HttpStatus(error.Status);
+
+    byte[] IApiErrorWriter.ToJson(CastorException error) => ToJson(error);
+
+    public static Task WriteAsync(HttpContext context, CastorException error) => ((IApiErrorWriter)Instance).WriteAsync(context, error);
 
     /// <summary>The error body as UTF-8 JSON on one line (also used as a mid-stream SSE event).</summary>
     public static byte[] ToJson(CastorException error)
@@ -57,7 +36,8 @@ public static class GeminiErrors
             w.WriteNumber("code", HttpStatus(error.Status));
             w.WriteString("message", error.Message);
             w.WriteString("status", StatusName(error.Status));
-            if (error.Details.Count > 0)
+            // ApiKeyRejected tells the wires apart a key failure; it is not part of Google's body.
+            if (error.Details.Any(d => d is not ApiKeyRejected))
             {
                 w.WriteStartArray("details");
                 var violations = error.Details.OfType<FieldViolation>().ToList();

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Castor.Api.Gemini.Infrastructure;
 using Castor.Api.OpenAI.Infrastructure;
 using Castor.Api.OpenAI.Wire;
 using Castor.Application.Errors;
@@ -108,7 +107,7 @@ internal static class ChatCompletionsApi
         catch (Exception ex) when (RequestDeadline.InBand(context, ex) is { Error: { } error } inBand)
         {
             // An API error, or the request deadline: the status is sent, so the error goes out as the stream's last event.
-            ErrorShapes.Record(context, error);
+            ApiErrors.Record(context, error);
             aborted = inBand.WriteToken;
             await body.WriteAsync(SsePrefix, aborted).ConfigureAwait(false);
             await body.WriteAsync(OpenAIErrors.ToJson(ChatMapping.ToOpenAINames(error, mapped.MessageOfContent)), aborted).ConfigureAwait(false);

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Castor.Api.Gemini.Infrastructure;
 using Castor.Api.OpenAI.Infrastructure;
 using Castor.Api.OpenAI.Wire;
 using Castor.Application.Embeddings;

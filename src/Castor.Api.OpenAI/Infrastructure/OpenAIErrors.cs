@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Castor.Api.Gemini.Infrastructure;
 using Castor.Application.Errors;
+using Castor.Application.Keys;
 using Microsoft.AspNetCore.Http;
 
 namespace Castor.Api.OpenAI.Infrastructure;
@@ -10,23 +10,19 @@ namespace Castor.Api.OpenAI.Infrastructure;
 /// the HTTP status the OpenAI SDKs turn into their usual exceptions (400 BadRequestError, 401 AuthenticationError,
 /// 404 NotFoundError, 429 RateLimitError, 5xx InternalServerError).
 /// </summary>
-internal sealed class OpenAIErrors : IErrorShape
+internal sealed class OpenAIErrors : IApiErrorWriter
 {
-    public bool Owns(HttpRequest request) => OpenAIApi.IsOpenAIPath(request.Path);
+    public static readonly OpenAIErrors Instance = new();
 
-    public Task WriteAsync(HttpContext context, CastorException error) => Write(context, error);
-
-    public static async Task Write(HttpContext context, CastorException error)
+    private OpenAIErrors()
     {
-        var response = context.Response;
-        response.StatusCode = HttpStatus(error);
-        response.ContentType = "application/json; charset=UTF-8";
-        await response.Body.WriteAsync(ToJson(error), context.RequestAborted).ConfigureAwait(false);
     }
 
-    private static bool IsKeyError(CastorException error) =>
-        error.Message == ApiKeyMiddleware.MissingKeyMessage ||
-        error.Details.OfType<ErrorInfo>().Any(i => i.Reason == "API_KEY_INVALID");
+    int IApiErrorWriter.HttpStatus(CastorException error) => HttpStatus(error);
+
+    byte[] IApiErrorWriter.ToJson(CastorException error) => ToJson(error);
+
+    private static ApiKeyRejected? KeyError(CastorException error) => error.Details.OfType<ApiKeyRejected>().FirstOrDefault();
 
     /// <summary>
     /// The services name Gemini fields; an OpenAI client sent other names. Rewrites the error's field (its violation and
@@ -41,11 +37,12 @@ internal sealed class OpenAIErrors : IErrorShape
             error.Details.Select(d => d == violation ? violation with { Field = field } : d).ToArray());
     }
 
-    public static int HttpStatus(CastorException error) => IsKeyError(error) ? StatusCodes.Status401Unauthorized : GeminiErrors.HttpStatus(error.Status);
+    public static int HttpStatus(CastorException error) => KeyError(error) is not null ? StatusCodes.Status401Unauthorized : ErrorHttp.StatusCode(error.Status);
 
     public static byte[] ToJson(CastorException error)
     {
-        var (type, code) = IsKeyError(error)
+        var keyError = KeyError(error);
+        var (type, code) = keyError is not null
             ? ("invalid_request_error", "invalid_api_key")
             : error.Status switch
             {
@@ -66,7 +63,7 @@ internal sealed class OpenAIErrors : IErrorShape
             w.WriteStartObject();
             w.WriteStartObject("error");
             // OpenAI clients know the key as a bearer token; say how to send it.
-            w.WriteString("message", error.Message == ApiKeyMiddleware.MissingKeyMessage
+            w.WriteString("message", keyError?.Problem == ApiKeyProblem.Missing
                 ? "You didn't provide an API key. Send it in the Authorization header: Authorization: Bearer <key>."
                 : error.Message);
             w.WriteString("type", type);

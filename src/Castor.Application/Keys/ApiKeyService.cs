@@ -55,7 +55,8 @@ public sealed partial class ApiKeyService(IKeyStore store, TimeProvider clock)
         if (owner is null)
         {
             throw new CastorException(ErrorStatus.InvalidArgument, "API key not valid. Please pass a valid API key.",
-                new ErrorInfo("API_KEY_INVALID", "googleapis.com", new Dictionary<string, string> { ["service"] = "generativelanguage.googleapis.com" }));
+                new ErrorInfo("API_KEY_INVALID", "googleapis.com", new Dictionary<string, string> { ["service"] = "generativelanguage.googleapis.com" }),
+                new ApiKeyRejected(ApiKeyProblem.Invalid));
         }
         return new Caller(owner.ProjectId, owner.ProjectName, owner.KeyId);
     }

@@ -57,7 +57,7 @@ public sealed class BodyMemoryTests(BodyMemoryServerFixture server, ITestOutputH
         output.WriteLine($"one {body.Length / 1e6:0.0} MB countTokens allocated {allocated / 1e6:0} MB ({factor:0.0}x the body) in {clock.Elapsed.TotalSeconds:0.0} s");
         // The budget charges RequestBody.BodyCostFactor (12) per byte; a new copy of the text somewhere on the way (2
         // to 4 bytes a byte) would push this past it.
-        Assert.True(factor <= Castor.Api.Gemini.Infrastructure.RequestBody.BodyCostFactor + 1, $"one body costs {factor:0.0}x its size");
+        Assert.True(factor <= Castor.Api.Hosting.RequestBody.BodyCostFactor + 1, $"one body costs {factor:0.0}x its size");
     }
 
     [Fact]

@@ -1,26 +1,8 @@
 using Castor.Application.Errors;
 using Castor.Application.Limits;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
-namespace Castor.Api.Gemini.Infrastructure;
-
-/// <summary>Endpoint metadata: the route runs a model (generation, embeddings, countTokens) and is subject to <see cref="ModelRequestLimitsMiddleware"/>.</summary>
-public sealed class ModelRequestMetadata
-{
-    public static readonly ModelRequestMetadata Instance = new();
-
-    private ModelRequestMetadata()
-    {
-    }
-}
-
-public static class ModelRequestEndpoints
-{
-    /// <summary>Marks an endpoint as a model request: per-key and per-project concurrency limits and the request deadline apply.</summary>
-    public static TBuilder LimitedAsModelRequest<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.WithMetadata(ModelRequestMetadata.Instance);
-}
+namespace Castor.Api.Hosting;
 
 /// <summary>
 /// The one place both adapters pass for every model request: it takes a place under the caller's key and project
@@ -77,37 +59,4 @@ public sealed class ModelRequestLimitsMiddleware(RequestDelegate next, Concurren
             context.RequestAborted = client;
         }
     }
-}
-
-/// <summary>A model request's deadline (see <see cref="ModelRequestLimitsMiddleware"/>).</summary>
-public sealed class RequestDeadline(CancellationToken client, CancellationToken deadline, TimeSpan timeout)
-{
-    /// <summary>The client's own abort token: what writes after the deadline must use, since the request's token has fired.</summary>
-    public CancellationToken Client { get; } = client;
-
-    /// <summary>True once the deadline fired while the client was still connected.</summary>
-    public bool Expired => deadline.IsCancellationRequested && !Client.IsCancellationRequested;
-
-    public CastorException Error => new(ErrorStatus.DeadlineExceeded,
-        $"The request did not finish within the server's time limit of {Describe(timeout)} (Limits:RequestTimeout) and was cancelled.");
-
-    /// <summary>
-    /// For a streaming handler: the error to send in-band when <paramref name="exception"/> is the deadline firing
-    /// (or already an API error), else null; and the token to write it with.
-    /// </summary>
-    public static (CastorException? Error, CancellationToken WriteToken) InBand(HttpContext context, Exception exception)
-    {
-        var deadline = context.Features.Get<RequestDeadline>();
-        var token = deadline?.Client ?? context.RequestAborted;
-        return exception switch
-        {
-            CastorException api => (api, token),
-            OperationCanceledException when deadline is { Expired: true } => (deadline.Error, token),
-            _ => (null, token),
-        };
-    }
-
-    private static string Describe(TimeSpan t) =>
-        t.TotalMinutes >= 1 && t.Seconds == 0 && t.Milliseconds == 0 ? $"{t.TotalMinutes:0} min" :
-        t.TotalSeconds >= 1 && t.Milliseconds == 0 ? $"{t.TotalSeconds:0} s" : $"{t.TotalMilliseconds:0} ms";
 }

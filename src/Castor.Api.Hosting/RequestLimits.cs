@@ -1,4 +1,4 @@
-namespace Castor.Api.Gemini.Infrastructure;
+namespace Castor.Api.Hosting;
 
 public static class RequestLimits
 {

@@ -1,17 +1,14 @@
 using System.Text.Json;
 using Castor.Application.Errors;
 using Castor.Application.Limits;
-using Castor.Api.Gemini.Wire;
 using Microsoft.AspNetCore.Http;
 
-namespace Castor.Api.Gemini.Infrastructure;
+namespace Castor.Api.Hosting;
 
-/// <summary>Reads a JSON request body into a wire type, whatever its content type (the API does not insist on one).</summary>
+/// <summary>Reads a JSON request body into a wire type up to the API's size limit, whatever its content type (the API does not insist on one).</summary>
 public static class RequestBody
 {
-    public static Task<T> ReadAsync<T>(HttpRequest request) where T : new() => ReadAsync(request, GeminiJson.TypeInfo<T>());
-
-    /// <summary>The same rules for another wire's types (the OpenAI-compatible adapter reads with its own options).</summary>
+    /// <summary>Reads with the adapter's own (source-generated) serializer metadata: each wire names its fields its own way.</summary>
     public static async Task<T> ReadAsync<T>(HttpRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) where T : new()
     {
         if (request.ContentLength is > RequestLimits.MaxBodyBytes)

@@ -3,10 +3,10 @@ using Castor.Application.Errors;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Castor.Api.Gemini.Infrastructure;
+namespace Castor.Api.Hosting;
 
 /// <summary>
-/// Turns every failure of a request into a Google RPC error body: the API's own errors as they are, client
+/// Turns every failure of a request into an error body in the shape of the wire that owns the route (<see cref="ApiErrors"/>): the API's own errors as they are, client
 /// mistakes the framework detects (oversized or malformed bodies) as 400, and anything unexpected as a 500
 /// without internals. A request whose client went away is simply dropped.
 /// <para>
@@ -15,7 +15,7 @@ namespace Castor.Api.Gemini.Infrastructure;
 /// can see why a client failed. Never the query string (it may carry <c>key=</c>), headers or the body (prompts).
 /// </para>
 /// </summary>
-public sealed class GeminiErrorMiddleware(RequestDelegate next, ILogger<GeminiErrorMiddleware> logger)
+public sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -34,7 +34,7 @@ public sealed class GeminiErrorMiddleware(RequestDelegate next, ILogger<GeminiEr
             var error = Translate(ex);
             if (error.Status == ErrorStatus.Internal) unexpected = ex;
             context.Response.Clear();
-            await ErrorShapes.WriteAsync(context, error).ConfigureAwait(false);
+            await ApiErrors.WriteAsync(context, error).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -51,11 +51,11 @@ public sealed class GeminiErrorMiddleware(RequestDelegate next, ILogger<GeminiEr
         var status = context.Response.StatusCode;
         if (status < 400 && error is null) return;
         // An error sent in-band (status 200 already sent) is logged at the level its own status would have had.
-        var effective = status >= 400 ? status : GeminiErrors.HttpStatus(error!.Status);
+        var effective = status >= 400 ? status : ErrorHttp.StatusCode(error!.Status);
         var level = effective >= 500 ? LogLevel.Error : LogLevel.Information;
         if (!logger.IsEnabled(level)) return;
         logger.Log(level, unexpected, "{Method} {Path} answered {StatusCode} {Status}: {Message}",
-            context.Request.Method, LoggedPath(context), status, error is null ? "" : GeminiErrors.StatusName(error.Status), OneLine(error?.Message ?? ""));
+            context.Request.Method, LoggedPath(context), status, error is null ? "" : ErrorHttp.StatusName(error.Status), OneLine(error?.Message ?? ""));
     }
 
     /// <summary>The path without the query string: <c>?key=</c> would put the API key in the log.</summary>

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Castor.Api.Gemini.Infrastructure;
+namespace Castor.Api.Hosting;
 
 /// <summary>
 /// Where clients reach this server, for the URLs it hands out (<c>X-Goog-Upload-URL</c>, a file's <c>uri</c> and

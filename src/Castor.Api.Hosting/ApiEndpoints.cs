@@ -1,0 +1,25 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Castor.Api.Hosting;
+
+public static class ApiEndpoints
+{
+    /// <summary>
+    /// A route group of an API surface: every route in it answers errors through <paramref name="errors"/>, and, like every
+    /// route, needs a key unless it is marked <c>AllowAnonymous()</c>. The prefix is recorded in <see cref="ApiSurface"/>, so
+    /// unmatched paths under it are treated as this adapter's too.
+    /// </summary>
+    public static RouteGroupBuilder MapApiGroup(this IEndpointRouteBuilder routes, string prefix, IApiErrorWriter errors)
+    {
+        routes.ServiceProvider.GetRequiredService<ApiSurface>().Add(prefix, errors);
+        var group = routes.MapGroup(prefix);
+        group.WithMetadata(errors);
+        return group;
+    }
+
+    /// <summary>Marks an endpoint as a model request: per-key and per-project concurrency limits and the request deadline apply.</summary>
+    public static TBuilder LimitedAsModelRequest<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(ModelRequestMetadata.Instance);
+}
