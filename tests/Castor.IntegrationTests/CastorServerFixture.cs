@@ -31,9 +31,15 @@ public class CastorServerFixture : IAsyncLifetime
     {
     }
 
+    /// <summary>Maps more routes on the built host before it starts (a test of how new routes are treated adds its own).</summary>
+    protected virtual void MapRoutes(WebApplication app)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         _app = await CastorHost.BuildAsync(CreateOptions(), TextWriter.Synchronized(Console), ConfigureLogging);
+        MapRoutes(_app);
         await _app.StartAsync();
         BaseAddress = new Uri(CastorHost.Addresses(_app).First());
     }

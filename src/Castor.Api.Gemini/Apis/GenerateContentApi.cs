@@ -11,10 +11,6 @@ namespace Castor.Api.Gemini.Apis;
 /// <summary><c>:generateContent</c>, <c>:streamGenerateContent</c> and <c>:countTokens</c>.</summary>
 internal static class GenerateContentApi
 {
-    private static readonly byte[] SsePrefix = "data: "u8.ToArray();
-    // Google's servers end SSE events with CRLF CRLF; every client in wire-contract.md accepts it.
-    private static readonly byte[] SseSuffix = "\r\n\r\n"u8.ToArray();
-
     public static async Task GenerateAsync(HttpContext context, string model, GenerationService generation)
     {
         var wire = await RequestBody.ReadAsync(context.Request, GeminiJson.TypeInfo<GenerateContentRequest>()).ConfigureAwait(false);
@@ -42,16 +38,10 @@ internal static class GenerateContentApi
         var sse = string.Equals(context.Request.Query["alt"], "sse", StringComparison.OrdinalIgnoreCase);
         var responseId = NewResponseId();
 
-        var response = context.Response;
-        response.ContentType = sse ? "text/event-stream" : "application/json; charset=UTF-8";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        var body = response.Body;
-        // The request is valid and queued: send the status line and headers now. Kestrel's StartAsync only buffers
-        // them until the first body write, and a long prompt's prefill (minutes on a CPU) would leave clients with
-        // header timeouts waiting for nothing, then retrying the same prompt. From here on errors go out in-band.
-        await response.StartAsync(aborted).ConfigureAwait(false);
-        await body.FlushAsync(aborted).ConfigureAwait(false);
+        // The request is valid and queued: the status line and headers go out now; from here on errors go out in-band.
+        // Without alt=sse the stream is one JSON array sent piece by piece, with the same headers.
+        await ServerSentEvents.StartAsync(context.Response, sse ? ServerSentEvents.ContentType : "application/json; charset=UTF-8", aborted).ConfigureAwait(false);
+        var body = context.Response.Body;
 
         var first = true;
         try
@@ -88,9 +78,8 @@ internal static class GenerateContentApi
     {
         if (sse)
         {
-            await body.WriteAsync(SsePrefix, cancellationToken).ConfigureAwait(false);
-            await body.WriteAsync(json, cancellationToken).ConfigureAwait(false);
-            await body.WriteAsync(SseSuffix, cancellationToken).ConfigureAwait(false);
+            // Google's servers end SSE events with CRLF CRLF; every client in wire-contract.md accepts it.
+            await ServerSentEvents.WriteDataAsync(body, json, ServerSentEvents.CrLfCrLf, cancellationToken).ConfigureAwait(false);
         }
         else
         {

@@ -12,8 +12,7 @@ namespace Castor.Api.OpenAI.Apis;
 /// <summary><c>POST chat/completions</c>, whole or streamed, through the same <see cref="GenerationService"/> as generateContent.</summary>
 internal static class ChatCompletionsApi
 {
-    private static readonly byte[] SsePrefix = "data: "u8.ToArray();
-    private static readonly byte[] SseSuffix = "\n\n"u8.ToArray();
+    // OpenAI ends a stream with this event, whose data is not JSON.
     private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
 
     // Thought summaries travel inside content between these tags, as the Gemini API's OpenAI endpoint sends them.
@@ -75,15 +74,9 @@ internal static class ChatCompletionsApi
     private static async Task StreamAsync(HttpContext context, GenerationStream stream, ChatMapping.Mapped mapped, string id, long created, string model)
     {
         var aborted = context.RequestAborted;
-        var response = context.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        // Status line and headers go out now, before prefill (StartAsync alone buffers them until the first write):
-        // a long prompt must not leave the client without an answer until its first token.
-        await response.StartAsync(aborted).ConfigureAwait(false);
-        var body = response.Body;
-        await body.FlushAsync(aborted).ConfigureAwait(false);
+        // Status line and headers go out now, before prefill: a long prompt must not leave the client without an answer until its first token.
+        await ServerSentEvents.StartAsync(context.Response, ServerSentEvents.ContentType, aborted).ConfigureAwait(false);
+        var body = context.Response.Body;
 
         var choices = Enumerable.Range(0, stream.CandidateCount).Select(_ => new ChoiceBuilder(mapped.IncludeThoughts, mapped.Request.Config.ResponseLogprobs == true)).ToArray();
         Usage usage = new(stream.PromptTokenCount, 0);
@@ -109,9 +102,7 @@ internal static class ChatCompletionsApi
             // An API error, or the request deadline: the status is sent, so the error goes out as the stream's last event.
             ApiErrors.Record(context, error);
             aborted = inBand.WriteToken;
-            await body.WriteAsync(SsePrefix, aborted).ConfigureAwait(false);
-            await body.WriteAsync(OpenAIErrors.ToJson(ChatMapping.ToOpenAINames(error, mapped.MessageOfContent)), aborted).ConfigureAwait(false);
-            await body.WriteAsync(SseSuffix, aborted).ConfigureAwait(false);
+            await ServerSentEvents.WriteDataAsync(body, OpenAIErrors.ToJson(ChatMapping.ToOpenAINames(error, mapped.MessageOfContent)), ServerSentEvents.LfLf, aborted).ConfigureAwait(false);
         }
         await body.FlushAsync(aborted).ConfigureAwait(false);
     }
@@ -132,12 +123,8 @@ internal static class ChatCompletionsApi
         TopLogprobs = top?.Select(a => ToWire(a, null)).ToList(),
     };
 
-    private static async Task WriteAsync(Stream body, ChatCompletionChunk chunk, CancellationToken cancellationToken)
-    {
-        await body.WriteAsync(SsePrefix, cancellationToken).ConfigureAwait(false);
-        await body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(chunk, OpenAIJson.TypeInfo<ChatCompletionChunk>()), cancellationToken).ConfigureAwait(false);
-        await body.WriteAsync(SseSuffix, cancellationToken).ConfigureAwait(false);
-    }
+    private static Task WriteAsync(Stream body, ChatCompletionChunk chunk, CancellationToken cancellationToken) =>
+        ServerSentEvents.WriteDataAsync(body, JsonSerializer.SerializeToUtf8Bytes(chunk, OpenAIJson.TypeInfo<ChatCompletionChunk>()), ServerSentEvents.LfLf, cancellationToken);
 
     /// <summary>OpenAI counts reasoning inside completion_tokens and reports it again in completion_tokens_details.</summary>
     private static CompletionUsage ToUsage(Usage usage) => new()
