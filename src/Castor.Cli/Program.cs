@@ -2,6 +2,8 @@ using System.CommandLine;
 using Castor.Application.Keys;
 using Castor.Server;
 using Castor.Storage.Relational;
+using Castor.Engine.Models;
+using Microsoft.Extensions.Options;
 
 namespace Castor.Cli;
 
@@ -28,7 +30,12 @@ public static class Program
         };
         var threads = new Option<int?>("--threads", "-t") { Description = "CPU threads for inference (default: all)." };
         var contextSize = new Option<int?>("--context-size", "-c") { Description = "Tokens per request, prompt and output (default: the model's training context, at most 8192). May exceed the training context." };
-        var parallel = new Option<int?>("--parallel") { Description = "Sequences decoded together per model (default: sized from the context, 16384 KV cells: 8 at 2 K, 2 at 8 K, at most 8)." };
+        // The numbers come from the engine's own rule, so the help cannot drift from the default it describes.
+        var parallel = new Option<int?>("--parallel")
+        {
+            Description = $"Sequences decoded together per model (default: sized from the context, {EngineOptions.DefaultKvBudget} KV cells: " +
+                          $"{EngineOptions.DefaultParallel(2048)} at 2 K, {EngineOptions.DefaultParallel(8192)} at 8 K, at most {EngineOptions.DefaultParallel(1)}).",
+        };
         var flashAttention = new Option<string?>("--flash-attention")
         {
             Description = "llama.cpp flash attention: auto (llama.cpp decides), on or off (default: off on the CPU, where it slows long prompts; auto with a GPU).",
@@ -66,7 +73,7 @@ public static class Program
                 await app.RunAsync();
                 return 0;
             }
-            catch (Exception ex) when (ex is IOException or InvalidOperationException or UnauthorizedAccessException or ArgumentException)
+            catch (Exception ex) when (ex is IOException or InvalidOperationException or UnauthorizedAccessException or ArgumentException or OptionsValidationException)
             {
                 Console.Error.WriteLine($"castor: could not start: {ex.Message}");
                 return 1;

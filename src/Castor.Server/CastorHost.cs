@@ -2,6 +2,9 @@ using System.Diagnostics;
 using Castor.Api.Gemini;
 using Castor.Api.Gemini.Infrastructure;
 using Castor.Api.Hosting;
+using Castor.Application;
+using Castor.Application.Files;
+using Castor.Engine;
 using Castor.Api.OpenAI;
 using Castor.Application.Embeddings;
 using Castor.Application.Generation;
@@ -19,6 +22,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Castor.Server;
 
@@ -60,22 +64,35 @@ public static class CastorHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new PublicUrl(options.PublicUrl));
         builder.Services.AddSingleton(TimeProvider.System);
+        // Each layer gets its own typed options from the one bound root; each default is defined in the layer's type.
+        builder.Services.AddCastorEngine(engine =>
+        {
+            engine.Threads = options.Threads;
+            engine.ContextSize = options.ContextSize;
+            engine.Parallel = options.Parallel;
+            engine.MaxQueue = options.MaxQueue;
+            engine.FlashAttention = options.FlashAttention;
+            // Zero means the engine's default; anything else (a negative value too, which validation reports) is the user's.
+            if (options.Limits.GrammarStepTimeout != TimeSpan.Zero) engine.GrammarStepTimeout = options.Limits.GrammarStepTimeout;
+        });
         builder.Services.AddCastorStorage(options, database);
-        builder.Services.AddSingleton<ApiKeyService>();
-        builder.Services.AddSingleton(new GenerationOptions { SharePrefixesAcrossProjects = options.Cache.ShareAcrossProjects });
-        builder.Services.AddSingleton<GenerationService>();
-        builder.Services.AddSingleton(new EmbeddingOptions { MaxBatchRequests = Math.Max(1, options.MaxEmbedBatchRequests) });
-        builder.Services.AddSingleton<EmbeddingService>();
-        builder.Services.AddSingleton(sp => LimitSettings(options, sp.GetRequiredService<ModelRegistry>()));
-        builder.Services.AddSingleton<ConcurrencyLimiter>();
-        builder.Services.AddSingleton(sp => new MemoryBudget(sp.GetRequiredService<RequestLimitSettings>().RequestBodyMemory));
+        builder.Services.AddCastorApplication(
+            generation: g => g.SharePrefixesAcrossProjects = options.Cache.ShareAcrossProjects,
+            embeddings: e => e.MaxBatchRequests = options.MaxEmbedBatchRequests,
+            files: f => CopyFileLimits(options.Files, f));
+        builder.Services.AddOptions<RequestLimitSettings>().Configure<ModelRegistry>((limits, registry) => ResolveLimits(options, registry, limits));
         builder.Services.AddCastorApi(defaultErrorWriter: GeminiErrors.Instance);
-        builder.Services.AddSingleton(sp => LoadModels(options, sp.GetRequiredService<ILoggerFactory>(), console));
+        builder.Services.AddSingleton(sp => LoadModels(options, sp.GetRequiredService<EngineOptions>(), sp.GetRequiredService<ILoggerFactory>(), console));
 
         var app = builder.Build();
+        // A bad setting stops the start before any model loads, with a message naming the setting (ValidateOnStart
+        // would report it too, but only once the models had loaded and Kestrel was about to bind).
+        _ = app.Services.GetRequiredService<IOptions<EngineOptions>>().Value;
+        _ = app.Services.GetRequiredService<IOptions<FileLimits>>().Value;
+        _ = app.Services.GetRequiredService<IOptions<EmbeddingOptions>>().Value;
         // Models load before the first request, not lazily inside it.
         var registry = app.Services.GetRequiredService<ModelRegistry>();
-        // Limits are resolved now, so a bad setting stops the start rather than the first request.
+        // Limits are resolved now (their defaults depend on the models), so a bad setting stops the start rather than the first request.
         app.Services.GetRequiredService<RequestLimitSettings>();
 
         var keys = app.Services.GetRequiredService<ApiKeyService>();
@@ -94,41 +111,47 @@ public static class CastorHost
         return app;
     }
 
-    /// <summary>Configured limits, with zeros replaced by defaults sized from the loaded models' parallel sequences and the queue.</summary>
-    internal static RequestLimitSettings LimitSettings(CastorOptions options, ModelRegistry registry)
+    /// <summary>
+    /// Configured limits over <paramref name="limits"/>' own defaults; the concurrency defaults are sized from the loaded
+    /// models' parallel sequences and the queue. Zero means the default; a negative value is kept, for validation to report by name.
+    /// </summary>
+    internal static void ResolveLimits(CastorOptions options, ModelRegistry registry, RequestLimitSettings limits)
     {
-        var limits = options.Limits;
+        var configured = options.Limits;
         var parallel = registry.Models.Count == 0 ? 1 : registry.Models.Max(m => m.Scheduler.Options.Parallel);
         var (perKey, perProject) = RequestLimitSettings.DefaultConcurrency(parallel, options.MaxQueue);
-        var defaults = new RequestLimitSettings();
-        if (limits.MaxConcurrentRequestsPerKey < 0 || limits.MaxConcurrentRequestsPerProject < 0 || limits.RequestTimeout < TimeSpan.Zero || limits.RequestBodyMemory < 0)
-            throw new InvalidOperationException("Limits: values must not be negative (0 means the default).");
-        return new RequestLimitSettings
-        {
-            MaxConcurrentRequestsPerKey = limits.MaxConcurrentRequestsPerKey > 0 ? limits.MaxConcurrentRequestsPerKey : perKey,
-            MaxConcurrentRequestsPerProject = limits.MaxConcurrentRequestsPerProject > 0 ? limits.MaxConcurrentRequestsPerProject : perProject,
-            RequestTimeout = limits.RequestTimeout > TimeSpan.Zero ? limits.RequestTimeout : defaults.RequestTimeout,
-            RequestBodyMemory = limits.RequestBodyMemory > 0 ? limits.RequestBodyMemory : defaults.RequestBodyMemory,
-        };
+        limits.MaxConcurrentRequestsPerKey = configured.MaxConcurrentRequestsPerKey != 0 ? configured.MaxConcurrentRequestsPerKey : perKey;
+        limits.MaxConcurrentRequestsPerProject = configured.MaxConcurrentRequestsPerProject != 0 ? configured.MaxConcurrentRequestsPerProject : perProject;
+        if (configured.RequestTimeout != TimeSpan.Zero) limits.RequestTimeout = configured.RequestTimeout;
+        if (configured.RequestBodyMemory != 0) limits.RequestBodyMemory = configured.RequestBodyMemory;
+    }
+
+    /// <summary>The bound <c>Files</c> section into the instance the options system made (it makes its own, then configures it).</summary>
+    private static void CopyFileLimits(FileLimits from, FileLimits to)
+    {
+        to.MaxFileBytes = from.MaxFileBytes;
+        to.ProjectQuotaBytes = from.ProjectQuotaBytes;
+        to.FileLifetime = from.FileLifetime;
+        to.UploadLifetime = from.UploadLifetime;
+        to.UploadIdleTimeout = from.UploadIdleTimeout;
+        to.MaxOpenUploads = from.MaxOpenUploads;
+        to.MaxPromptTextBytes = from.MaxPromptTextBytes;
+        to.MaxPdfBytes = from.MaxPdfBytes;
+        to.MaxPdfPages = from.MaxPdfPages;
+        to.MaxPdfDecodedBytes = from.MaxPdfDecodedBytes;
+        to.MaxConcurrentPdfParses = from.MaxConcurrentPdfParses;
+        to.SweepInterval = from.SweepInterval;
+        to.OrphanGracePeriod = from.OrphanGracePeriod;
     }
 
     /// <summary>The addresses Kestrel actually bound (port 0 becomes a real port).</summary>
     public static IReadOnlyList<string> Addresses(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
 
-    private static ModelRegistry LoadModels(CastorOptions options, ILoggerFactory loggers, TextWriter console)
+    private static ModelRegistry LoadModels(CastorOptions options, EngineOptions engine, ILoggerFactory loggers, TextWriter console)
     {
         var logger = loggers.CreateLogger("Castor.Models");
         NativeLogging.RouteTo(loggers.CreateLogger("llama.cpp"));
-        var engine = new EngineOptions
-        {
-            Threads = options.Threads,
-            ContextSize = options.ContextSize,
-            Parallel = options.Parallel,
-            MaxQueue = options.MaxQueue,
-            GrammarStepTimeout = options.Limits.GrammarStepTimeout > TimeSpan.Zero ? options.Limits.GrammarStepTimeout : Castor.Engine.Scheduling.SchedulerOptions.DefaultGrammarStepTimeout,
-            FlashAttention = options.FlashAttention,
-        };
 
         // A GGUF is a generative or an embedding model, as configured or as its metadata says. The same file may be
         // configured as both (under two ids): each kind gets its own context.

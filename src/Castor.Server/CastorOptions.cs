@@ -1,3 +1,5 @@
+using Castor.Application.Embeddings;
+using Castor.Application.Files;
 using Castor.Engine.Models;
 
 namespace Castor.Server;
@@ -28,7 +30,7 @@ public sealed class CastorOptions
     public int Threads { get; set; }
     public int ContextSize { get; set; }
     public int Parallel { get; set; }
-    public int MaxQueue { get; set; } = 64;
+    public int MaxQueue { get; set; } = EngineOptions.DefaultMaxQueue;
 
     /// <summary>auto, on or off for every model (ModelSettings:{id}:FlashAttention per model); unset: off on the CPU, llama.cpp's auto with a GPU.</summary>
     public FlashAttentionMode? FlashAttention { get; set; }
@@ -49,13 +51,13 @@ public sealed class CastorOptions
     public bool BuiltinEmbeddingModel { get; set; } = true;
 
     /// <summary>Requests one batchEmbedContents call may hold; the API allows 100.</summary>
-    public int MaxEmbedBatchRequests { get; set; } = 100;
+    public int MaxEmbedBatchRequests { get; set; } = EmbeddingOptions.DefaultMaxBatchRequests;
 
     /// <summary>SQLite (default) or PostgreSQL (Storage:Postgres, CASTOR_STORAGE__POSTGRES).</summary>
     public StorageOptions Storage { get; set; } = new();
 
-    /// <summary>Files API limits and upkeep (Files:MaxFileBytes, Files:ProjectQuotaBytes, Files:FileLifetime, Files:SweepInterval).</summary>
-    public FilesOptions Files { get; set; } = new();
+    /// <summary>Files API limits and upkeep (Files:MaxFileBytes, Files:ProjectQuotaBytes, Files:FileLifetime, Files:SweepInterval, …): the application's own type, so its defaults are defined once.</summary>
+    public FileLimits Files { get; set; } = new();
 
     /// <summary>Implicit prefix caching (Cache:ShareAcrossProjects).</summary>
     public CacheOptions Cache { get; set; } = new();

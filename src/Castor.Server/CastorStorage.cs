@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Castor.Server;
 
-/// <summary>Opens the configured database and registers the stores and file services on it (the server and the CLI share this).</summary>
+/// <summary>Opens the configured database and registers the stores and the file upkeep on it (the server and the CLI share this).</summary>
 public static class CastorStorage
 {
     /// <summary>PostgreSQL when <c>Storage:Postgres</c> is set, else SQLite in <paramref name="dataFolder"/>; migrated before use.</summary>
@@ -23,30 +23,15 @@ public static class CastorStorage
         return database;
     }
 
+    /// <summary>The stores on <paramref name="database"/> (SQLite or PostgreSQL, as <see cref="OpenAsync"/> chose), file bytes under the data folder, and the file upkeep.</summary>
     public static IServiceCollection AddCastorStorage(this IServiceCollection services, CastorOptions options, IRelationalDatabase database)
     {
         services.AddSingleton(database);
         services.AddSingleton<IKeyStore, SqlKeyStore>();
         services.AddSingleton<IFileStore, SqlFileStore>();
         services.AddSingleton(new FileContentStore(Path.Combine(options.Data, "files")));
-        services.AddSingleton(new FileLimits
-        {
-            MaxFileBytes = options.Files.MaxFileBytes,
-            ProjectQuotaBytes = options.Files.ProjectQuotaBytes,
-            FileLifetime = options.Files.FileLifetime,
-            MaxOpenUploads = options.Files.MaxOpenUploads,
-            UploadIdleTimeout = options.Files.UploadIdleTimeout,
-            MaxPdfPages = options.Files.MaxPdfPages,
-            MaxPdfDecodedBytes = options.Files.MaxPdfDecodedBytes,
-            MaxConcurrentPdfParses = options.Files.MaxConcurrentPdfParses,
-        });
-        services.AddSingleton<PdfExtractor>();
-        services.AddSingleton<FileProcessor>();
-        services.AddSingleton<FileService>();
-        services.AddSingleton<FilePartResolver>();
-        services.AddSingleton<FileSweeper>();
         services.AddHostedService(sp => new FileMaintenance(sp.GetRequiredService<FileProcessor>(), sp.GetRequiredService<FileSweeper>(),
-            sp.GetRequiredService<TimeProvider>(), options.Files.SweepInterval, sp.GetRequiredService<ILogger<FileMaintenance>>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<FileLimits>().SweepInterval, sp.GetRequiredService<ILogger<FileMaintenance>>()));
         return services;
     }
 }

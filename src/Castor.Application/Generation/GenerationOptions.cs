@@ -9,5 +9,5 @@ public sealed record GenerationOptions
     /// its prompt another project sent recently, which is enough to recover that prompt a token at a time. Turn it on
     /// only where every key belongs to one tenant.
     /// </summary>
-    public bool SharePrefixesAcrossProjects { get; init; }
+    public bool SharePrefixesAcrossProjects { get; set; }
 }

@@ -4,20 +4,20 @@ namespace Castor.Application.Limits;
 public sealed record RequestLimitSettings
 {
     /// <summary>Model requests (generation, embeddings, countTokens) one key may have in flight.</summary>
-    public int MaxConcurrentRequestsPerKey { get; init; } = 8;
+    public int MaxConcurrentRequestsPerKey { get; set; } = 8;
 
     /// <summary>Model requests all keys of one project together may have in flight.</summary>
-    public int MaxConcurrentRequestsPerProject { get; init; } = 16;
+    public int MaxConcurrentRequestsPerProject { get; set; } = 16;
 
     /// <summary>How long a model request may run before it is cancelled and answered DEADLINE_EXCEEDED.</summary>
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
     /// Memory the server may spend at once on requests with large JSON bodies, across all requests: each body over
     /// 64 KiB is charged 12× its size (what buffering, parsing, rendering and tokenizing it costs, measured), so the
     /// default 1 GiB admits about four 20 MB bodies at once and refuses the rest with 503 until one ends.
     /// </summary>
-    public long RequestBodyMemory { get; init; } = 1024L * 1024 * 1024;
+    public long RequestBodyMemory { get; set; } = 1024L * 1024 * 1024;
 
     /// <summary>
     /// The defaults for a server whose busiest model decodes <paramref name="parallel"/> sequences and queues

@@ -17,7 +17,9 @@ public sealed class EngineOptions
     public int BatchSize { get; set; } = 512;
 
     /// <summary>Requests that may wait for a free sequence before new ones get 503.</summary>
-    public int MaxQueue { get; set; } = 64;
+    public int MaxQueue { get; set; } = DefaultMaxQueue;
+
+    public const int DefaultMaxQueue = 64;
 
     /// <summary>The most one grammar-constrained token draw may take before its request fails (see <see cref="Scheduling.SchedulerOptions.GrammarStepTimeout"/>).</summary>
     public TimeSpan GrammarStepTimeout { get; set; } = Scheduling.SchedulerOptions.DefaultGrammarStepTimeout;

@@ -1,3 +1,4 @@
+using Castor.Application.Files;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
@@ -20,7 +21,7 @@ public sealed class FilesServerFixture : CastorServerFixture, IAsyncLifetime
     protected override CastorOptions CreateOptions()
     {
         var options = base.CreateOptions();
-        options.Files = new FilesOptions { MaxFileBytes = MaxFileBytes, ProjectQuotaBytes = ProjectQuotaBytes, MaxOpenUploads = MaxOpenUploads };
+        options.Files = new FileLimits { MaxFileBytes = MaxFileBytes, ProjectQuotaBytes = ProjectQuotaBytes, MaxOpenUploads = MaxOpenUploads };
         return options;
     }
 

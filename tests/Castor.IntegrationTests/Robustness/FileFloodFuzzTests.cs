@@ -1,3 +1,4 @@
+using Castor.Application.Files;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Headers;
@@ -23,7 +24,7 @@ public sealed class FileFuzzServerFixture : CastorServerFixture
     {
         var options = base.CreateOptions();
         options.ContextSize = RobustnessServerFixture.ContextSize;
-        options.Files = new FilesOptions
+        options.Files = new FileLimits
         {
             MaxFileBytes = 2L * 1024 * 1024,
             ProjectQuotaBytes = Quota,

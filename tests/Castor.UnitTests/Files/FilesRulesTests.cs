@@ -82,7 +82,7 @@ public sealed class FilesRulesTests
     public void The_default_limits_are_the_documented_ones()
     {
         var limits = new FileLimits();
-        var options = new FilesOptions();
+        var options = new CastorOptions().Files;
         Assert.Equal(2L * 1024 * 1024 * 1024, limits.MaxFileBytes);
         Assert.Equal(20L * 1024 * 1024 * 1024, limits.ProjectQuotaBytes);
         Assert.Equal(TimeSpan.FromHours(48), limits.FileLifetime);
