@@ -75,11 +75,14 @@ public static class CastorHost
             // Zero means the engine's default; anything else (a negative value too, which validation reports) is the user's.
             if (options.Limits.GrammarStepTimeout != TimeSpan.Zero) engine.GrammarStepTimeout = options.Limits.GrammarStepTimeout;
         });
+        // The bound root, for the composition root's own settings (Urls, Data, PublicUrl, ModelSettings, ApiKey).
+        builder.Services.AddBoundOptions(options);
         builder.Services.AddCastorStorage(options, database);
         builder.Services.AddCastorApplication(
             generation: g => g.SharePrefixesAcrossProjects = options.Cache.ShareAcrossProjects,
-            embeddings: e => e.MaxBatchRequests = options.MaxEmbedBatchRequests,
-            files: f => CopyFileLimits(options.Files, f));
+            embeddings: e => e.MaxBatchRequests = options.MaxEmbedBatchRequests);
+        // The Files section is bound straight into the application's FileLimits: the layer gets that object, validated.
+        builder.Services.AddBoundOptions(options.Files);
         builder.Services.AddOptions<RequestLimitSettings>().Configure<ModelRegistry>((limits, registry) => ResolveLimits(options, registry, limits));
         builder.Services.AddCastorApi(defaultErrorWriter: GeminiErrors.Instance);
         builder.Services.AddSingleton(sp => LoadModels(options, sp.GetRequiredService<EngineOptions>(), sp.GetRequiredService<ILoggerFactory>(), console));
@@ -124,24 +127,6 @@ public static class CastorHost
         limits.MaxConcurrentRequestsPerProject = configured.MaxConcurrentRequestsPerProject != 0 ? configured.MaxConcurrentRequestsPerProject : perProject;
         if (configured.RequestTimeout != TimeSpan.Zero) limits.RequestTimeout = configured.RequestTimeout;
         if (configured.RequestBodyMemory != 0) limits.RequestBodyMemory = configured.RequestBodyMemory;
-    }
-
-    /// <summary>The bound <c>Files</c> section into the instance the options system made (it makes its own, then configures it).</summary>
-    private static void CopyFileLimits(FileLimits from, FileLimits to)
-    {
-        to.MaxFileBytes = from.MaxFileBytes;
-        to.ProjectQuotaBytes = from.ProjectQuotaBytes;
-        to.FileLifetime = from.FileLifetime;
-        to.UploadLifetime = from.UploadLifetime;
-        to.UploadIdleTimeout = from.UploadIdleTimeout;
-        to.MaxOpenUploads = from.MaxOpenUploads;
-        to.MaxPromptTextBytes = from.MaxPromptTextBytes;
-        to.MaxPdfBytes = from.MaxPdfBytes;
-        to.MaxPdfPages = from.MaxPdfPages;
-        to.MaxPdfDecodedBytes = from.MaxPdfDecodedBytes;
-        to.MaxConcurrentPdfParses = from.MaxConcurrentPdfParses;
-        to.SweepInterval = from.SweepInterval;
-        to.OrphanGracePeriod = from.OrphanGracePeriod;
     }
 
     /// <summary>The addresses Kestrel actually bound (port 0 becomes a real port).</summary>

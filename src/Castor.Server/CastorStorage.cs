@@ -26,6 +26,7 @@ public static class CastorStorage
     /// <summary>The stores on <paramref name="database"/> (SQLite or PostgreSQL, as <see cref="OpenAsync"/> chose), file bytes under the data folder, and the file upkeep.</summary>
     public static IServiceCollection AddCastorStorage(this IServiceCollection services, CastorOptions options, IRelationalDatabase database)
     {
+        services.AddBoundOptions(options.Storage);
         services.AddSingleton(database);
         services.AddSingleton<IKeyStore, SqlKeyStore>();
         services.AddSingleton<IFileStore, SqlFileStore>();
