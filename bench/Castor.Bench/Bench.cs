@@ -63,6 +63,12 @@ public sealed class Bench(BenchOptions options, string benchFolder)
             ReclaimNativeLog();
         }
 
+        if (options.Includes('f'))
+        {
+            report.IdlePrefixes = await new IdlePrefixBench(options, modelPath, Log).RunAsync(cancellationToken);
+            ReclaimNativeLog();
+        }
+
         GrammarCost? grammar = null;
         if (options.Includes('d'))
             grammar = await GrammarCostAsync(bare, cancellationToken);

@@ -17,6 +17,7 @@ public sealed class Report(BenchOptions options)
     /// <summary>(d), as Bench builds it: the grammar's cost.</summary>
     public JsonObject? GrammarCost { get; set; }
     public JsonObject? LongPrompts { get; set; }
+    public JsonObject? IdlePrefixes { get; set; }
     public double ElapsedSeconds { get; set; }
     public double LoadAtStart { get; set; } = double.NaN;
     public double LoadAtEnd { get; set; } = double.NaN;
@@ -189,6 +190,8 @@ public sealed class Report(BenchOptions options)
             root["grammarCost"] = d;
         if (LongPrompts is { } e)
             root["longPrompts"] = e;
+        if (IdlePrefixes is { } f)
+            root["idlePrefixes"] = f;
         if (Ttft is { } c)
         {
             root["ttft"] = new JsonObject
