@@ -106,6 +106,44 @@ public sealed class SchedulerPartsTests(SchedulerModelFixture fixture, ITestOutp
     }
 
     [Fact]
+    public async Task A_prefix_resident_in_a_busy_sequence_is_copied_and_gives_the_same_text_as_a_cold_run()
+    {
+        // Each sequence has its own KV stream: the busy one's whole stream is copied and cut to the shared prefix.
+        using var model = LlamaModel.Load(new ModelSpec("stories260k", TestModels.Stories260K),
+            new EngineOptions { Threads = 2, Parallel = 2, ContextSize = 1024, FlashAttention = FlashAttentionMode.On }, NullLogger.Instance);
+        var prefix = string.Concat(Enumerable.Repeat("The cat sat on the mat and looked at the sun. ", 10));
+        var request = new EngineRequest(Prompt(model, prefix + "Then a dog"), new SamplingParameters(0.9f, 0.95f, 40, 9), 20, []);
+        var cold = await Collect(model.Generate(request, CancellationToken.None));
+        await model.Scheduler.ReleaseIdlePrefixesAsync();
+
+        using var holdCancel = new CancellationTokenSource();
+        var hold = model.Generate(new EngineRequest(Prompt(model, prefix + "Then a bird"), new SamplingParameters(0, 1, 0, 1), 900, []), holdCancel.Token);
+        Assert.True(await hold.WaitToReadAsync());
+        var copied = await Collect(model.Generate(request, CancellationToken.None));
+        holdCancel.Cancel();
+        while (await hold.WaitToReadAsync()) while (hold.TryRead(out _)) { }
+
+        Assert.True(copied.Reused >= Prompt(model, prefix).Length - 2, $"reused {copied.Reused}");
+        Assert.Equal(cold.Text, copied.Text);
+    }
+
+    private static async Task<(int Reused, string Text)> Collect(ChannelReader<EngineEvent> reader)
+    {
+        var reused = 0;
+        var text = new System.Text.StringBuilder();
+        await foreach (var e in reader.ReadAllAsync())
+        {
+            switch (e)
+            {
+                case PromptProcessed p: reused = p.ReusedTokens; break;
+                case TextGenerated t: text.Append(t.Text); break;
+                case GenerationFailed failed: throw new Xunit.Sdk.XunitException(failed.Message);
+            }
+        }
+        return (reused, text.ToString());
+    }
+
+    [Fact]
     public void A_prompt_with_media_is_refused_until_the_engine_can_evaluate_it()
     {
         var prompt = new EnginePrompt([new TokenRun(Prompt(_model, "Look")), new MediaPlaceholder("image/png", 1, 16)]);
