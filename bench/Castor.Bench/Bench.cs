@@ -63,6 +63,12 @@ public sealed class Bench(BenchOptions options, string benchFolder)
             ReclaimNativeLog();
         }
 
+        if (options.Includes('f'))
+        {
+            report.IdlePrefixes = await new IdlePrefixBench(options, modelPath, Log).RunAsync(cancellationToken);
+            ReclaimNativeLog();
+        }
+
         GrammarCost? grammar = null;
         if (options.Includes('d'))
             grammar = await GrammarCostAsync(bare, cancellationToken);
@@ -322,6 +328,8 @@ public sealed class Bench(BenchOptions options, string benchFolder)
         Log($"(a) single stream: {options.Tokens} tokens, {options.Runs} runs each, server Parallel = 1");
         var bareRuns = new List<BareRun>();
         var httpRuns = new List<StreamResult>();
+        var bareCpuPerToken = new List<double>();
+        var httpCpuPerToken = new List<double>();
         await using var server = await BenchServer.StartAsync(_modelPath, options.Threads, 1, options.ContextSize, options.Verbose, cancellationToken);
         ReclaimNativeLog();
 
@@ -339,24 +347,36 @@ public sealed class Bench(BenchOptions options, string benchFolder)
             BareRun b;
             StreamResult h;
             // Alternate which goes first so drift (thermal, page cache, neighbours) does not favour one side.
+            // Process CPU time (all threads: llama.cpp's, the server's and the in-process client's) per generated token.
+            TimeSpan bareCpu, httpCpu;
             if (run % 2 == 0)
             {
+                var cpu = Environment.CpuUsage.TotalTime;
                 b = bare.Run(prompt, options.Tokens, Sampling());
+                bareCpu = Environment.CpuUsage.TotalTime - cpu;
+                cpu = Environment.CpuUsage.TotalTime;
                 h = await server.StreamAsync(Request(text, options.Tokens), cancellationToken);
+                httpCpu = Environment.CpuUsage.TotalTime - cpu;
             }
             else
             {
+                var cpu = Environment.CpuUsage.TotalTime;
                 h = await server.StreamAsync(Request(text, options.Tokens), cancellationToken);
+                httpCpu = Environment.CpuUsage.TotalTime - cpu;
+                cpu = Environment.CpuUsage.TotalTime;
                 b = bare.Run(prompt, options.Tokens, Sampling());
+                bareCpu = Environment.CpuUsage.TotalTime - cpu;
             }
             bareRuns.Add(b);
             httpRuns.Add(h);
+            bareCpuPerToken.Add(bareCpu.TotalMicroseconds / Math.Max(1, b.Tokens));
+            httpCpuPerToken.Add(httpCpu.TotalMicroseconds / Math.Max(1, h.CandidatesTokens));
             Log($"    run {run + 1}/{options.Runs}: bare {b.DecodeTokensPerSecond,7:0.0} tok/s   HTTP {h.DecodeTokensPerSecond,7:0.0} tok/s " +
-                $"({h.CandidatesTokens} tokens, {h.Events} events, TTFT {h.TtftMs:0} ms)");
+                $"({h.CandidatesTokens} tokens, {h.Events} events, TTFT {h.TtftMs:0} ms); CPU per token bare {bareCpuPerToken[^1]:0} µs, HTTP {httpCpuPerToken[^1]:0} µs");
             if (h.CandidatesTokens < options.Tokens)
                 Log($"    note: the HTTP stream stopped after {h.CandidatesTokens} of {options.Tokens} tokens ({h.FinishReason}); rates use the real count.");
         }
-        return new SingleStreamResult { Bare = bareRuns, Http = httpRuns };
+        return new SingleStreamResult { Bare = bareRuns, Http = httpRuns, BareCpuMicrosPerToken = bareCpuPerToken, HttpCpuMicrosPerToken = httpCpuPerToken };
     }
 
     /// <summary>

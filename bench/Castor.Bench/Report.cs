@@ -17,6 +17,7 @@ public sealed class Report(BenchOptions options)
     /// <summary>(d), as Bench builds it: the grammar's cost.</summary>
     public JsonObject? GrammarCost { get; set; }
     public JsonObject? LongPrompts { get; set; }
+    public JsonObject? IdlePrefixes { get; set; }
     public double ElapsedSeconds { get; set; }
     public double LoadAtStart { get; set; } = double.NaN;
     public double LoadAtEnd { get; set; } = double.NaN;
@@ -38,6 +39,8 @@ public sealed class Report(BenchOptions options)
             o.WriteLine(F($"    bare engine loop (in-process)     {a.BareDecode,10:0.0}   {a.BareEndToEnd,10:0.0}   {a.BareFirstTokenMs,8:0} ms"));
             o.WriteLine(F($"    HTTP streamGenerateContent (SSE)  {a.HttpDecode,10:0.0}   {a.HttpEndToEnd,10:0.0}   {a.HttpTtftMs,8:0} ms"));
             o.WriteLine(F($"    HTTP / bare                       {a.Ratio,10:0.000}   {a.EndToEndRatio,10:0.000}   target ≥ {SingleStreamResult.Target:0.00} (decode): {Verdict(a.Ratio >= SingleStreamResult.Target)}"));
+            if (a.HttpCpuMicrosPerToken.Count > 0)
+                o.WriteLine(F($"    CPU per token (all threads)       bare {Stats.Median(a.BareCpuMicrosPerToken.ToList()):0} µs, HTTP {Stats.Median(a.HttpCpuMicrosPerToken.ToList()):0} µs: the server and its client cost {a.CpuMicrosPerTokenOverhead:0} µs a token"));
         }
 
         if (Concurrency is { } b)
@@ -149,6 +152,9 @@ public sealed class Report(BenchOptions options)
                 ["bareEndToEndTokensPerSecond"] = Num(a.BareEndToEnd),
                 ["httpEndToEndTokensPerSecond"] = Num(a.HttpEndToEnd),
                 ["endToEndRatio"] = Num(a.EndToEndRatio, 4),
+                ["bareCpuMicrosPerToken"] = Array(a.BareCpuMicrosPerToken.ToList()),
+                ["httpCpuMicrosPerToken"] = Array(a.HttpCpuMicrosPerToken.ToList()),
+                ["cpuMicrosPerTokenOverhead"] = Num(a.CpuMicrosPerTokenOverhead),
                 ["bareFirstTokenMs"] = Num(a.BareFirstTokenMs),
                 ["httpTtftMs"] = Num(a.HttpTtftMs),
                 ["runs"] = new JsonObject
@@ -189,6 +195,8 @@ public sealed class Report(BenchOptions options)
             root["grammarCost"] = d;
         if (LongPrompts is { } e)
             root["longPrompts"] = e;
+        if (IdlePrefixes is { } f)
+            root["idlePrefixes"] = f;
         if (Ttft is { } c)
         {
             root["ttft"] = new JsonObject

@@ -7,6 +7,14 @@ public sealed class SingleStreamResult
 {
     public required IReadOnlyList<BareRun> Bare { get; init; }
     public required IReadOnlyList<StreamResult> Http { get; init; }
+
+    /// <summary>
+    /// Process CPU time per generated token, every thread counted (llama.cpp's, the server's and the in-process client's);
+    /// HTTP minus bare is what the server and its client cost per streamed token.
+    /// </summary>
+    public IReadOnlyList<double> BareCpuMicrosPerToken { get; init; } = [];
+    public IReadOnlyList<double> HttpCpuMicrosPerToken { get; init; } = [];
+    public double CpuMicrosPerTokenOverhead => Stats.Median(HttpCpuMicrosPerToken.ToList()) - Stats.Median(BareCpuMicrosPerToken.ToList());
     public double BareDecode => Stats.Median(Bare.Select(r => r.DecodeTokensPerSecond).ToList());
     public double HttpDecode => Stats.Median(Http.Select(r => r.DecodeTokensPerSecond).ToList());
     public double BareEndToEnd => Stats.Median(Bare.Select(r => r.EndToEndTokensPerSecond).ToList());

@@ -55,7 +55,7 @@ public sealed class LlamaModel : IDisposable
     /// <summary>Flash attention as passed to llama.cpp: on, off, or null for llama.cpp's auto.</summary>
     public bool? FlashAttentionSetting { get; }
 
-    /// <summary>Cells of the shared KV cache: room for every sequence to fill its own window at once.</summary>
+    /// <summary>Cells of the KV cache, all streams together: room for every sequence to fill its own window at once.</summary>
     public int KvCells => (int)_context.ContextSize;
     public int TrainingContextSize => _weights.ContextSize;
     public ulong ParameterCount => _weights.ParameterCount;
@@ -71,8 +71,12 @@ public sealed class LlamaModel : IDisposable
 
         var parameters = new ModelParams(spec.Path)
         {
-            // One cache shared by all sequences: a prefix resident for one request can serve another without copying cells.
-            KVUnified = true,
+            // One KV stream per sequence, not one cache shared by all: attention over a unified cache walks every
+            // resident cell, so the prompts idle slots keep for reuse slowed every live stream (one stream at parallel 8
+            // with 7 idle ~1,000-token prefixes ran at 0.65 of parallel 1). With a stream each, a sequence attends to its
+            // own cells only; a prefix is reused in place, or copied from another slot as a whole stream and cut
+            // (PrefixCache.CopyPrefix), which costs a copy of the cells instead of sharing them.
+            KVUnified = false,
             BatchSize = (uint)Math.Max(32, options.BatchSize),
             UBatchSize = (uint)Math.Max(32, options.BatchSize),
             Threads = threads,

@@ -4,15 +4,15 @@ using Castor.Engine.Sampling;
 namespace Castor.Engine.Scheduling;
 
 /// <summary>
-/// What the scheduler needs to run one request: tokens in, sampling and stop rules, a token budget, and how many
+/// What the scheduler needs to run one request: a prompt in, sampling and stop rules, a token budget, and how many
 /// candidates to draw. Candidate i samples with seed <c>Sampling.Seed + i</c>; the prompt is computed once and forked.
 /// <see cref="TopLogprobs"/>: null for no log probabilities, otherwise how many top alternatives each token reports.
 /// <see cref="PrefixPartition"/>: resident prompt prefixes are reused only between requests of the same partition
 /// (the application passes the project), so neither the reused-token count nor the time to first token can tell one
-/// tenant anything about another's prompts.
+/// tenant anything about another's prompts. <see cref="Priority"/>: interactive requests start before batch ones.
 /// </summary>
 public sealed record EngineRequest(
-    IReadOnlyList<int> PromptTokens,
+    EnginePrompt Prompt,
     SamplingParameters Sampling,
     int MaxOutputTokens,
     IReadOnlyList<string> StopSequences,
@@ -20,7 +20,26 @@ public sealed record EngineRequest(
     GrammarConstraint? Grammar = null,
     ThinkingControl? Thinking = null,
     int? TopLogprobs = null,
-    string PrefixPartition = "");
+    string PrefixPartition = "",
+    EnginePriority Priority = EnginePriority.Interactive)
+{
+    /// <summary>A request whose prompt is plain text tokens (one <see cref="TokenRun"/>).</summary>
+    public EngineRequest(
+        IReadOnlyList<int> PromptTokens,
+        SamplingParameters Sampling,
+        int MaxOutputTokens,
+        IReadOnlyList<string> StopSequences,
+        int Candidates = 1,
+        GrammarConstraint? Grammar = null,
+        ThinkingControl? Thinking = null,
+        int? TopLogprobs = null,
+        string PrefixPartition = "",
+        EnginePriority Priority = EnginePriority.Interactive)
+        : this(EnginePrompt.FromTokens(PromptTokens), Sampling, MaxOutputTokens, StopSequences, Candidates, Grammar, Thinking,
+            TopLogprobs, PrefixPartition, Priority)
+    {
+    }
+}
 
 /// <summary>
 /// Thought tracking for a thinking model: tokens between the markers count as thoughts, and once

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using System.Threading.Channels;
 using Castor.Engine.Sampling;
 using Castor.Engine.Text;
@@ -12,20 +11,24 @@ namespace Castor.Engine.Scheduling;
 /// <summary>
 /// The only code that touches a model's llama context. It runs on its own thread with synchronous
 /// <c>Decode</c> calls (per-token <c>DecodeAsync</c> costs about 4x here) and does continuous batching:
-/// every step decodes one token for each generating sequence plus a chunk of pending prompts, in one batch,
-/// so requests join and leave at token boundaries and a long prompt cannot stall other streams.
+/// every step decodes one token for each generating sequence plus a chunk of pending prompts, in one batch
+/// (<see cref="BatchPlanner"/>), so requests join and leave at token boundaries and a long prompt cannot stall other
+/// streams. Work arrives through an <see cref="AdmissionQueue"/> (generation requests by priority, and commands on the
+/// cache such as <see cref="ReleaseIdlePrefixesAsync"/>).
 /// <para>
-/// The KV cache is unified: each slot (llama sequence id) keeps the tokens it last held after its request ends,
-/// and a new request starts from the slot whose resident tokens share the longest prefix with its prompt
-/// (or copies that prefix from a busy slot, which shares the cells rather than duplicating them). Candidates of
-/// one request fork the prompt's KV after it is computed once. Prefixes are only reused within one
-/// <see cref="EngineRequest.PrefixPartition"/>: a slot remembers the partition of the request that filled it.
+/// Each slot (llama sequence id, <see cref="SlotTable"/>) keeps the positions it last held after its request ends, and
+/// a new request starts from the longest resident prefix of its prompt (<see cref="PrefixCache"/>). Candidates of
+/// one request fork the prompt's KV after it is computed once.
 /// </para>
 /// <para>
 /// Grammar-constrained draws run off this thread, on a copy of their logits: grammar work grows with the ambiguity
 /// of the grammar and cannot be interrupted inside llama.cpp, so one costly schema must not stall every other stream.
 /// The sequence sits out the batches until its token is drawn; a draw that outlasts
 /// <see cref="SchedulerOptions.GrammarStepTimeout"/> fails its request alone.
+/// </para>
+/// <para>
+/// The steady decode loop allocates nothing of its own per token: what a token costs on this thread is the text it
+/// adds and the event carrying it (<see cref="AllocationMeter"/> measures it).
 /// </para>
 /// </summary>
 public sealed class SequenceScheduler : IDisposable
@@ -35,22 +38,24 @@ public sealed class SequenceScheduler : IDisposable
     private readonly LLamaContext _context;
     private readonly SchedulerOptions _options;
     private readonly ILogger _logger;
-    private readonly Channel<Job> _queue;
-    private readonly Slot[] _slots;
+    private readonly AdmissionQueue _queue = new();
+    private readonly SlotTable _slots;
+    private readonly BatchPlanner _planner;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _thread;
     private readonly LLamaToken _bos;
     private readonly ManualResetEventSlim _wake = new(false);
     private readonly GrammarWorkers _grammarWorkers;
-    private Job? _waiting;
+    private readonly Lock _meterGate = new();
     private int _abandonedDraws;
     private int _runningDraws;
     private static readonly TimeSpan DrawPoll = TimeSpan.FromMilliseconds(50);
-    private long _tick;
     private long _tokensGenerated;
     private int _jobsInFlight;
     private long _promptTokensComputed;
     private long _promptTokensReused;
+    private long _meterBytes;
+    private long _meterTokens;
 
     public SequenceScheduler(string modelId, LLamaWeights weights, LLamaContext context, SchedulerOptions options, ILogger logger)
     {
@@ -60,8 +65,9 @@ public sealed class SequenceScheduler : IDisposable
         _options = options;
         _logger = logger;
         _bos = weights.Vocab.BOS ?? LLamaToken.InvalidToken;
-        _slots = Enumerable.Range(0, options.Parallel).Select(i => new Slot((LLamaSeqId)i)).ToArray();
-        _queue = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
+        _slots = new SlotTable(options.Parallel);
+        _planner = new BatchPlanner(_slots, options.BatchSize);
+        Prefixes = new PrefixCache(context.NativeHandle, _slots);
         _grammarWorkers = new GrammarWorkers(modelId);
         _thread = new Thread(Run) { IsBackground = true, Name = $"castor-scheduler-{modelId}" };
         _thread.Start();
@@ -69,8 +75,10 @@ public sealed class SequenceScheduler : IDisposable
 
     public SchedulerOptions Options => _options;
 
+    internal PrefixCache Prefixes { get; }
+
     /// <summary>Sequences currently generating.</summary>
-    public int ActiveSequences => _slots.Count(s => s.Active is not null);
+    public int ActiveSequences => _slots.ActiveCount;
 
     /// <summary>Grammar-constrained draws inside llama.cpp right now, abandoned ones (past their budget) included.</summary>
     public int GrammarDrawsRunning => Volatile.Read(ref _runningDraws);
@@ -83,18 +91,35 @@ public sealed class SequenceScheduler : IDisposable
     public long PromptTokensReused => Interlocked.Read(ref _promptTokensReused);
 
     /// <summary>
+    /// Bytes the scheduler thread had allocated (<see cref="GC.GetAllocatedBytesForCurrentThread"/>) when it began
+    /// handling its latest sampled token, and how many tokens had been sampled before it: the difference between two
+    /// readings is what those tokens cost in garbage on the decode loop's thread.
+    /// </summary>
+    public (long Bytes, long Tokens) AllocationMeter
+    {
+        get
+        {
+            lock (_meterGate) return (_meterBytes, _meterTokens);
+        }
+    }
+
+    /// <summary>
     /// Queues a request. Throws <see cref="EngineOverloadedException"/> at once when the wait queue is full.
     /// The reader completes after every candidate's <see cref="GenerationFinished"/> (or a <see cref="GenerationFailed"/>),
     /// or silently when <paramref name="cancellationToken"/> fires; cancelling frees the sequences at the next step.
     /// </summary>
     public ChannelReader<EngineEvent> Submit(EngineRequest request, CancellationToken cancellationToken)
     {
-        if (request.PromptTokens.Count == 0)
+        if (request.Prompt.Length == 0)
             throw new ArgumentException("A prompt needs at least one token.", nameof(request));
-        if (request.PromptTokens.Count >= _options.ContextPerSequence)
+        if (request.Prompt.Length >= _options.ContextPerSequence)
             throw new ArgumentException("The prompt does not fit the context window.", nameof(request));
         if (request.Candidates < 1 || request.Candidates > _options.Parallel)
             throw new ArgumentOutOfRangeException(nameof(request), $"Candidates must be between 1 and {_options.Parallel} (the parallel sequences of this model).");
+        // Prefix matching understands media placeholders; filling their positions needs a media encoder this engine
+        // does not have yet (an "evaluate media" work item), so such a prompt is refused rather than decoded wrong.
+        if (request.Prompt.HasMedia)
+            throw new NotSupportedException("This engine cannot evaluate media in a prompt yet.");
 
         // Capacity counts requests, running or waiting: a burst that fits the free sequences is never refused,
         // and at most MaxQueue requests wait beyond them.
@@ -127,25 +152,49 @@ public sealed class SequenceScheduler : IDisposable
             throw;
         }
         var output = Channel.CreateUnbounded<EngineEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var job = new Job(request, output, cancellationToken, samplers, () => Interlocked.Decrement(ref _jobsInFlight));
-        if (!_queue.Writer.TryWrite(job))
+        var job = new GenerationJob(request, output, cancellationToken, samplers, () => Interlocked.Decrement(ref _jobsInFlight));
+        if (_stopping.IsCancellationRequested)
         {
             job.Complete();
             throw new EngineOverloadedException(_modelId);
         }
-        _wake.Set();
+        Enqueue(job);
         return output.Reader;
+    }
+
+    /// <summary>
+    /// Drops the prompts that idle sequences keep resident for reuse (of one <see cref="EngineRequest.PrefixPartition"/>,
+    /// or every partition's when null), freeing their KV cells; completes with the number of positions freed. It runs on
+    /// the scheduler thread between steps, in admission order.
+    /// </summary>
+    public Task<int> ReleaseIdlePrefixesAsync(string? partition = null, EnginePriority priority = EnginePriority.Interactive,
+        CancellationToken cancellationToken = default)
+    {
+        var command = new ReleaseIdlePrefixesCommand(partition, priority, cancellationToken);
+        if (_stopping.IsCancellationRequested)
+        {
+            command.Abandon();
+            return command.Completion;
+        }
+        Enqueue(command);
+        return command.Completion;
+    }
+
+    private void Enqueue(WorkItem item)
+    {
+        _queue.Enqueue(item);
+        _wake.Set();
     }
 
     private void Run()
     {
-        var batch = new LLamaBatch();
+        var batch = new DecodeBatch(_options.BatchSize);
         while (!_stopping.IsCancellationRequested)
         {
             try
             {
                 Admit();
-                if (ActiveSequences == 0)
+                if (_slots.ActiveCount == 0)
                 {
                     WaitForWork();
                     continue;
@@ -161,191 +210,94 @@ public sealed class SequenceScheduler : IDisposable
         }
 
         FailAll("The server is shutting down.");
-        _waiting?.Complete();
-        while (_queue.Reader.TryRead(out var job))
-            job.Complete();
+        while (_queue.TryDequeue(out var item))
+            item!.Abandon();
     }
 
     private void WaitForWork()
     {
+        // Reset before looking, so a Submit between the look and the wait still wakes this thread.
+        _wake.Reset();
+        if (_queue.Peek() is not null) return;
         try
         {
-            if (_waiting is null)
-                _queue.Reader.WaitToReadAsync(_stopping.Token).AsTask().GetAwaiter().GetResult();
+            _wake.Wait(_stopping.Token);
         }
         catch (OperationCanceledException)
         {
         }
     }
 
-    /// <summary>Starts queued requests, strictly in arrival order, while enough slots are free for their candidates.</summary>
+    /// <summary>Starts queued work, by priority and then in arrival order, while the head of the queue can start.</summary>
     private void Admit()
     {
-        while (true)
+        while (_queue.Peek() is { } head)
         {
-            if (_waiting is null)
+            if (head.IsCancelled)
             {
-                if (!_queue.Reader.TryRead(out var next)) return;
-                _waiting = next;
-            }
-            if (_waiting.CancellationToken.IsCancellationRequested)
-            {
-                _waiting.Complete();
-                _waiting = null;
+                _queue.Remove(head);
+                head.Abandon();
                 continue;
             }
-            var free = _slots.Where(s => s.Active is null).ToList();
-            if (free.Count < _waiting.Request.Candidates) return;
-            Start(_waiting, free);
-            _waiting = null;
+            if (!head.TryStart(this)) return;
+            _queue.Remove(head);
         }
     }
 
-    private void Start(Job job, List<Slot> free)
+    /// <summary>Starts a generation when enough slots are free for its candidates; false leaves it waiting.</summary>
+    internal bool TryStart(GenerationJob job)
     {
-        var prompt = job.Request.PromptTokens;
+        var candidates = job.Request.Candidates;
+        if (_slots.FreeCount < candidates) return false;
         var partition = job.Request.PrefixPartition;
-        // Keep at least the last prompt token to decode: its logits start generation.
-        var limit = prompt.Count - 1;
-
-        Slot? bestAny = null, bestFree = null;
-        int bestAnyLength = 0, bestFreeLength = 0;
-        foreach (var slot in _slots)
-        {
-            if (!string.Equals(slot.Partition, partition, StringComparison.Ordinal)) continue;
-            var length = Math.Min(limit, slot.CommonPrefix(prompt));
-            if (length > bestAnyLength) (bestAny, bestAnyLength) = (slot, length);
-            if (slot.Active is null && length > bestFreeLength) (bestFree, bestFreeLength) = (slot, length);
-        }
-
-        Slot primary;
-        int reused;
-        if (bestAny is { Active: not null } && bestAnyLength > bestFreeLength)
-        {
-            // The prefix is resident in a busy sequence: share its cells with a free slot.
-            primary = LeastRecentlyUsed(free, except: null);
-            Clear(primary);
-            _context.NativeHandle.MemorySequenceCopy(bestAny.Id, primary.Id, 0, bestAnyLength);
-            primary.Tokens.AddRange(bestAny.Tokens.Take(bestAnyLength));
-            reused = bestAnyLength;
-        }
-        else if (bestFree is not null)
-        {
-            primary = bestFree;
-            Truncate(primary, bestFreeLength);
-            reused = bestFreeLength;
-        }
-        else
-        {
-            primary = LeastRecentlyUsed(free, except: null);
-            Clear(primary);
-            reused = 0;
-        }
+        var (primary, reused) = Prefixes.Claim(job.Request.Prompt, job.PromptKeys, partition);
 
         job.ReusedTokens = reused;
-        job.Remaining = job.Request.Candidates;
-        job.Sequences = new Sequence[job.Request.Candidates];
-        for (var i = 0; i < job.Request.Candidates; i++)
+        job.Remaining = candidates;
+        job.Sequences = new Sequence[candidates];
+        for (var i = 0; i < candidates; i++)
         {
-            var slot = i == 0 ? primary : LeastRecentlyUsed(free, except: job.Sequences.Take(i).Select(s => s.Slot).ToHashSet());
-            if (i > 0) Clear(slot);
+            var slot = i == 0 ? primary : _slots.LeastRecentlyUsedFree();
+            if (i > 0) Prefixes.Clear(slot);
             slot.Partition = partition;
             var seq = new Sequence(job, i, slot, job.Samplers[i],
-                new StreamingTokenDecoder(Encoding.UTF8, _weights), new StopSequenceMatcher(job.Request.StopSequences))
+                new TokenTextDecoder(_weights.NativeHandle), new StopSequenceMatcher(job.Request.StopSequences))
             {
                 State = i == 0 ? SequenceState.Prefill : SequenceState.AwaitingFork,
                 PromptOffset = reused,
             };
-            slot.Active = seq;
-            slot.LastUsed = ++_tick;
+            _slots.Attach(slot, seq);
             job.Sequences[i] = seq;
         }
+        return true;
     }
 
-    private static Slot LeastRecentlyUsed(List<Slot> free, HashSet<Slot>? except)
+    private void Step(DecodeBatch batch)
     {
-        Slot? best = null;
-        foreach (var s in free)
-        {
-            if (s.Active is not null || (except?.Contains(s) ?? false)) continue;
-            if (best is null || s.LastUsed < best.LastUsed) best = s;
-        }
-        return best ?? throw new InvalidOperationException("No free slot.");
-    }
-
-    private void Step(LLamaBatch batch)
-    {
-        batch.Clear();
-        var budget = _options.BatchSize;
-
-        foreach (var slot in _slots)
+        foreach (var slot in _slots.All)
             if (slot.Active is { } seq && seq.Job.CancellationToken.IsCancellationRequested)
                 ReleaseJob(seq.Job, last: null);
         CollectDraws();
 
-        // Generating sequences first, one token each; prompts share what is left, oldest first.
-        foreach (var slot in _slots)
-        {
-            if (slot.Active is not { State: SequenceState.Decoding } seq) continue;
-            seq.LogitIndex = -1;
-            seq.Pending = 0;
-            if (budget == 0) continue;
-            seq.LogitIndex = batch.TokenCount;
-            batch.Add(seq.LastToken, slot.Tokens.Count, slot.Id, true);
-            seq.Pending = 1;
-            budget--;
-        }
-
-        foreach (var slot in _slots.Where(s => s.Active is { State: SequenceState.Prefill }).OrderBy(s => s.LastUsed))
-        {
-            var seq = slot.Active!;
-            seq.LogitIndex = -1;
-            seq.Pending = 0;
-            if (budget == 0) continue;
-            var prompt = seq.Job.Request.PromptTokens;
-            var count = Math.Min(budget, prompt.Count - seq.PromptOffset);
-            for (var k = 0; k < count; k++)
-            {
-                var last = seq.PromptOffset + k == prompt.Count - 1;
-                if (last) seq.LogitIndex = batch.TokenCount;
-                batch.Add(prompt[seq.PromptOffset + k], slot.Tokens.Count + k, slot.Id, last);
-            }
-            seq.Pending = count;
-            budget -= count;
-        }
-
+        _planner.Plan(batch);
         if (batch.TokenCount == 0)
         {
             WaitForDraws();
             return;
         }
 
-        var result = _context.NativeHandle.Decode(batch);
+        var result = batch.DecodeWith(_context.NativeHandle);
         if (result != DecodeResult.Ok)
         {
             FailAll($"llama.cpp could not decode the batch ({result}).");
             return;
         }
 
-        foreach (var slot in _slots)
-        {
-            if (slot.Active is not { Pending: > 0 } seq) continue;
-            if (seq.State == SequenceState.Decoding)
-            {
-                slot.Tokens.Add((int)seq.LastToken);
-                continue;
-            }
-            var prompt = seq.Job.Request.PromptTokens;
-            for (var k = 0; k < seq.Pending; k++) slot.Tokens.Add(prompt[seq.PromptOffset + k]);
-            seq.PromptOffset += seq.Pending;
-            Interlocked.Add(ref _promptTokensComputed, seq.Pending);
-        }
-
-        // Collected first: completing a prompt starts its forked candidates, which must not be sampled twice.
-        var ready = _slots.Select(s => s.Active).Where(s => s is { LogitIndex: >= 0 }).ToList();
+        var computed = _planner.Commit(out var ready);
+        if (computed > 0) Interlocked.Add(ref _promptTokensComputed, computed);
         foreach (var seq in ready)
         {
-            if (seq!.Slot.Active != seq) continue;
+            if (seq.Slot.Active != seq) continue;
             if (seq.State == SequenceState.Prefill)
                 CompletePrompt(seq);
             else
@@ -358,14 +310,11 @@ public sealed class SequenceScheduler : IDisposable
     {
         var job = primary.Job;
         Interlocked.Add(ref _promptTokensReused, job.ReusedTokens);
-        job.Output.Writer.TryWrite(new PromptProcessed(job.Request.PromptTokens.Count, job.ReusedTokens));
+        job.Output.Writer.TryWrite(new PromptProcessed(job.Request.Prompt.Length, job.ReusedTokens));
         foreach (var seq in job.Sequences)
         {
             if (seq != primary)
-            {
-                _context.NativeHandle.MemorySequenceCopy(primary.Slot.Id, seq.Slot.Id, 0, -1);
-                seq.Slot.Tokens.AddRange(primary.Slot.Tokens);
-            }
+                Prefixes.CopyPrefix(primary.Slot, seq.Slot, -1);
             seq.State = SequenceState.Decoding;
             seq.LogitIndex = primary.LogitIndex;
         }
@@ -441,7 +390,7 @@ public sealed class SequenceScheduler : IDisposable
     /// <summary>Applies finished draws, and fails the requests whose draw has outlasted the grammar budget.</summary>
     private void CollectDraws()
     {
-        foreach (var slot in _slots)
+        foreach (var slot in _slots.All)
         {
             if (slot.Active is not { State: SequenceState.Drawing } seq) continue;
             var draw = seq.Draw!;
@@ -475,7 +424,7 @@ public sealed class SequenceScheduler : IDisposable
     private void WaitForDraws()
     {
         var wait = DrawPoll;
-        foreach (var slot in _slots)
+        foreach (var slot in _slots.All)
             if (slot.Active is { State: SequenceState.Drawing } seq)
             {
                 var left = _options.GrammarStepTimeout - Stopwatch.GetElapsedTime(seq.DrawStarted);
@@ -488,6 +437,11 @@ public sealed class SequenceScheduler : IDisposable
     /// <summary>A token was chosen for <paramref name="seq"/>: stream it and decide whether the sequence goes on.</summary>
     private void Accepted(Sequence seq, LLamaToken token, bool forced)
     {
+        lock (_meterGate)
+        {
+            _meterBytes = GC.GetAllocatedBytesForCurrentThread();
+            _meterTokens = _tokensGenerated;
+        }
         seq.LastToken = token;
         Interlocked.Increment(ref _tokensGenerated);
 
@@ -499,18 +453,16 @@ public sealed class SequenceScheduler : IDisposable
 
         seq.OutputTokens++;
         var wasThinking = seq.Phase == ThoughtPhase.Thinking;
-        TrackThought(seq, (int)token);
+        ThoughtBudget.Track(seq, (int)token);
         // Thought tokens (and the marker that ends a thought) are not part of the answer, so they report no logprobs.
         if (seq.Job.Request.TopLogprobs is { } top && !forced && !wasThinking && seq.Phase != ThoughtPhase.Thinking)
         {
-            // The logits the token was drawn from are still in place: sampling works on a copy.
             // Logits were copied for a draw made off this thread; otherwise they are still in place in the context.
             ReadOnlySpan<float> logits = seq.Logits ?? _context.NativeHandle.GetLogitsIth(seq.LogitIndex);
             var (chosen, alternatives) = Logprobs.Compute(logits, (int)token, top, _weights.NativeHandle);
             seq.Job.Output.Writer.TryWrite(new TokenLogprobsComputed(seq.Candidate, chosen, alternatives));
         }
-        seq.Decoder.Add(token);
-        var safe = seq.Stops.Push(seq.Decoder.Read());
+        var safe = seq.Stops.Push(seq.Decoder.Add(token));
         if (safe.Length > 0)
             seq.Job.Output.Writer.TryWrite(new TextGenerated(seq.Candidate, safe));
 
@@ -518,47 +470,8 @@ public sealed class SequenceScheduler : IDisposable
             Finish(seq, FinishCause.StopSequence);
         else if (seq.OutputTokens >= seq.Job.Request.MaxOutputTokens)
             Finish(seq, FinishCause.MaxOutputTokens);
-        else if (seq.Slot.Tokens.Count >= _options.ContextPerSequence)
+        else if (seq.Slot.Resident.Count >= _options.ContextPerSequence)
             Finish(seq, FinishCause.ContextFull);
-    }
-
-    /// <summary>Counts thought tokens and forces the end marker once the budget is spent.</summary>
-    private static void TrackThought(Sequence seq, int token)
-    {
-        if (seq.Job.Request.Thinking is not { } thinking) return;
-        seq.Recent.Add(token);
-        if (seq.Recent.Count > 64) seq.Recent.RemoveAt(0);
-        switch (seq.Phase)
-        {
-            case ThoughtPhase.Before when EndsWith(seq.Recent, thinking.StartTokens):
-                seq.Phase = ThoughtPhase.Thinking;
-                seq.ThoughtTokens = seq.OutputTokens;
-                break;
-            case ThoughtPhase.Before when seq.OutputTokens > thinking.StartTokens.Count + 2:
-                seq.Phase = ThoughtPhase.Answer;
-                return;
-            case ThoughtPhase.Thinking:
-                seq.ThoughtTokens++;
-                if (EndsWith(seq.Recent, thinking.EndTokens))
-                {
-                    seq.Phase = ThoughtPhase.Answer;
-                    seq.Forced.Clear();
-                    return;
-                }
-                break;
-            default:
-                return;
-        }
-        if (seq.Phase == ThoughtPhase.Thinking && thinking.Budget >= 0 && seq.ThoughtTokens >= thinking.Budget && seq.Forced.Count == 0)
-            foreach (var t in thinking.EndTokens) seq.Forced.Enqueue(t);
-    }
-
-    private static bool EndsWith(List<int> recent, IReadOnlyList<int> marker)
-    {
-        if (marker.Count == 0 || recent.Count < marker.Count) return false;
-        for (var i = 0; i < marker.Count; i++)
-            if (recent[recent.Count - marker.Count + i] != marker[i]) return false;
-        return true;
     }
 
     private void Finish(Sequence seq, FinishCause cause)
@@ -572,16 +485,16 @@ public sealed class SequenceScheduler : IDisposable
             seq.Job.Complete();
     }
 
-    /// <summary>Frees a sequence's slot; the slot keeps its resident tokens for later prefix reuse.</summary>
+    /// <summary>Frees a sequence's slot; the slot keeps its resident positions for later prefix reuse.</summary>
     private static void Detach(Sequence seq)
     {
         if (seq.Slot.Active != seq) return;
         seq.Slot.Active = null;
         if (seq.State == SequenceState.AwaitingFork)
-            seq.Slot.Tokens.Clear();
+            seq.Slot.Resident.Clear();
     }
 
-    private static void ReleaseJob(Job job, EngineEvent? last)
+    private static void ReleaseJob(GenerationJob job, EngineEvent? last)
     {
         foreach (var seq in job.Sequences) Detach(seq);
         if (last is not null) job.Output.Writer.TryWrite(last);
@@ -590,124 +503,25 @@ public sealed class SequenceScheduler : IDisposable
 
     private void FailAll(string message)
     {
-        foreach (var slot in _slots)
+        foreach (var slot in _slots.All)
             if (slot.Active is { } seq)
                 ReleaseJob(seq.Job, new GenerationFailed(message));
-        // After a failed decode the cache's contents are unknown; start clean.
-        _context.NativeHandle.MemoryClear(true);
-        foreach (var slot in _slots) slot.Tokens.Clear();
-    }
-
-    private void Clear(Slot slot)
-    {
-        _context.NativeHandle.MemorySequenceRemove(slot.Id, -1, -1);
-        slot.Tokens.Clear();
-    }
-
-    private void Truncate(Slot slot, int keep)
-    {
-        _context.NativeHandle.MemorySequenceRemove(slot.Id, keep, -1);
-        slot.Tokens.RemoveRange(keep, slot.Tokens.Count - keep);
+        Prefixes.Reset();
     }
 
     public void Dispose()
     {
         _stopping.Cancel();
-        _queue.Writer.TryComplete();
         _wake.Set();
         _thread.Join(TimeSpan.FromSeconds(10));
+        // Work queued while the thread was stopping would otherwise never hear back.
+        while (_queue.TryDequeue(out var item))
+            item!.Abandon();
         // A draw still inside llama.cpp uses the model's vocabulary: the weights must outlive it.
         var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 120;
         while (Volatile.Read(ref _runningDraws) > 0 && Stopwatch.GetTimestamp() < deadline)
             Thread.Sleep(10);
         _grammarWorkers.Dispose();
         _stopping.Dispose();
-    }
-
-    private sealed class Job(EngineRequest request, Channel<EngineEvent> output, CancellationToken cancellationToken,
-        TokenSampler[] samplers, Action onCompleted)
-    {
-        private int _completed;
-
-        public TokenSampler[] Samplers { get; } = samplers;
-
-        /// <summary>Ends the request's stream, frees its samplers and gives its place back, once.</summary>
-        public void Complete()
-        {
-            if (Interlocked.Exchange(ref _completed, 1) == 1) return;
-            Output.Writer.TryComplete();
-            for (var i = 0; i < Samplers.Length; i++)
-            {
-                var sampler = Samplers[i];
-                // A draw still running on a grammar worker owns its sampler until llama.cpp returns.
-                if (i < Sequences.Length && Sequences[i].Draw is { IsCompleted: false } draw)
-                    draw.ContinueWith(_ => sampler.Dispose(), TaskScheduler.Default);
-                else
-                    sampler.Dispose();
-            }
-            onCompleted();
-        }
-
-        public EngineRequest Request { get; } = request;
-        public Channel<EngineEvent> Output { get; } = output;
-        public CancellationToken CancellationToken { get; } = cancellationToken;
-        public Sequence[] Sequences { get; set; } = [];
-        public int Remaining { get; set; }
-        public int ReusedTokens { get; set; }
-    }
-
-    /// <summary>A llama sequence id and the tokens whose KV it holds (kept after its request ends).</summary>
-    private sealed class Slot(LLamaSeqId id)
-    {
-        public LLamaSeqId Id { get; } = id;
-        public List<int> Tokens { get; } = [];
-
-        /// <summary>The <see cref="EngineRequest.PrefixPartition"/> whose tokens <see cref="Tokens"/> are.</summary>
-        public string Partition { get; set; } = "";
-        public Sequence? Active { get; set; }
-        public long LastUsed { get; set; }
-
-        public int CommonPrefix(IReadOnlyList<int> prompt)
-        {
-            var n = Math.Min(Tokens.Count, prompt.Count);
-            var i = 0;
-            while (i < n && Tokens[i] == prompt[i]) i++;
-            return i;
-        }
-    }
-
-    private enum SequenceState { Prefill, AwaitingFork, Decoding, Drawing }
-
-    private enum ThoughtPhase { Before, Thinking, Answer }
-
-    private sealed class Sequence(Job job, int candidate, Slot slot, TokenSampler sampler, StreamingTokenDecoder decoder, StopSequenceMatcher stops)
-    {
-        public Job Job { get; } = job;
-        public int Candidate { get; } = candidate;
-        public Slot Slot { get; } = slot;
-        public TokenSampler Sampler { get; } = sampler;
-        public StreamingTokenDecoder Decoder { get; } = decoder;
-        public StopSequenceMatcher Stops { get; } = stops;
-        public SequenceState State { get; set; }
-        public int PromptOffset { get; set; }
-        public int Pending { get; set; }
-        public int OutputTokens { get; set; }
-        public int LogitIndex { get; set; } = -1;
-        public LLamaToken LastToken { get; set; }
-        public ThoughtPhase Phase { get; set; } = job.Request.Thinking switch
-        {
-            null => ThoughtPhase.Answer,
-            { StartsInThought: true } => ThoughtPhase.Thinking,
-            _ => ThoughtPhase.Before,
-        };
-        public int ThoughtTokens { get; set; }
-        public List<int> Recent { get; } = [];
-        public Queue<LLamaToken> Forced { get; } = new();
-
-        /// <summary>A grammar-constrained draw running on a grammar worker thread, on <see cref="Logits"/>.</summary>
-        public Task<LLamaToken>? Draw { get; set; }
-        public long DrawStarted { get; set; }
-        public bool DrawForced { get; set; }
-        public float[]? Logits { get; set; }
     }
 }

@@ -1,0 +1,47 @@
+using System.Threading.Channels;
+using Castor.Engine.Sampling;
+
+namespace Castor.Engine.Scheduling;
+
+/// <summary>
+/// A generation request in the scheduler: its candidates' sequences once started, and the stream its events go to.
+/// </summary>
+internal sealed class GenerationJob(EngineRequest request, Channel<EngineEvent> output, CancellationToken cancellationToken,
+    TokenSampler[] samplers, Action onCompleted) : WorkItem(request.Priority)
+{
+    private int _completed;
+
+    public EngineRequest Request { get; } = request;
+
+    /// <summary>The prompt's <see cref="PrefixMatcher"/> keys, computed once on the caller's thread.</summary>
+    public long[] PromptKeys { get; } = PrefixMatcher.Keys(request.Prompt);
+    public TokenSampler[] Samplers { get; } = samplers;
+    public Channel<EngineEvent> Output { get; } = output;
+    public CancellationToken CancellationToken { get; } = cancellationToken;
+    public Sequence[] Sequences { get; set; } = [];
+    public int Remaining { get; set; }
+    public int ReusedTokens { get; set; }
+
+    public override bool IsCancelled => CancellationToken.IsCancellationRequested;
+
+    public override bool TryStart(SequenceScheduler scheduler) => scheduler.TryStart(this);
+
+    public override void Abandon() => Complete();
+
+    /// <summary>Ends the request's stream, frees its samplers and gives its place back, once.</summary>
+    public void Complete()
+    {
+        if (Interlocked.Exchange(ref _completed, 1) == 1) return;
+        Output.Writer.TryComplete();
+        for (var i = 0; i < Samplers.Length; i++)
+        {
+            var sampler = Samplers[i];
+            // A draw still running on a grammar worker owns its sampler until llama.cpp returns.
+            if (i < Sequences.Length && Sequences[i].Draw is { IsCompleted: false } draw)
+                draw.ContinueWith(_ => sampler.Dispose(), TaskScheduler.Default);
+            else
+                sampler.Dispose();
+        }
+        onCompleted();
+    }
+}

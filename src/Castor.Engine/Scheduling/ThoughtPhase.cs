@@ -1,0 +1,8 @@
+namespace Castor.Engine.Scheduling;
+
+internal enum ThoughtPhase
+{
+    Before,
+    Thinking,
+    Answer,
+}

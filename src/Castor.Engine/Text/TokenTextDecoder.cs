@@ -1,0 +1,35 @@
+using System.Text;
+using LLama.Native;
+
+namespace Castor.Engine.Text;
+
+/// <summary>
+/// Turns one sequence's tokens into text as they are generated, holding back the bytes of a UTF-8 character split
+/// across tokens until it is complete. It does what LLamaSharp's <c>StreamingTokenDecoder</c> does (control tokens
+/// render as nothing, invalid bytes as U+FFFD) without its per-token garbage: that one joins a <c>List&lt;char&gt;</c>
+/// through <c>string.Join&lt;char&gt;</c>, one string per character. Here the buffers are the decoder's own, so a
+/// token costs only the string it returns (none when it completes no character).
+/// </summary>
+internal sealed class TokenTextDecoder(SafeLlamaModelHandle model)
+{
+    private readonly Decoder _utf8 = Encoding.UTF8.GetDecoder();
+    private byte[] _bytes = new byte[64];
+    private char[] _chars = new char[64];
+
+    /// <summary>Adds one token and returns the characters it completed ("" when none).</summary>
+    public string Add(LLamaToken token)
+    {
+        var length = (int)model.TokenToSpan(token, _bytes, 0, false);
+        if (length > _bytes.Length)
+        {
+            _bytes = new byte[length * 2];
+            length = (int)model.TokenToSpan(token, _bytes, 0, false);
+        }
+        if (length <= 0) return "";
+        // Bytes held from the previous token can add characters beyond this token's own, so ask the decoder.
+        var needed = _utf8.GetCharCount(_bytes, 0, length, flush: false);
+        if (_chars.Length < needed) _chars = new char[needed * 2];
+        var count = _utf8.GetChars(_bytes, 0, length, _chars, 0, flush: false);
+        return count == 0 ? "" : new string(_chars, 0, count);
+    }
+}
