@@ -1,6 +1,8 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Castor.Application.Errors;
 using App = Castor.Application.Generation;
+using AppTools = Castor.Application.Tools;
 using Castor.Api.Gemini.Wire;
 
 namespace Castor.Api.Gemini.Apis;
@@ -14,8 +16,8 @@ internal static class GeminiMapping
         Contents = ToContents(wire.Contents, "contents"),
         SystemInstruction = wire.SystemInstruction is null ? null : ToContent(wire.SystemInstruction, "systemInstruction"),
         Config = ToConfig(wire.GenerationConfig),
-        Tools = wire.Tools,
-        ToolConfig = wire.ToolConfig is { ValueKind: not JsonValueKind.Null } tc ? tc : null,
+        Tools = ToFunctionDeclarations(wire.Tools),
+        ToolChoice = ToToolChoice(wire.ToolConfig),
         CachedContent = wire.CachedContent,
         SafetySettings = wire.SafetySettings?.Select(s => new App.SafetySetting(s?.Category, s?.Threshold)).ToList() ?? [],
     };
@@ -85,14 +87,82 @@ internal static class GeminiMapping
         FrequencyPenalty = c.FrequencyPenalty,
         ResponseLogprobs = c.ResponseLogprobs,
         Logprobs = c.Logprobs,
-        ResponseMimeType = c.ResponseMimeType,
-        ResponseSchema = IsSet(c.ResponseSchema) ? c.ResponseSchema : null,
-        ResponseJsonSchema = IsSet(c.ResponseJsonSchema) ? c.ResponseJsonSchema : null,
+        ResponseFormat = ToResponseFormat(c),
         ResponseModalities = c.ResponseModalities,
-        ThinkingConfig = c.ThinkingConfig is { } t ? new App.ThinkingConfig(t.ThinkingBudget, t.IncludeThoughts, t.ThinkingLevel) : null,
+        ThinkingConfig = c.ThinkingConfig is { } t
+            ? new App.ThinkingConfig(t.ThinkingBudget, t.IncludeThoughts, App.ThinkingLevelNames.Parse(t.ThinkingLevel, FieldPath.Parse("generationConfig.thinkingConfig.thinkingLevel")))
+            : null,
         HasSpeechConfig = IsSet(c.SpeechConfig),
         HasImageConfig = IsSet(c.ImageConfig),
     };
+
+    /// <summary>responseMimeType with at most one of responseSchema and responseJsonSchema; null when none is set (plain text).</summary>
+    private static App.ResponseFormat? ToResponseFormat(GenerationConfig c)
+    {
+        var (schema, jsonSchema) = (IsSet(c.ResponseSchema), IsSet(c.ResponseJsonSchema));
+        if (schema && jsonSchema)
+            throw CastorException.InvalidField("generationConfig.responseJsonSchema", "responseSchema and responseJsonSchema cannot both be set; use one.");
+        if (string.IsNullOrEmpty(c.ResponseMimeType) && !schema && !jsonSchema) return null;
+        return new App.ResponseFormat(c.ResponseMimeType ?? "",
+            jsonSchema ? c.ResponseJsonSchema : schema ? c.ResponseSchema : null,
+            schema ? App.ResponseSchemaKind.OpenApiSchema : App.ResponseSchemaKind.JsonSchema);
+    }
+
+    /// <summary>
+    /// The function declarations of every tool, each with the path it was sent at. Any other tool is refused under the
+    /// name the client used (googleSearch or google_search): Castor has none of them.
+    /// </summary>
+    internal static IReadOnlyList<AppTools.FunctionDeclaration> ToFunctionDeclarations(List<Tool?>? tools)
+    {
+        var functions = new List<AppTools.FunctionDeclaration>();
+        for (var t = 0; t < (tools?.Count ?? 0); t++)
+        {
+            var path = FieldPath.Of("tools").Element(t);
+            var tool = tools![t] ?? throw CastorException.InvalidField(path, "a tool must be an object.");
+            foreach (var (name, value) in tool.Unknown ?? new Dictionary<string, JsonElement>())
+            {
+                var what = name switch
+                {
+                    "googleSearch" or "google_search" or "googleSearchRetrieval" or "google_search_retrieval" => "Grounding with Google Search",
+                    "codeExecution" or "code_execution" => "Code execution",
+                    "urlContext" or "url_context" => "URL context",
+                    // An unknown tool sent as null asks for nothing.
+                    _ when value.ValueKind is JsonValueKind.Null => null,
+                    _ => $"The tool '{name}'",
+                };
+                if (what is not null) throw CastorException.Unsupported(path.Field(name), what);
+            }
+            for (var i = 0; i < (tool.FunctionDeclarations?.Count ?? 0); i++)
+                functions.Add(ToFunctionDeclaration(tool.FunctionDeclarations![i], path.Field("functionDeclarations").Element(i)));
+        }
+        return functions;
+    }
+
+    private static AppTools.FunctionDeclaration ToFunctionDeclaration(FunctionDeclaration? d, FieldPath path)
+    {
+        if (d is null) throw CastorException.InvalidField(path, "a function declaration must be an object.");
+        var (parameters, jsonSchema) = (IsSet(d.Parameters), IsSet(d.ParametersJsonSchema));
+        if (parameters && jsonSchema)
+            throw CastorException.InvalidField(path, "set parameters or parametersJsonSchema, not both.");
+        var schema = parameters ? d.Parameters : jsonSchema ? d.ParametersJsonSchema : null;
+        if (schema is { ValueKind: not JsonValueKind.Object })
+            throw CastorException.InvalidField(path.Field(parameters ? "parameters" : "parametersJsonSchema"), "must be a schema object.");
+        return new AppTools.FunctionDeclaration(d.Name ?? "", d.Description, schema is { } s ? JsonNode.Parse(s.GetRawText()) : null) { Path = path };
+    }
+
+    /// <summary>toolConfig.functionCallingConfig; null when not set (the model decides).</summary>
+    internal static AppTools.ToolChoice? ToToolChoice(ToolConfig? config)
+    {
+        if (config?.FunctionCallingConfig is not { } fc) return null;
+        var mode = fc.Mode?.ToUpperInvariant() switch
+        {
+            null or "AUTO" or "MODE_UNSPECIFIED" or "" => AppTools.FunctionCallingMode.Auto,
+            "ANY" or "VALIDATED" => AppTools.FunctionCallingMode.Any,
+            "NONE" => AppTools.FunctionCallingMode.None,
+            var other => throw CastorException.InvalidField("toolConfig.functionCallingConfig.mode", $"'{other}' is not a mode; use AUTO, ANY or NONE."),
+        };
+        return new AppTools.ToolChoice(mode, fc.AllowedFunctionNames);
+    }
 
     public static string FinishReasonName(App.FinishReason reason) => reason switch
     {

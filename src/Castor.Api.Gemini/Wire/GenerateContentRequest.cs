@@ -1,9 +1,10 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Castor.Api.Gemini.Wire;
 
 // Wire types mirror the API's JSON (camelCase; snake_case accepted too, see SnakeCaseAliases).
-// Free-form JSON (schemas, function args, tools) stays JsonElement so nothing inside it is renamed.
+// Free-form JSON (schemas, function args) stays JsonElement so nothing inside it is renamed.
 
 public sealed class GenerateContentRequest
 {
@@ -11,8 +12,8 @@ public sealed class GenerateContentRequest
     public List<Content>? Contents { get; set; }
     public Content? SystemInstruction { get; set; }
     public GenerationConfig? GenerationConfig { get; set; }
-    public List<JsonElement>? Tools { get; set; }
-    public JsonElement? ToolConfig { get; set; }
+    public List<Tool?>? Tools { get; set; }
+    public ToolConfig? ToolConfig { get; set; }
     public List<SafetySetting>? SafetySettings { get; set; }
     public string? CachedContent { get; set; }
 }
@@ -94,6 +95,37 @@ public sealed class ThinkingConfig
     public bool? IncludeThoughts { get; set; }
     public int? ThinkingBudget { get; set; }
     public string? ThinkingLevel { get; set; }
+}
+
+public sealed class Tool
+{
+    public List<FunctionDeclaration?>? FunctionDeclarations { get; set; }
+
+    /// <summary>
+    /// Every other tool (googleSearch, codeExecution, urlContext, …) under the name the client sent it: Castor offers none
+    /// of them and refuses each by that name rather than ignoring it.
+    /// </summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+public sealed class FunctionDeclaration
+{
+    public string? Name { get; set; }
+    public string? Description { get; set; }
+    public JsonElement? Parameters { get; set; }
+    public JsonElement? ParametersJsonSchema { get; set; }
+}
+
+public sealed class ToolConfig
+{
+    public FunctionCallingConfig? FunctionCallingConfig { get; set; }
+}
+
+public sealed class FunctionCallingConfig
+{
+    public string? Mode { get; set; }
+    public List<string>? AllowedFunctionNames { get; set; }
 }
 
 public sealed class SafetySetting

@@ -17,7 +17,8 @@ internal static class SnakeCaseAliases
         foreach (var property in typeInfo.Properties.ToList())
         {
             var snake = ToSnakeCase(property.Name);
-            if (snake == property.Name || !existing.Add(snake) || property.Set is null) continue;
+            // The extension data property holds unknown names as sent; it has no name of its own to alias.
+            if (property.IsExtensionData || snake == property.Name || !existing.Add(snake) || property.Set is null) continue;
             var alias = typeInfo.CreateJsonPropertyInfo(property.PropertyType, snake);
             alias.Set = property.Set;
             alias.Get = null;

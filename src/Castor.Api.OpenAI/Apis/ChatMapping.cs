@@ -1,27 +1,27 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
-using Castor.Api.OpenAI.Infrastructure;
 using Castor.Api.OpenAI.Wire;
 using Castor.Application.Errors;
 using Castor.Application.Generation;
+using Castor.Application.Tools;
 
 namespace Castor.Api.OpenAI.Apis;
 
 /// <summary>
 /// Translates an OpenAI chat completion request into the one internal <see cref="GenerationRequest"/> (the same
-/// service then applies the Gemini API's rules), and the service's field names in errors back into OpenAI's.
+/// service then applies the Gemini API's rules), and the service's field paths in errors into OpenAI's names.
 /// </summary>
-internal static partial class ChatMapping
+internal static class ChatMapping
 {
     /// <summary>The translated request, plus how the content list lines up with <c>messages</c> for error messages.</summary>
     public sealed record Mapped(GenerationRequest Request, bool Stream, bool IncludeUsage, bool IncludeThoughts, IReadOnlyList<int> MessageOfContent);
 
     // reasoning_effort is Gemini's thinking level by another name: the service maps levels to the documented budgets
-    // (low 1,024, medium 8,192, high 24,576; MINIMAL answers directly, as "none" and newer SDKs' "minimal" ask).
-    private static readonly Dictionary<string, string> ThinkingLevels = new(StringComparer.Ordinal)
+    // (low 1,024, medium 8,192, high 24,576; Minimal answers directly, as "none" and newer SDKs' "minimal" ask).
+    private static readonly Dictionary<string, ThinkingLevel> ThinkingLevels = new(StringComparer.Ordinal)
     {
-        ["none"] = "MINIMAL", ["minimal"] = "MINIMAL", ["low"] = "LOW", ["medium"] = "MEDIUM", ["high"] = "HIGH",
+        ["none"] = ThinkingLevel.Minimal, ["minimal"] = ThinkingLevel.Minimal, ["low"] = ThinkingLevel.Low,
+        ["medium"] = ThinkingLevel.Medium, ["high"] = ThinkingLevel.High,
     };
 
     public static Mapped ToGenerationRequest(ChatCompletionRequest wire)
@@ -34,7 +34,7 @@ internal static partial class ChatMapping
         RejectUnsupported(wire);
 
         var (system, contents, messageOfContent) = MapMessages(messages);
-        var (tools, toolConfig) = MapTools(wire.Tools, wire.ToolChoice);
+        var (tools, toolChoice) = MapTools(wire.Tools, wire.ToolChoice);
         var google = GoogleExtensions(wire);
         var thinking = Thinking(wire.ReasoningEffort, google);
 
@@ -51,8 +51,8 @@ internal static partial class ChatMapping
             ResponseLogprobs = wire.Logprobs,
             Logprobs = wire.TopLogprobs,
             ThinkingConfig = thinking,
+            ResponseFormat = MapResponseFormat(wire.ResponseFormat),
         };
-        config = ResponseFormat(wire.ResponseFormat, config);
 
         string? cached = null;
         if (google is { } g && g.TryGetProperty("cached_content", out var cc) && cc.ValueKind != JsonValueKind.Null)
@@ -65,7 +65,7 @@ internal static partial class ChatMapping
             SystemInstruction = system,
             Config = config,
             Tools = tools,
-            ToolConfig = toolConfig,
+            ToolChoice = toolChoice,
             CachedContent = cached,
             ParallelFunctionCalls = wire.ParallelToolCalls != false,
         };
@@ -290,42 +290,40 @@ internal static partial class ChatMapping
         return doc.RootElement.Clone();
     }
 
-    /// <summary>OpenAI's tools become one Gemini tool with a function declaration each, so indexes line up for errors.</summary>
-    private static (IReadOnlyList<JsonElement>? Tools, JsonElement? ToolConfig) MapTools(List<JsonElement>? tools, JsonElement? toolChoice)
+    /// <summary>
+    /// Each function tool becomes a function declaration that remembers it was <c>tools[i].function</c>, so errors
+    /// about it name the OpenAI field; <c>tool_choice</c> becomes the same <see cref="ToolChoice"/> as Gemini's
+    /// functionCallingConfig (<c>required</c> is ANY, a named function is ANY with that one name allowed).
+    /// </summary>
+    internal static (IReadOnlyList<FunctionDeclaration> Tools, ToolChoice? Choice) MapTools(List<JsonElement>? tools, JsonElement? toolChoice)
     {
-        var declarations = new JsonArray();
+        var declarations = new List<FunctionDeclaration>();
         var names = new List<string>();
         for (var i = 0; i < (tools?.Count ?? 0); i++)
         {
             var tool = tools![i];
-            var path = $"tools[{i}]";
+            var path = FieldPath.Of("tools").Element(i);
             if (tool.ValueKind != JsonValueKind.Object) throw CastorException.InvalidField(path, "a tool must be an object.");
             var type = tool.TryGetProperty("type", out var ty) && ty.ValueKind == JsonValueKind.String ? ty.GetString() : null;
             if (type != "function")
-                throw CastorException.Unsupported(path + ".type", $"The tool type '{type}'");
+                throw CastorException.Unsupported(path.Field("type"), $"The tool type '{type}'");
             if (!tool.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object)
-                throw CastorException.InvalidField(path + ".function", "a function tool needs its function definition.");
-            var declaration = new JsonObject();
-            foreach (var property in function.EnumerateObject())
+                throw CastorException.InvalidField(path.Field("function"), "a function tool needs its function definition.");
+            // A name that is not a string is no name: the service refuses '' as a function name, at tools[i].function.name.
+            var name = function.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : "";
+            if (n.ValueKind == JsonValueKind.String) names.Add(name);
+            var description = function.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+            JsonNode? parameters = null;
+            if (function.TryGetProperty("parameters", out var p) && p.ValueKind != JsonValueKind.Null)
             {
-                switch (property.Name)
-                {
-                    case "name":
-                        declaration["name"] = JsonNode.Parse(property.Value.GetRawText());
-                        if (property.Value.ValueKind == JsonValueKind.String) names.Add(property.Value.GetString()!);
-                        break;
-                    case "description":
-                        declaration["description"] = JsonNode.Parse(property.Value.GetRawText());
-                        break;
-                    case "parameters" when property.Value.ValueKind != JsonValueKind.Null:
-                        declaration["parametersJsonSchema"] = JsonNode.Parse(property.Value.GetRawText());
-                        break;
-                }
+                if (p.ValueKind != JsonValueKind.Object)
+                    throw CastorException.InvalidField(path.Field("function").Field("parameters"), "must be a schema object.");
+                parameters = JsonNode.Parse(p.GetRawText());
             }
-            declarations.Add(declaration);
+            declarations.Add(new FunctionDeclaration(name, description, parameters) { Path = path.Field("function") });
         }
 
-        string mode = "AUTO";
+        var mode = FunctionCallingMode.Auto;
         List<string>? allowed = null;
         switch (toolChoice?.ValueKind)
         {
@@ -334,9 +332,9 @@ internal static partial class ChatMapping
             case JsonValueKind.String:
                 mode = toolChoice.Value.GetString() switch
                 {
-                    "auto" => "AUTO",
-                    "none" => "NONE",
-                    "required" => "ANY",
+                    "auto" => FunctionCallingMode.Auto,
+                    "none" => FunctionCallingMode.None,
+                    "required" => FunctionCallingMode.Any,
                     var other => throw CastorException.InvalidField("tool_choice", $"'{other}' is not a tool choice; use auto, none, required or a named function."),
                 };
                 break;
@@ -348,35 +346,26 @@ internal static partial class ChatMapping
         }
         if (declarations.Count == 0)
         {
-            if (mode == "ANY") throw CastorException.InvalidField("tool_choice", "tool_choice asks for a tool call, but no tools are given.");
-            return (null, null);
+            if (mode == FunctionCallingMode.Any) throw CastorException.InvalidField("tool_choice", "tool_choice asks for a tool call, but no tools are given.");
+            return ([], null);
         }
         if (allowed is not null)
         {
             foreach (var name in allowed)
                 if (!names.Contains(name))
                     throw CastorException.InvalidField("tool_choice", $"'{name}' is not one of the functions in tools.");
-            if (mode == "AUTO")
+            if (mode == FunctionCallingMode.Auto)
             {
                 // "auto" among a subset: only the allowed functions are offered (Gemini allows a name list with ANY only).
-                var subset = new JsonArray();
-                foreach (var d in declarations)
-                    if (d?["name"]?.GetValue<string>() is { } n && allowed.Contains(n)) subset.Add(d.DeepClone());
-                declarations = subset;
+                declarations = declarations.Where(d => allowed.Contains(d.Name)).ToList();
                 allowed = null;
             }
         }
-
-        var config = new JsonObject { ["mode"] = mode };
-        if (allowed is not null) config["allowedFunctionNames"] = new JsonArray([.. allowed.Select(a => (JsonNode)a)]);
-        var toolsJson = new JsonArray(new JsonObject { ["functionDeclarations"] = declarations });
-        using var toolsDoc = JsonDocument.Parse(toolsJson.ToJsonString());
-        using var configDoc = JsonDocument.Parse(new JsonObject { ["functionCallingConfig"] = config }.ToJsonString());
-        return (toolsDoc.RootElement.EnumerateArray().Select(e => e.Clone()).ToList(), configDoc.RootElement.Clone());
+        return (declarations, new ToolChoice(mode, allowed));
     }
 
     /// <summary><c>{"type":"function","function":{"name":…}}</c>, or the newer <c>{"type":"allowed_tools","allowed_tools":{"mode","tools"}}</c>.</summary>
-    private static (string Mode, List<string>? Allowed) NamedChoice(JsonElement choice)
+    private static (FunctionCallingMode Mode, List<string>? Allowed) NamedChoice(JsonElement choice)
     {
         var type = choice.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
         if (type == "function")
@@ -384,7 +373,7 @@ internal static partial class ChatMapping
             var name = choice.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object && f.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
                 ? n.GetString()!
                 : throw CastorException.InvalidField("tool_choice.function.name", "a named tool choice needs function.name.");
-            return ("ANY", [name]);
+            return (FunctionCallingMode.Any, [name]);
         }
         if (type == "allowed_tools" && choice.TryGetProperty("allowed_tools", out var at) && at.ValueKind == JsonValueKind.Object)
         {
@@ -397,8 +386,8 @@ internal static partial class ChatMapping
                         names.Add(nm.GetString()!);
             return (mode switch
             {
-                "auto" => "AUTO",
-                "required" => "ANY",
+                "auto" => FunctionCallingMode.Auto,
+                "required" => FunctionCallingMode.Any,
                 _ => throw CastorException.InvalidField("tool_choice.allowed_tools.mode", $"'{mode}' is not a mode; use auto or required."),
             }, names);
         }
@@ -414,22 +403,23 @@ internal static partial class ChatMapping
         _ => throw CastorException.InvalidField("stop", "stop must be a string or an array of strings."),
     };
 
-    private static GenerationConfig ResponseFormat(JsonElement? format, GenerationConfig config)
+    /// <summary>response_format: json_object is any JSON, json_schema JSON that follows the schema; text (or none) is plain text.</summary>
+    internal static ResponseFormat? MapResponseFormat(JsonElement? format)
     {
-        if (format is not { ValueKind: JsonValueKind.Object } f) return config;
+        if (format is not { ValueKind: JsonValueKind.Object } f) return null;
         var type = f.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
         switch (type)
         {
             case "text":
-                return config;
+                return null;
             case "json_object":
-                return config with { ResponseMimeType = "application/json" };
+                return ResponseFormat.AnyJson;
             case "json_schema":
                 if (!f.TryGetProperty("json_schema", out var js) || js.ValueKind != JsonValueKind.Object ||
                     !js.TryGetProperty("schema", out var schema) || schema.ValueKind != JsonValueKind.Object)
                     throw CastorException.InvalidField("response_format.json_schema.schema", "a json_schema response format needs json_schema.schema (a JSON Schema object).");
                 // strict or not, the schema is enforced while decoding: the answer always parses and validates.
-                return config with { ResponseMimeType = "application/json", ResponseJsonSchema = schema.Clone() };
+                return ResponseFormat.ForJsonSchema(schema.Clone());
             default:
                 throw CastorException.InvalidField("response_format.type", $"'{type}' is not a response format; use text, json_object or json_schema.");
         }
@@ -450,77 +440,85 @@ internal static partial class ChatMapping
     private static ThinkingConfig? Thinking(string? effort, JsonElement? google)
     {
         ThinkingConfig? fromGoogle = null;
+        var levelSet = false;
         if (google is { } g && (g.TryGetProperty("thinking_config", out var tc) || g.TryGetProperty("thinkingConfig", out tc)) && tc.ValueKind == JsonValueKind.Object)
         {
             int? budget = null;
             bool? include = null;
-            string? level = null;
+            ThinkingLevel? level = null;
             if ((tc.TryGetProperty("thinking_budget", out var b) || tc.TryGetProperty("thinkingBudget", out b)) && b.ValueKind != JsonValueKind.Null)
                 budget = b.ValueKind == JsonValueKind.Number && b.TryGetInt32(out var v) ? v : throw CastorException.InvalidField("extra_body.google.thinking_config.thinking_budget", "must be an integer.");
             if ((tc.TryGetProperty("include_thoughts", out var inc) || tc.TryGetProperty("includeThoughts", out inc)) && inc.ValueKind != JsonValueKind.Null)
                 include = inc.ValueKind is JsonValueKind.True or JsonValueKind.False ? inc.GetBoolean() : throw CastorException.InvalidField("extra_body.google.thinking_config.include_thoughts", "must be true or false.");
             if ((tc.TryGetProperty("thinking_level", out var lv) || tc.TryGetProperty("thinkingLevel", out lv)) && lv.ValueKind == JsonValueKind.String)
-                level = lv.GetString()!.ToUpperInvariant();
+            {
+                level = ThinkingLevelNames.Parse(lv.GetString()!.ToUpperInvariant(), FieldPath.Parse("extra_body.google.thinking_config.thinking_level"));
+                levelSet = true;
+            }
             fromGoogle = new ThinkingConfig(budget, include, level);
         }
 
         if (effort is null) return fromGoogle;
         if (!ThinkingLevels.TryGetValue(effort, out var effortLevel))
             throw CastorException.InvalidField("reasoning_effort", $"'{effort}' is not a reasoning effort; use none, low, medium or high.");
-        if (fromGoogle is { ThinkingBudget: not null } or { ThinkingLevel: not null })
+        if (fromGoogle is { ThinkingBudget: not null } || levelSet)
             throw CastorException.InvalidField("reasoning_effort", "reasoning_effort and extra_body.google.thinking_config set the same thing; use one of them.");
         return new ThinkingConfig(null, fromGoogle?.IncludeThoughts, effortLevel);
     }
 
     /// <summary>
-    /// The service names Gemini fields (<c>generationConfig.temperature</c>, <c>contents[2].parts[0]</c>); an OpenAI
-    /// client sent <c>temperature</c> and <c>messages[3].content[0]</c>, so errors say that.
+    /// The service names fields in the internal model's words (<c>generationConfig.temperature</c>,
+    /// <c>contents[2].parts[0]</c>); an OpenAI client sent <c>temperature</c> and <c>messages[3].content[0]</c>, so
+    /// errors say that. Function declarations already carry their OpenAI path (<c>tools[i].function</c>).
     /// </summary>
     public static CastorException ToOpenAINames(CastorException error, IReadOnlyList<int> messageOfContent) =>
-        OpenAIErrors.RenameField(error, field => Rename(field, messageOfContent));
+        error.WithFieldNames(path => OpenAIFieldName(path, messageOfContent));
 
-    private static readonly (string Gemini, string OpenAI)[] ConfigFields =
-    [
-        ("generationConfig.temperature", "temperature"),
-        ("generationConfig.topP", "top_p"),
-        ("generationConfig.candidateCount", "n"),
-        ("generationConfig.maxOutputTokens", "max_completion_tokens"),
-        ("generationConfig.stopSequences", "stop"),
-        ("generationConfig.presencePenalty", "presence_penalty"),
-        ("generationConfig.frequencyPenalty", "frequency_penalty"),
-        ("generationConfig.responseLogprobs", "logprobs"),
-        ("generationConfig.logprobs", "top_logprobs"),
-        ("generationConfig.responseJsonSchema", "response_format.json_schema.schema"),
-        ("generationConfig.responseMimeType", "response_format"),
-        ("generationConfig.thinkingConfig.thinkingBudget", "extra_body.google.thinking_config.thinking_budget"),
-        ("generationConfig.thinkingConfig.thinkingLevel", "extra_body.google.thinking_config.thinking_level"),
-        ("toolConfig.functionCallingConfig.allowedFunctionNames", "tool_choice"),
-        ("toolConfig.functionCallingConfig", "tool_choice"),
-        ("systemInstruction", "messages"),
-        ("cachedContent", "extra_body.google.cached_content"),
-    ];
-
-    internal static string Rename(string field, IReadOnlyList<int> messageOfContent)
+    /// <summary>A service field path in the OpenAI parameter names that filled it.</summary>
+    internal static string OpenAIFieldName(FieldPath path, IReadOnlyList<int> messageOfContent)
     {
-        foreach (var (gemini, openai) in ConfigFields)
-            if (field == gemini || field.StartsWith(gemini + ".", StringComparison.Ordinal) || field.StartsWith(gemini + "[", StringComparison.Ordinal))
-                return openai + field[gemini.Length..];
-        var content = ContentPath().Match(field);
-        if (content.Success)
+        var s = path.Segments;
+        if (s.Count == 0 || s[0].Name is not { } root) return path.ToString();
+        switch (root)
         {
-            var index = int.Parse(content.Groups[1].Value);
-            var message = index < messageOfContent.Count ? messageOfContent[index] : index;
-            return $"messages[{message}]" + (content.Groups[2].Success ? $".content[{content.Groups[2].Value}]" : ".content");
+            case "generationConfig" when s.Count > 1 && s[1].Name is { } setting:
+                if (setting == "thinkingConfig")
+                    return s.Count > 2 && s[2].Name is "thinkingBudget" or "thinkingLevel"
+                        ? path.From(3).ToStringAfter(s[2].Name == "thinkingBudget" ? "extra_body.google.thinking_config.thinking_budget" : "extra_body.google.thinking_config.thinking_level")
+                        : path.ToString();
+                var name = setting switch
+                {
+                    "temperature" => "temperature",
+                    "topP" => "top_p",
+                    "candidateCount" => "n",
+                    "maxOutputTokens" => "max_completion_tokens",
+                    "stopSequences" => "stop",
+                    "presencePenalty" => "presence_penalty",
+                    "frequencyPenalty" => "frequency_penalty",
+                    "responseLogprobs" => "logprobs",
+                    "logprobs" => "top_logprobs",
+                    "responseJsonSchema" => "response_format.json_schema.schema",
+                    "responseMimeType" => "response_format",
+                    _ => null,
+                };
+                return name is null ? path.ToString() : path.From(2).ToStringAfter(name);
+            case "toolConfig" when path.StartsWith("toolConfig", "functionCallingConfig"):
+                // tool_choice is one parameter: mode and allowed names are both in it.
+                return path.From(path.StartsWith("toolConfig", "functionCallingConfig", "allowedFunctionNames") ? 3 : 2).ToStringAfter("tool_choice");
+            case "systemInstruction":
+                return path.From(1).ToStringAfter("messages");
+            case "cachedContent":
+                return path.From(1).ToStringAfter("extra_body.google.cached_content");
+            case "contents" when s.Count > 1 && s[1].IsIndex:
+            {
+                // Messages merge (a turn's tool results become one content), so contents[i] is the message it started at.
+                var index = s[1].Index;
+                var message = index < messageOfContent.Count ? messageOfContent[index] : index;
+                var part = s.Count > 2 && s[2].Name == "parts" ? s.Count > 3 && s[3].IsIndex ? $".content[{s[3].Index}]" : ".content" : ".content";
+                return $"messages[{message}]{part}";
+            }
+            default:
+                return path.ToString();
         }
-        var tool = ToolPath().Match(field);
-        if (tool.Success)
-            return $"tools[{tool.Groups[1].Value}].function" + field[tool.Length..].Replace("parametersJsonSchema", "parameters", StringComparison.Ordinal);
-        return field;
     }
-
-    [GeneratedRegex(@"^contents\[(\d+)\](?:\.parts(?:\[(\d+)\])?)?")]
-    private static partial Regex ContentPath();
-
-    [GeneratedRegex(@"^tools(?:\[0\])?\.functionDeclarations\[(\d+)\]")]
-    private static partial Regex ToolPath();
 }

@@ -3,8 +3,12 @@ namespace Castor.Application.Errors;
 /// <summary>Structured detail attached to an error (google.rpc.* detail messages).</summary>
 public abstract record ErrorDetail;
 
-/// <summary>google.rpc.BadRequest with one field violation.</summary>
-public sealed record FieldViolation(string Field, string Description) : ErrorDetail;
+/// <summary>google.rpc.BadRequest with one field violation: the field as the client's wire names it.</summary>
+public sealed record FieldViolation(string Field, string Description) : ErrorDetail
+{
+    /// <summary>The field in the internal model's terms, when the error was raised with one (see <see cref="CastorException.Field"/>).</summary>
+    public FieldPath? Path { get; init; }
+}
 
 /// <summary>google.rpc.ErrorInfo.</summary>
 public sealed record ErrorInfo(string Reason, string Domain, IReadOnlyDictionary<string, string> Metadata) : ErrorDetail;

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Castor.Application.Generation;
 
 /// <summary>The request's generation settings as sent; null means "not set". Validation and defaults live in the service.</summary>
@@ -16,13 +14,12 @@ public sealed record GenerationConfig
     public double? FrequencyPenalty { get; init; }
     public bool? ResponseLogprobs { get; init; }
     public int? Logprobs { get; init; }
-    public string? ResponseMimeType { get; init; }
-    public JsonElement? ResponseSchema { get; init; }
-    public JsonElement? ResponseJsonSchema { get; init; }
+
+    /// <summary>The answer's format (mime type and schema); null for plain text.</summary>
+    public ResponseFormat? ResponseFormat { get; init; }
+
     public IReadOnlyList<string>? ResponseModalities { get; init; }
     public ThinkingConfig? ThinkingConfig { get; init; }
     public bool HasSpeechConfig { get; init; }
     public bool HasImageConfig { get; init; }
 }
-
-public sealed record ThinkingConfig(int? ThinkingBudget, bool? IncludeThoughts, string? ThinkingLevel);

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Castor.Application.Tools;
 
 namespace Castor.Application.Generation;
 
@@ -11,9 +11,11 @@ public sealed record GenerationRequest
     public Content? SystemInstruction { get; init; }
     public GenerationConfig Config { get; init; } = new();
 
-    /// <summary>Tool declarations as sent; interpreted by the function-calling service once it exists.</summary>
-    public IReadOnlyList<JsonElement>? Tools { get; init; }
-    public JsonElement? ToolConfig { get; init; }
+    /// <summary>The functions the model may call, from every tool the client declared (validated by the service).</summary>
+    public IReadOnlyList<FunctionDeclaration> Tools { get; init; } = [];
+
+    /// <summary>Whether and which functions the model may or must call; null is <see cref="ToolChoice.Auto"/>.</summary>
+    public ToolChoice? ToolChoice { get; init; }
     public string? CachedContent { get; init; }
 
     /// <summary>The caller's project: <c>fileData</c> names files within it. Null resolves no files (their parts are refused).</summary>

@@ -76,7 +76,7 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
         }
         catch (InvalidGrammarException ex)
         {
-            throw CastorException.InvalidField(grammarField ?? "generationConfig", "the schema cannot be enforced: " + ex.Message);
+            throw CastorException.InvalidField(grammarField ?? FieldPath.Of("generationConfig"), "the schema cannot be enforced: " + ex.Message);
         }
         var splitTools = tools is { Mode: not FunctionCallingMode.None } ? ToolCallFormat.For(model) : null;
         return new GenerationStream(model.Id, prompt.Length, candidates, events, splitTools,
@@ -133,10 +133,10 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
     /// instruction (both count toward input tokens, as in the API), and the turns with calls and results rendered in
     /// the model's tool format; plus the grammar that output must follow.
     /// </summary>
-    private static (int[] Prompt, GrammarConstraint? Grammar, string? GrammarField, ToolSet? Tools, ThinkingControl? Thinking) Prepare(GenerationRequest request, LlamaModel model, CancellationToken cancellationToken)
+    private static (int[] Prompt, GrammarConstraint? Grammar, FieldPath? GrammarField, ToolSet? Tools, ThinkingControl? Thinking) Prepare(GenerationRequest request, LlamaModel model, CancellationToken cancellationToken)
     {
-        var format = ResponseFormat.For(request.Config, cancellationToken);
-        var tools = ToolSetParser.Parse(request.Tools, request.ToolConfig);
+        var format = ResponseConstraint.For(request.Config.ResponseFormat, cancellationToken);
+        var tools = ToolSetParser.Parse(request.Tools, request.ToolChoice);
         var toolFormat = ToolCallFormat.For(model);
         var active = tools is { Mode: not FunctionCallingMode.None } ? tools : null;
         if (active is not null && format is not null)
@@ -164,14 +164,14 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
         }
 
         GrammarConstraint? grammar = format?.Grammar;
-        string? field = format?.Field;
+        var field = format?.Field;
         if (active is not null)
         {
             try
             {
                 grammar = toolFormat.Grammar(active.Callable, lazy: active.Mode == FunctionCallingMode.Auto,
                     maxCalls: request.ParallelFunctionCalls ? ToolCallFormat.MaxParallelCalls : 1, cancellationToken);
-                field = "tools";
+                field = FieldPath.Of("tools");
             }
             catch (UnsupportedSchemaException ex)
             {
@@ -193,10 +193,10 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
         if (model.Thinking is not { } markers) return null;
         var budget = config?.ThinkingBudget ?? config?.ThinkingLevel switch
         {
-            "MINIMAL" => 0,
-            "LOW" => 1024,
-            "MEDIUM" => 8192,
-            "HIGH" => 24576,
+            ThinkingLevel.Minimal => 0,
+            ThinkingLevel.Low => 1024,
+            ThinkingLevel.Medium => 8192,
+            ThinkingLevel.High => 24576,
             _ => -1,
         };
         if (grammar is { IsLazy: false }) budget = 0;
@@ -286,8 +286,6 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
 
         if (c.ThinkingConfig is { ThinkingBudget: < -1 } thinking)
             throw CastorException.InvalidField(p + "thinkingConfig.thinkingBudget", $"{thinking.ThinkingBudget} is out of range; use -1 (dynamic), 0 (off) or a positive budget.");
-        if (c.ThinkingConfig is { ThinkingLevel: { } level } && level is not ("" or "THINKING_LEVEL_UNSPECIFIED" or "MINIMAL" or "LOW" or "MEDIUM" or "HIGH"))
-            throw CastorException.InvalidField(p + "thinkingConfig.thinkingLevel", $"'{level}' is not a thinking level; use MINIMAL, LOW, MEDIUM or HIGH.");
     }
 
     private static readonly HashSet<string> HarmCategories =

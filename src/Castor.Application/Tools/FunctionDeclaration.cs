@@ -1,20 +1,15 @@
 using System.Text.Json.Nodes;
+using Castor.Application.Errors;
 
 namespace Castor.Application.Tools;
 
 /// <summary>A function the model may call: its parameters as a JSON Schema (or the API's Schema), null for none.</summary>
-public sealed record FunctionDeclaration(string Name, string? Description, JsonNode? Parameters);
-
-/// <summary>toolConfig.functionCallingConfig.mode.</summary>
-public enum FunctionCallingMode
+public sealed record FunctionDeclaration(string Name, string? Description, JsonNode? Parameters)
 {
-    /// <summary>The model decides between text and calls (the default).</summary>
-    Auto,
-    /// <summary>The model must call one of the (allowed) functions.</summary>
-    Any,
-    /// <summary>As if no functions were declared.</summary>
-    None,
+    /// <summary>
+    /// Where the client declared it, in its own wire's layout (<c>tools[0].functionDeclarations[2]</c> on the Gemini wire,
+    /// <c>tools[2].function</c> on OpenAI's): the internal list is flat, so only the adapter knows. Errors about the
+    /// declaration name fields under this path.
+    /// </summary>
+    public FieldPath Path { get; init; } = FieldPath.Of("tools");
 }
-
-/// <summary>The function-calling setup of one request.</summary>
-public sealed record ToolSet(IReadOnlyList<FunctionDeclaration> Functions, FunctionCallingMode Mode, IReadOnlyList<FunctionDeclaration> Callable);

@@ -33,9 +33,9 @@ public sealed class HardeningRulesTests
     [Fact]
     public void A_function_name_with_a_trailing_newline_is_refused()
     {
-        JsonElement Tools(string name) => JsonDocument.Parse(JsonSerializer.Serialize(new[] { new { functionDeclarations = new[] { new { name } } } })).RootElement;
-        Assert.NotNull(ToolSetParser.Parse(Tools("get_weather").EnumerateArray().ToList(), null));
-        var error = Assert.Throws<CastorException>(() => ToolSetParser.Parse(Tools("get_weather\n").EnumerateArray().ToList(), null));
+        FunctionDeclaration[] Tools(string name) => [new FunctionDeclaration(name, null, null)];
+        Assert.NotNull(ToolSetParser.Parse(Tools("get_weather"), null));
+        var error = Assert.Throws<CastorException>(() => ToolSetParser.Parse(Tools("get_weather\n"), null));
         Assert.Equal(ErrorStatus.InvalidArgument, error.Status);
     }
 
