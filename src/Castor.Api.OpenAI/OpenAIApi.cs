@@ -29,12 +29,12 @@ public static class OpenAIApi
     public static IEndpointRouteBuilder MapOpenAIApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup(Prefix);
-        group.MapPost("/chat/completions", (HttpContext context, GenerationService generation) => ChatCompletionsApi.HandleAsync(context, generation)).LimitedAsModelRequest();
-        group.MapPost("/embeddings", (HttpContext context, EmbeddingService embeddings) => EmbeddingsApi.HandleAsync(context, embeddings)).LimitedAsModelRequest();
-        group.MapGet("/models", (ModelRegistry registry) => ModelsApi.List(registry));
-        group.MapGet("/models/{**id}", (string id, ModelRegistry registry) => ModelsApi.Get(id, registry));
-        routes.MapPost(BarePaths[0], (HttpContext context, GenerationService generation) => ChatCompletionsApi.HandleAsync(context, generation)).LimitedAsModelRequest();
-        routes.MapPost(BarePaths[1], (HttpContext context, EmbeddingService embeddings) => EmbeddingsApi.HandleAsync(context, embeddings)).LimitedAsModelRequest();
+        group.MapPost("/chat/completions", (HttpContext context, IGenerationService generation) => ChatCompletionsApi.HandleAsync(context, generation)).LimitedAsModelRequest();
+        group.MapPost("/embeddings", (HttpContext context, IEmbeddingService embeddings) => EmbeddingsApi.HandleAsync(context, embeddings)).LimitedAsModelRequest();
+        group.MapGet("/models", (ModelCatalogue catalogue) => ModelsApi.List(catalogue));
+        group.MapGet("/models/{**id}", (string id, ModelCatalogue catalogue) => ModelsApi.Get(id, catalogue));
+        routes.MapPost(BarePaths[0], (HttpContext context, IGenerationService generation) => ChatCompletionsApi.HandleAsync(context, generation)).LimitedAsModelRequest();
+        routes.MapPost(BarePaths[1], (HttpContext context, IEmbeddingService embeddings) => EmbeddingsApi.HandleAsync(context, embeddings)).LimitedAsModelRequest();
         return routes;
     }
 
