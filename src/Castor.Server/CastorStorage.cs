@@ -43,6 +43,7 @@ public static class CastorStorage
         services.AddSingleton<PdfExtractor>();
         services.AddSingleton<FileProcessor>();
         services.AddSingleton<FileService>();
+        services.AddSingleton<IFileService>(sp => sp.GetRequiredService<FileService>());
         services.AddSingleton<FilePartResolver>();
         services.AddSingleton<FileSweeper>();
         services.AddHostedService(sp => new FileMaintenance(sp.GetRequiredService<FileProcessor>(), sp.GetRequiredService<FileSweeper>(),

@@ -378,7 +378,7 @@ public sealed class GenerationStream
         if (lease is not null)
         {
             // Whichever comes first ends the hold: a reader that never reads must not pin the model forever.
-            _ = events.Completion.ContinueWith(_ => lease.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _ = events.Completion.ContinueWith(_ => lease.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
             cancellationToken.Register(lease.Dispose);
         }
     }

@@ -215,7 +215,7 @@ public sealed class ModelCatalogue : IDisposable
             if (_default == model)
                 _default = _order.FirstOrDefault(m => string.Equals(m.Backend.Description.Id, _configuredDefault, StringComparison.OrdinalIgnoreCase)) ?? _order.FirstOrDefault();
             model.Unloading = true;
-            if (model.Leases == 0) model.Free();
+            if (model.Leases == 0) model.FreeSoon();
         }
         return model.Freed.Task.WaitAsync(cancellationToken);
     }
@@ -231,7 +231,7 @@ public sealed class ModelCatalogue : IDisposable
         lock (_gate)
         {
             model.Leases--;
-            if (model.Leases == 0 && model.Unloading) model.Free();
+            if (model.Leases == 0 && model.Unloading) model.FreeSoon();
         }
     }
 
@@ -366,12 +366,16 @@ public sealed class ModelCatalogue : IDisposable
 
     public void Dispose()
     {
+        List<LoadedModel> models;
         lock (_gate)
         {
-            foreach (var model in _order) model.Free();
+            models = [.. _order];
             _order.Clear();
             _models.Clear();
+            _default = null;
         }
+        // Outside the lock: a backend's shutdown completes its streams, and their leases come back here to release.
+        foreach (var model in models) model.Free();
         foreach (var entry in EmbeddingModels) entry.Model.Dispose();
     }
 
@@ -383,11 +387,26 @@ public sealed class ModelCatalogue : IDisposable
         public bool Unloading { get; set; }
         public TaskCompletionSource Freed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        private int _freed;
+
+        /// <summary>
+        /// Frees the model on the thread pool: the last lease may be released on the backend's own thread (its event
+        /// stream completing), and a backend cannot stop itself from there; nor should it under the catalogue's lock.
+        /// </summary>
+        public void FreeSoon() => _ = Task.Run(Free);
+
         public void Free()
         {
-            if (Freed.Task.IsCompleted) return;
-            Backend.Dispose();
-            Freed.TrySetResult();
+            if (Interlocked.Exchange(ref _freed, 1) != 0) return;
+            try
+            {
+                Backend.Dispose();
+                Freed.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                Freed.TrySetException(ex);
+            }
         }
     }
 }
