@@ -353,11 +353,13 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
 /// <summary>
 /// A submitted generation: what is known before the first token, and the updates as they come. It holds the lease on
 /// its model until the generation is over (read to the end, failed, cancelled, or the backend's events completed), so an
-/// unload waits for it.
+/// unload waits for it. A <see cref="DelegatingGenerationService"/> may hand out its own stream that wraps this one
+/// (derive, pass the inner stream to the protected constructor, override <see cref="ReadAllAsync"/>), to meter usage.
 /// </summary>
-public sealed class GenerationStream
+public class GenerationStream
 {
-    private readonly ChannelReader<BackendEvent> _events;
+    private readonly GenerationStream? _inner;
+    private readonly ChannelReader<BackendEvent> _events = null!;
     private readonly ToolCallFormat? _functionCalls;
     private readonly ThoughtMarkers? _thinking;
     private readonly bool _includeThoughts;
@@ -383,6 +385,15 @@ public sealed class GenerationStream
         }
     }
 
+    /// <summary>A stream that wraps <paramref name="inner"/>: the same facts, and by default the same updates.</summary>
+    protected GenerationStream(GenerationStream inner)
+    {
+        _inner = inner ?? throw new ArgumentNullException(nameof(inner));
+        ModelVersion = inner.ModelVersion;
+        PromptTokenCount = inner.PromptTokenCount;
+        CandidateCount = inner.CandidateCount;
+    }
+
     public string ModelVersion { get; }
     public int PromptTokenCount { get; }
     public int CandidateCount { get; }
@@ -391,7 +402,10 @@ public sealed class GenerationStream
     /// Yields updates as the engine produces text, coalescing whatever arrived meanwhile per candidate, so a slow
     /// client gets fewer, larger chunks instead of a growing backlog. Usage is a running total; the last update's is final.
     /// </summary>
-    public async IAsyncEnumerable<GenerationUpdate> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public virtual IAsyncEnumerable<GenerationUpdate> ReadAllAsync(CancellationToken cancellationToken = default) =>
+        _inner is null ? ReadHoldingLeaseAsync(cancellationToken) : _inner.ReadAllAsync(cancellationToken);
+
+    private async IAsyncEnumerable<GenerationUpdate> ReadHoldingLeaseAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         try
         {

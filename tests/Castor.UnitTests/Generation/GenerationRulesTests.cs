@@ -335,6 +335,48 @@ public sealed class GenerationRulesTests
         Assert.Single(backend.Requests);
     }
 
+    [Fact]
+    public async Task A_metering_wrapper_sees_a_streams_final_usage_when_the_reader_reaches_the_end()
+    {
+        var (inner, _) = Create(new FakeModelBackend { Outputs = ["abc", "de"] });
+        var metering = new MeteringGenerationService(inner);
+        var stream = await metering.StartAsync(Caller, Request(config: new GenerationConfig { CandidateCount = 2 }), default);
+        Assert.Empty(metering.Billed);
+
+        var texts = new string[2];
+        await foreach (var update in stream.ReadAllAsync())
+            texts[update.CandidateIndex] += update.Text;
+
+        Assert.Equal(["abc", "de"], texts);
+        var (project, usage) = Assert.Single(metering.Billed);
+        Assert.Equal("project-1", project);
+        Assert.Equal(5, usage.CandidatesTokenCount);
+        Assert.Equal(stream.PromptTokenCount, usage.PromptTokenCount);
+    }
+
+    private sealed class MeteringGenerationService(IGenerationService inner) : DelegatingGenerationService(inner)
+    {
+        public List<(string Project, Usage Usage)> Billed { get; } = [];
+
+        public override async Task<GenerationStream> StartAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken) =>
+            new MeteredStream(await base.StartAsync(caller, request, cancellationToken), usage => Billed.Add((caller.ProjectId, usage)));
+
+        private sealed class MeteredStream(GenerationStream inner, Action<Usage> bill) : GenerationStream(inner)
+        {
+            public override async IAsyncEnumerable<GenerationUpdate> ReadAllAsync(
+                [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+            {
+                Usage? last = null;
+                await foreach (var update in base.ReadAllAsync(cancellationToken))
+                {
+                    last = update.Usage;
+                    yield return update;
+                }
+                if (last is not null) bill(last);
+            }
+        }
+    }
+
     private sealed class CountingGenerationService(IGenerationService inner) : DelegatingGenerationService(inner)
     {
         public List<string> Calls { get; } = [];
