@@ -209,6 +209,10 @@ public sealed class ModelCatalogue : IDisposable
         LoadedModel model;
         lock (_gate)
         {
+            // Embedding models are not leased by their requests yet, so freeing one under a running batch is not safe.
+            if (_embeddings.ContainsKey(StripPrefix(id ?? "")))
+                throw new CastorException(ErrorStatus.FailedPrecondition,
+                    $"'{StripPrefix(id ?? "")}' is an embedding model; only generative models can be unloaded while the server runs.");
             if (!_models.Remove(StripPrefix(id ?? ""), out model!))
                 throw CastorException.NotFound($"Model 'models/{StripPrefix(id ?? "")}' is not loaded, so it cannot be unloaded.");
             _order.Remove(model);

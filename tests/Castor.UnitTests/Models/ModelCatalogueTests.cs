@@ -63,6 +63,18 @@ public sealed class ModelCatalogueTests
     }
 
     [Fact]
+    public async Task Embedding_models_are_not_unloaded_at_run_time_yet()
+    {
+        var info = new Castor.Engine.Embedding.EmbeddingModelInfo("embedder", "E", "test", 4, MaxTokens: 8, "bert", "fake", Castor.Engine.Embedding.EmbeddingPooling.Mean, "test");
+        var model = new Castor.Engine.Embedding.EmbeddingModel(info, new Castor.UnitTests.Embeddings.FakeEmbeddingBackend(4), maxQueue: 1,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        using var catalogue = new ModelCatalogue([], embeddingModels: [new Castor.Application.Embeddings.EmbeddingModelEntry(model, Castor.Application.Embeddings.TaskPrompts.For(info, "none"))]);
+        var error = await Assert.ThrowsAsync<CastorException>(() => catalogue.UnloadAsync("embedder"));
+        Assert.Equal(ErrorStatus.FailedPrecondition, error.Status);
+        Assert.Same(model, catalogue.ResolveEmbedding("embedder").Model);
+    }
+
+    [Fact]
     public async Task Unloading_while_a_stream_runs_lets_the_stream_finish_then_frees_the_model()
     {
         var events = Channel.CreateUnbounded<BackendEvent>();
