@@ -54,9 +54,9 @@ public sealed class BenchServer : IAsyncDisposable
     }
 
     /// <summary>Compute runs of a model so far (one ONNX run or one llama decode each).</summary>
-    public long Runs(string model) => _app.Services.GetRequiredService<ModelRegistry>().ResolveEmbedding(model).Model.Runs;
+    public long Runs(string model) => _app.Services.GetRequiredService<ModelCatalogue>().ResolveEmbedding(model).Model.Runs;
 
-    public EmbeddingModelEntry Model(string model) => _app.Services.GetRequiredService<ModelRegistry>().ResolveEmbedding(model);
+    public EmbeddingModelEntry Model(string model) => _app.Services.GetRequiredService<ModelCatalogue>().ResolveEmbedding(model);
 
     public async Task EmbedOneAsync(string model, string text)
     {

@@ -22,11 +22,11 @@ public static class GeminiApi
         {
             var group = routes.MapApiGroup("/" + version, GeminiErrors.Instance);
             group.MapGet("/models", ModelsApi.List);
-            group.MapGet("/models/{**name}", (string name, ModelRegistry registry) =>
+            group.MapGet("/models/{**name}", (string name, ModelCatalogue catalogue) =>
             {
                 if (name.Contains(':'))
                     throw new CastorException(ErrorStatus.NotFound, $"GET is not supported for models/{name}; use POST.");
-                return ModelsApi.Get(name, registry);
+                return ModelsApi.Get(name, catalogue);
             });
             group.MapPost("/models/{**nameAndMethod}", DispatchAsync).LimitedAsModelRequest();
             group.MapGet("/files", FilesApi.ListAsync);
@@ -39,7 +39,7 @@ public static class GeminiApi
     }
 
     /// <summary>Custom methods are <c>models/{model}:{method}</c>; the model id may itself contain colons, so split at the last one.</summary>
-    private static async Task DispatchAsync(HttpContext context, string nameAndMethod, GenerationService generation)
+    private static async Task DispatchAsync(HttpContext context, string nameAndMethod, IGenerationService generation)
     {
         var colon = nameAndMethod.LastIndexOf(':');
         if (colon <= 0)

@@ -20,16 +20,16 @@ public static class OpenAIApi
     public static IEndpointRouteBuilder MapOpenAIApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapApiGroup(Prefix, OpenAIErrors.Instance);
-        group.MapPost("/chat/completions", (HttpContext context, GenerationService generation) => ChatCompletionsApi.HandleAsync(context, generation)).LimitedAsModelRequest();
-        group.MapPost("/embeddings", (HttpContext context, EmbeddingService embeddings) => EmbeddingsApi.HandleAsync(context, embeddings)).LimitedAsModelRequest();
-        group.MapGet("/models", (ModelRegistry registry) => ModelsApi.List(registry));
-        group.MapGet("/models/{**id}", (string id, ModelRegistry registry) => ModelsApi.Get(id, registry));
+        group.MapPost("/chat/completions", (HttpContext context, IGenerationService generation) => ChatCompletionsApi.HandleAsync(context, generation)).LimitedAsModelRequest();
+        group.MapPost("/embeddings", (HttpContext context, IEmbeddingService embeddings) => EmbeddingsApi.HandleAsync(context, embeddings)).LimitedAsModelRequest();
+        group.MapGet("/models", (ModelCatalogue catalogue) => ModelsApi.List(catalogue));
+        group.MapGet("/models/{**id}", (string id, ModelCatalogue catalogue) => ModelsApi.Get(id, catalogue));
         // The docs' context-caching sample points the OpenAI client at /v1beta/ itself, so chat and embeddings answer there
         // too (models cannot: /v1beta/models is the native list). Each is its own group, so only these two paths are OpenAI's.
         routes.MapApiGroup("/v1beta/chat/completions", OpenAIErrors.Instance)
-            .MapPost("", (HttpContext context, GenerationService generation) => ChatCompletionsApi.HandleAsync(context, generation)).LimitedAsModelRequest();
+            .MapPost("", (HttpContext context, IGenerationService generation) => ChatCompletionsApi.HandleAsync(context, generation)).LimitedAsModelRequest();
         routes.MapApiGroup("/v1beta/embeddings", OpenAIErrors.Instance)
-            .MapPost("", (HttpContext context, EmbeddingService embeddings) => EmbeddingsApi.HandleAsync(context, embeddings)).LimitedAsModelRequest();
+            .MapPost("", (HttpContext context, IEmbeddingService embeddings) => EmbeddingsApi.HandleAsync(context, embeddings)).LimitedAsModelRequest();
         return routes;
     }
 }

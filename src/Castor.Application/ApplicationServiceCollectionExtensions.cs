@@ -13,7 +13,7 @@ public static class ApplicationServiceCollectionExtensions
     /// <summary>
     /// The application services (keys, generation, embeddings, files, request limits) and their settings as
     /// <c>IOptions&lt;T&gt;</c>, each checked when the host starts with a message that names the setting. Needs the stores
-    /// (<c>IKeyStore</c>, <c>IFileStore</c>, <c>FileContentStore</c>), a <c>ModelRegistry</c> and a <see cref="TimeProvider"/>.
+    /// (<c>IKeyStore</c>, <c>IFileStore</c>, <c>FileContentStore</c>), a <c>ModelCatalogue</c> and a <see cref="TimeProvider"/>.
     /// <see cref="RequestLimitSettings"/> defaults depend on the loaded models: the host configures them.
     /// </summary>
     public static IServiceCollection AddCastorApplication(this IServiceCollection services, Action<GenerationOptions>? generation = null,
@@ -41,12 +41,15 @@ public static class ApplicationServiceCollectionExtensions
 
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<GenerationService>();
+        services.AddSingleton<IGenerationService>(sp => sp.GetRequiredService<GenerationService>());
         services.AddSingleton<EmbeddingService>();
+        services.AddSingleton<IEmbeddingService>(sp => sp.GetRequiredService<EmbeddingService>());
         services.AddSingleton<ConcurrencyLimiter>();
         services.AddSingleton(sp => new MemoryBudget(sp.GetRequiredService<RequestLimitSettings>().RequestBodyMemory));
         services.AddSingleton<PdfExtractor>();
         services.AddSingleton<FileProcessor>();
         services.AddSingleton<FileService>();
+        services.AddSingleton<IFileService>(sp => sp.GetRequiredService<FileService>());
         services.AddSingleton<FilePartResolver>();
         services.AddSingleton<FileSweeper>();
         return services;

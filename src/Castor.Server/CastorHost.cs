@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Castor.Api.Gemini;
 using Castor.Api.Gemini.Infrastructure;
 using Castor.Api.Hosting;
@@ -6,12 +5,12 @@ using Castor.Application;
 using Castor.Application.Files;
 using Castor.Engine;
 using Castor.Api.OpenAI;
+using Castor.Application.Backends;
 using Castor.Application.Embeddings;
 using Castor.Application.Generation;
 using Castor.Application.Keys;
 using Castor.Application.Limits;
 using Castor.Application.Models;
-using Castor.Engine.Embedding;
 using Castor.Engine.Models;
 using Castor.Storage.Relational;
 using Microsoft.AspNetCore.Builder;
@@ -83,7 +82,7 @@ public static class CastorHost
             embeddings: e => e.MaxBatchRequests = options.MaxEmbedBatchRequests);
         // The Files section is bound straight into the application's FileLimits: the layer gets that object, validated.
         builder.Services.AddBoundOptions(options.Files);
-        builder.Services.AddOptions<RequestLimitSettings>().Configure<ModelRegistry>((limits, registry) => ResolveLimits(options, registry, limits));
+        builder.Services.AddOptions<RequestLimitSettings>().Configure<ModelCatalogue>((limits, registry) => ResolveLimits(options, registry, limits));
         builder.Services.AddCastorApi(defaultErrorWriter: GeminiErrors.Instance);
         builder.Services.AddSingleton(sp => LoadModels(options, sp.GetRequiredService<EngineOptions>(), sp.GetRequiredService<ILoggerFactory>(), console));
 
@@ -94,7 +93,7 @@ public static class CastorHost
         _ = app.Services.GetRequiredService<IOptions<FileLimits>>().Value;
         _ = app.Services.GetRequiredService<IOptions<EmbeddingOptions>>().Value;
         // Models load before the first request, not lazily inside it.
-        var registry = app.Services.GetRequiredService<ModelRegistry>();
+        var registry = app.Services.GetRequiredService<ModelCatalogue>();
         // Limits are resolved now (their defaults depend on the models), so a bad setting stops the start rather than the first request.
         app.Services.GetRequiredService<RequestLimitSettings>();
 
@@ -106,7 +105,7 @@ public static class CastorHost
         // Every route needs a key unless it says otherwise: only these two are public.
         app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
         app.MapGet("/", () => Results.Text(
-            $"Castor serves the Gemini API at /v1beta. Models: {string.Join(", ", registry.Models.Select(m => m.Id))}.\n")).AllowAnonymous();
+            $"Castor serves the Gemini API at /v1beta. Models: {string.Join(", ", registry.Models.Select(m => m.Description.Id))}.\n")).AllowAnonymous();
         app.MapGeminiApi();
         app.MapOpenAIApi();
 
@@ -118,10 +117,10 @@ public static class CastorHost
     /// Configured limits over <paramref name="limits"/>' own defaults; the concurrency defaults are sized from the loaded
     /// models' parallel sequences and the queue. Zero means the default; a negative value is kept, for validation to report by name.
     /// </summary>
-    internal static void ResolveLimits(CastorOptions options, ModelRegistry registry, RequestLimitSettings limits)
+    internal static void ResolveLimits(CastorOptions options, ModelCatalogue registry, RequestLimitSettings limits)
     {
         var configured = options.Limits;
-        var parallel = registry.Models.Count == 0 ? 1 : registry.Models.Max(m => m.Scheduler.Options.Parallel);
+        var parallel = registry.Models.Count == 0 ? 1 : registry.Models.Max(m => m.Description.Parallel);
         var (perKey, perProject) = RequestLimitSettings.DefaultConcurrency(parallel, options.MaxQueue);
         limits.MaxConcurrentRequestsPerKey = configured.MaxConcurrentRequestsPerKey != 0 ? configured.MaxConcurrentRequestsPerKey : perKey;
         limits.MaxConcurrentRequestsPerProject = configured.MaxConcurrentRequestsPerProject != 0 ? configured.MaxConcurrentRequestsPerProject : perProject;
@@ -133,152 +132,39 @@ public static class CastorHost
     public static IReadOnlyList<string> Addresses(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
 
-    private static ModelRegistry LoadModels(CastorOptions options, EngineOptions engine, ILoggerFactory loggers, TextWriter console)
+    /// <summary>Translates the configuration into the catalogue's settings and loads every model (see <see cref="ModelLoader.LoadAll"/>).</summary>
+    private static ModelCatalogue LoadModels(CastorOptions options, EngineOptions engine, ILoggerFactory loggers, TextWriter console)
     {
-        var logger = loggers.CreateLogger("Castor.Models");
         NativeLogging.RouteTo(loggers.CreateLogger("llama.cpp"));
-
-        // A GGUF is a generative or an embedding model, as configured or as its metadata says. The same file may be
-        // configured as both (under two ids): each kind gets its own context.
-        var specs = new List<ModelSpec>();
-        var embeddingSpecs = new List<(EmbeddingModelSpec Spec, ModelSettings? Settings)>();
-        foreach (var (id, settings) in options.ModelSettings)
+        var settings = new ModelCatalogueSettings
         {
-            if (string.IsNullOrWhiteSpace(settings.Path)) continue;
-            var path = Path.GetFullPath(settings.Path);
-            if (IsEmbeddingModel(settings, path))
-                embeddingSpecs.Add((EmbeddingSpec(id.ToLowerInvariant(), path, settings), settings));
-            else
-                specs.Add(new ModelSpec(id.ToLowerInvariant(), path, settings.ChatTemplate, settings.ContextSize, settings.DisplayName, Thinking(settings), settings.FlashAttention));
-        }
-        var locations = options.Models.Count > 0 ? options.Models : [CastorOptions.DefaultModelsFolder];
-        foreach (var (id, path) in GgufDiscovery.Find(locations, warning => console.WriteLine("  warning: " + warning)))
-        {
-            var settings = options.ModelSettings.GetValueOrDefault(id);
-            if (IsEmbeddingModel(settings, path))
-            {
-                if (embeddingSpecs.Any(e => e.Spec.Id == id || e.Spec.Path == path) || specs.Any(s => s.Id == id)) continue;
-                embeddingSpecs.Add((EmbeddingSpec(id, path, settings), settings));
-            }
-            else
-            {
-                if (specs.Any(s => s.Id == id || s.Path == path) || embeddingSpecs.Any(e => e.Spec.Id == id)) continue;
-                specs.Add(new ModelSpec(id, path, settings?.ChatTemplate, settings?.ContextSize, settings?.DisplayName, Thinking(settings), settings?.FlashAttention));
-            }
-        }
-
-        var models = new List<LlamaModel>();
-        foreach (var spec in specs)
-        {
-            var size = new FileInfo(spec.Path).Length;
-            console.WriteLine($"Loading {spec.Id} ({FormatBytes(size)}) from {spec.Path} …");
-            var clock = Stopwatch.StartNew();
-            try
-            {
-                models.Add(LlamaModel.Load(spec, engine, logger));
-                console.WriteLine($"  loaded in {clock.Elapsed.TotalSeconds:0.0} s");
-            }
-            catch (Exception ex)
-            {
-                // One unreadable file must not keep the server (and the other models) down.
-                console.WriteLine($"  could not load {spec.Id}: {ex.Message}");
-                logger.LogDebug(ex, "Could not load model {Model} from {Path}", spec.Id, spec.Path);
-            }
-        }
-
-        var embeddings = new List<EmbeddingModelEntry>();
-        if (options.BuiltinEmbeddingModel)
-        {
-            var settings = options.ModelSettings.GetValueOrDefault(MiniLmEmbedder.ModelId);
-            console.WriteLine($"Loading {MiniLmEmbedder.ModelId} (built in: all-MiniLM-L6-v2 on ONNX Runtime) …");
-            LoadEmbedding(MiniLmEmbedder.ModelId, settings, () => MiniLmEmbedder.Load(engine, logger, MiniLmEmbedder.ModelId, settings?.ContextSize, settings?.DisplayName),
-                embeddings, console, logger);
-        }
-        foreach (var (spec, settings) in embeddingSpecs)
-        {
-            if (embeddings.Any(e => e.Id == spec.Id) || models.Any(m => m.Id == spec.Id))
-            {
-                console.WriteLine($"  warning: a model with id '{spec.Id}' is already loaded; {spec.Path} is skipped.");
-                continue;
-            }
-            console.WriteLine($"Loading {spec.Id} ({FormatBytes(new FileInfo(spec.Path).Length)}) from {spec.Path} as an embedding model …");
-            LoadEmbedding(spec.Id, settings, () => LlamaEmbedder.Load(spec, engine, logger), embeddings, console, logger);
-        }
-
-        var aliases = new Dictionary<string, string>(options.Aliases, StringComparer.OrdinalIgnoreCase);
-        foreach (var (id, settings) in options.ModelSettings)
-            foreach (var alias in settings.Aliases)
-                aliases[alias] = id.ToLowerInvariant();
-        var loaded = models.Select(m => m.Id).Concat(embeddings.Select(e => e.Id)).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        foreach (var (alias, target) in aliases.ToList())
-        {
-            if (loaded.Contains(ModelRegistry.StripPrefix(target))) continue;
-            console.WriteLine($"  warning: alias '{alias}' points to '{target}', which is not loaded; ignored.");
-            aliases.Remove(alias);
-        }
-        return new ModelRegistry(models, aliases, options.DefaultModel, embeddings, options.DefaultEmbeddingModel);
-    }
-
-    private static void LoadEmbedding(string id, ModelSettings? settings, Func<EmbeddingModel> load, List<EmbeddingModelEntry> into, TextWriter console, ILogger logger)
-    {
-        var clock = Stopwatch.StartNew();
-        EmbeddingModel model;
-        try
-        {
-            model = load();
-        }
-        catch (Exception ex)
-        {
-            console.WriteLine($"  could not load {id}: {ex.Message}");
-            logger.LogDebug(ex, "Could not load embedding model {Model}", id);
-            return;
-        }
-        try
-        {
-            // A mistyped prompt style or task type is a configuration error, reported at start-up like an unknown default model.
-            into.Add(new EmbeddingModelEntry(model, TaskPrompts.For(model.Info, settings?.PromptStyle, settings?.TaskPrompts)));
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        console.WriteLine($"  loaded in {clock.Elapsed.TotalSeconds:0.0} s");
-    }
-
-    /// <summary>Configuration decides; otherwise the GGUF's metadata (a pooling type, or an encoder architecture).</summary>
-    private static bool IsEmbeddingModel(ModelSettings? settings, string path)
-    {
-        if (settings?.Embedding is { } configured) return configured;
-        if (settings?.Pooling is not null || settings?.PromptStyle is not null || settings?.TaskPrompts.Count > 0) return true;
-        try
-        {
-            return File.Exists(path) && LlamaEmbedder.IsEmbeddingModel(path);
-        }
-        catch (Exception)
-        {
-            // An unreadable file is reported when it fails to load as a generative model.
-            return false;
-        }
-    }
-
-    private static EmbeddingModelSpec EmbeddingSpec(string id, string path, ModelSettings? settings)
-    {
-        EmbeddingPooling? pooling = settings?.Pooling?.Trim().ToLowerInvariant() switch
-        {
-            null or "" => null,
-            "mean" => EmbeddingPooling.Mean,
-            "cls" => EmbeddingPooling.Cls,
-            "last" => EmbeddingPooling.Last,
-            _ => throw new InvalidOperationException($"ModelSettings:{id}:Pooling is '{settings.Pooling}'; use mean, cls or last."),
+            Locations = options.Models.Count > 0 ? options.Models : [CastorOptions.DefaultModelsFolder],
+            Models = options.ModelSettings.ToDictionary(m => m.Key, m => ToFileSettings(m.Value), StringComparer.OrdinalIgnoreCase),
+            Aliases = options.Aliases,
+            DefaultModel = options.DefaultModel,
+            DefaultEmbeddingModel = options.DefaultEmbeddingModel,
+            BuiltinEmbeddingModel = options.BuiltinEmbeddingModel,
+            Engine = engine,
         };
-        return new EmbeddingModelSpec(id, path, pooling, settings?.ContextSize, settings?.DisplayName);
+        return new ModelLoader(engine, loggers, console).LoadAll(settings);
     }
 
-    private static ThinkingMarkers? Thinking(ModelSettings? settings) =>
-        settings?.Thinking is { } t ? new ThinkingMarkers(t.Start, t.End, t.StartsInThought) : null;
+    private static ModelFileSettings ToFileSettings(ModelSettings s) => new()
+    {
+        Path = s.Path,
+        ChatTemplate = s.ChatTemplate,
+        ContextSize = s.ContextSize,
+        DisplayName = s.DisplayName,
+        FlashAttention = s.FlashAttention,
+        Aliases = s.Aliases,
+        Thinking = s.Thinking is { } t ? new ThoughtMarkers(t.Start, t.End, t.StartsInThought) : null,
+        Embedding = s.Embedding,
+        Pooling = s.Pooling,
+        PromptStyle = s.PromptStyle,
+        TaskPrompts = s.TaskPrompts,
+    };
 
-    private static void PrintBanner(WebApplication app, CastorOptions options, IRelationalDatabase database, ModelRegistry registry, ApiKeyService keys, TextWriter console)
+    private static void PrintBanner(WebApplication app, CastorOptions options, IRelationalDatabase database, ModelCatalogue registry, ApiKeyService keys, TextWriter console)
     {
         var addresses = Addresses(app);
         console.WriteLine();
@@ -294,9 +180,12 @@ public static class CastorHost
         }
         else
         {
-            foreach (var m in registry.Models)
-                console.WriteLine($"  Model         {m.Id}  ({m.Architecture}, {m.Parallel} parallel sequences × context {m.ContextSize} = {m.KvCells} KV cells, flash attention {FlashAttention.Describe(m.FlashAttentionSetting)}, chat template: {m.Template.Name}){(m == registry.DefaultGenerative ? "  [default]" : "")}");
-            foreach (var group in registry.Aliases.GroupBy(a => a.Target.Id))
+            foreach (var backend in registry.Models)
+            {
+                var m = backend.Description;
+                console.WriteLine($"  Model         {m.Id}  ({m.Architecture}, {m.Parallel} parallel sequences × context {m.ContextSize} = {m.KvCells} KV cells, flash attention {FlashAttention.Describe(m.FlashAttention)}, chat template: {m.ChatTemplateName}){(backend == registry.DefaultGenerative ? "  [default]" : "")}");
+            }
+            foreach (var group in registry.Aliases.GroupBy(a => a.Target.Description.Id))
                 console.WriteLine($"  Aliases       {string.Join(", ", group.Select(a => a.Alias))} → {group.Key}");
         }
         foreach (var e in registry.EmbeddingModels)
@@ -318,12 +207,4 @@ public static class CastorHost
         console.WriteLine("Press Ctrl+C to stop.");
         console.Flush();
     }
-
-    private static string FormatBytes(long bytes) => bytes switch
-    {
-        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.0} GiB",
-        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.0} MiB",
-        >= 1L << 10 => $"{bytes / 1024.0:0.0} KiB",
-        _ => $"{bytes} B",
-    };
 }

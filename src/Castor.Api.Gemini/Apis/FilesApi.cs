@@ -4,7 +4,6 @@ using Castor.Api.Gemini.Wire;
 using Castor.Application.Errors;
 using Castor.Application.Files;
 using Castor.Application.Keys;
-using Castor.Storage.Files;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 
@@ -13,7 +12,7 @@ namespace Castor.Api.Gemini.Apis;
 /// <summary><c>GET files</c>, <c>GET files/{id}</c>, <c>GET files/{id}:download</c> (or <c>?alt=media</c>) and <c>DELETE files/{id}</c>.</summary>
 internal static class FilesApi
 {
-    public static async Task<IResult> ListAsync(HttpContext context, FileService files)
+    public static async Task<IResult> ListAsync(HttpContext context, IFileService files)
     {
         var query = context.Request.Query;
         int? pageSize = null;
@@ -34,7 +33,7 @@ internal static class FilesApi
     }
 
     /// <summary><c>files/{id}</c> returns the metadata; <c>files/{id}:download</c> or <c>alt=media</c> the bytes.</summary>
-    public static async Task GetAsync(HttpContext context, string name, FileService files)
+    public static async Task GetAsync(HttpContext context, string name, IFileService files)
     {
         var download = name.EndsWith(":download", StringComparison.Ordinal);
         if (download) name = name[..^":download".Length];
@@ -65,20 +64,20 @@ internal static class FilesApi
         }
     }
 
-    public static async Task<IResult> DeleteAsync(HttpContext context, string name, FileService files)
+    public static async Task<IResult> DeleteAsync(HttpContext context, string name, IFileService files)
     {
         await files.DeleteAsync(context.Caller(), name, context.RequestAborted).ConfigureAwait(false);
         return Results.Json(new EmptyResponse(), GeminiJson.TypeInfo<EmptyResponse>());
     }
 
     /// <summary>The display name with anything but printable characters (CR, LF, quotes, slashes) replaced; else the file id.</summary>
-    private static string DownloadName(StoredFile file)
+    private static string DownloadName(FileMetadata file)
     {
         var name = new string((file.DisplayName ?? "").Select(c => char.IsControl(c) || c is '"' or '\\' or '/' ? '_' : c).ToArray()).Trim();
         return name.Length > 0 ? name : file.Id;
     }
 
-    public static FileResource ToWire(StoredFile file, HttpRequest request) => new()
+    public static FileResource ToWire(FileMetadata file, HttpRequest request) => new()
     {
         Name = FileService.NamePrefix + file.Id,
         DisplayName = file.DisplayName,
@@ -92,12 +91,12 @@ internal static class FilesApi
         DownloadUri = $"{PublicUrl.For(request.HttpContext).Base(request)}/{ApiVersion(request)}/files/{file.Id}:download?alt=media",
         State = file.State switch
         {
-            FileState.Processing => "PROCESSING",
-            FileState.Active => "ACTIVE",
+            FileProcessingState.Processing => "PROCESSING",
+            FileProcessingState.Active => "ACTIVE",
             _ => "FAILED",
         },
         Source = "UPLOADED",
-        Error = file.State == FileState.Failed ? new FileStatus { Code = 400, Message = file.ErrorMessage ?? "The file could not be processed." } : null,
+        Error = file.State == FileProcessingState.Failed ? new FileStatus { Code = 400, Message = file.ErrorMessage ?? "The file could not be processed." } : null,
     };
 
     /// <summary>The API version the request came in on (<c>/upload/v1beta/files</c> → v1beta); uris point at the same version.</summary>

@@ -219,6 +219,6 @@ internal static class GeminiMapping
         LogProbabilitySum = steps.Sum(s => (double)s.Chosen.Logprob),
     };
 
-    private static LogprobsResultCandidate ToWire(Castor.Engine.Sampling.TokenLogprob t) =>
+    private static LogprobsResultCandidate ToWire(App.TokenLogprob t) =>
         new() { Token = t.Token, TokenId = t.TokenId, LogProbability = t.Logprob };
 }

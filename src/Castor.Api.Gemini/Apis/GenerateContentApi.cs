@@ -11,10 +11,10 @@ namespace Castor.Api.Gemini.Apis;
 /// <summary><c>:generateContent</c>, <c>:streamGenerateContent</c> and <c>:countTokens</c>.</summary>
 internal static class GenerateContentApi
 {
-    public static async Task GenerateAsync(HttpContext context, string model, GenerationService generation)
+    public static async Task GenerateAsync(HttpContext context, string model, IGenerationService generation)
     {
         var wire = await RequestBody.ReadAsync(context.Request, GeminiJson.TypeInfo<GenerateContentRequest>()).ConfigureAwait(false);
-        var result = await generation.GenerateAsync(ToRequest(context, model, wire), context.RequestAborted).ConfigureAwait(false);
+        var result = await generation.GenerateAsync(context.Caller(), ToRequest(model, wire), context.RequestAborted).ConfigureAwait(false);
         var response = new GenerateContentResponse
         {
             Candidates = result.Candidates.Select(c => GeminiMapping.ToCandidate(c.Index, c.Parts, c.FinishReason, c.Thought, c.Logprobs, average: true)).ToList(),
@@ -30,11 +30,11 @@ internal static class GenerateContentApi
     /// Streams with Server-Sent Events when <c>alt=sse</c> (what every SDK asks for), otherwise as one JSON array
     /// written element by element, as the API does. Errors after the first byte go out in-band as an error object.
     /// </summary>
-    public static async Task StreamAsync(HttpContext context, string model, GenerationService generation)
+    public static async Task StreamAsync(HttpContext context, string model, IGenerationService generation)
     {
         var wire = await RequestBody.ReadAsync(context.Request, GeminiJson.TypeInfo<GenerateContentRequest>()).ConfigureAwait(false);
         var aborted = context.RequestAborted;
-        var stream = await generation.StartAsync(ToRequest(context, model, wire), aborted).ConfigureAwait(false);
+        var stream = await generation.StartAsync(context.Caller(), ToRequest(model, wire), aborted).ConfigureAwait(false);
         var sse = string.Equals(context.Request.Query["alt"], "sse", StringComparison.OrdinalIgnoreCase);
         var responseId = NewResponseId();
 
@@ -88,14 +88,14 @@ internal static class GenerateContentApi
         }
     }
 
-    public static async Task<IResult> CountTokensAsync(HttpContext context, string model, GenerationService generation)
+    public static async Task<IResult> CountTokensAsync(HttpContext context, string model, IGenerationService generation)
     {
         var wire = await RequestBody.ReadAsync(context.Request, GeminiJson.TypeInfo<CountTokensRequest>()).ConfigureAwait(false);
         // A whole request counts the way generateContent would see it, its own model name included.
         var request = wire.GenerateContentRequest is { } inner
-            ? ToRequest(context, inner.Model ?? model, inner)
-            : new GenerationRequest { Model = model, Contents = GeminiMapping.ToContents(wire.Contents, "contents"), ProjectId = context.Caller().ProjectId };
-        var total = await generation.CountTokensAsync(request, context.RequestAborted).ConfigureAwait(false);
+            ? ToRequest(inner.Model ?? model, inner)
+            : new GenerationRequest { Model = model, Contents = GeminiMapping.ToContents(wire.Contents, "contents") };
+        var total = await generation.CountTokensAsync(context.Caller(), request, context.RequestAborted).ConfigureAwait(false);
         return Results.Json(new CountTokensResponse
         {
             TotalTokens = total,
@@ -103,9 +103,8 @@ internal static class GenerateContentApi
         }, GeminiJson.TypeInfo<CountTokensResponse>());
     }
 
-    /// <summary>The internal request, in the caller's project (where its fileData parts are looked up).</summary>
-    private static GenerationRequest ToRequest(HttpContext context, string model, GenerateContentRequest wire) =>
-        GeminiMapping.ToGenerationRequest(model, wire) with { ProjectId = context.Caller().ProjectId };
+    private static GenerationRequest ToRequest(string model, GenerateContentRequest wire) =>
+        GeminiMapping.ToGenerationRequest(model, wire);
 
     private static string NewResponseId() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

@@ -13,7 +13,7 @@ internal static class ModelsApi
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 1000;
 
-    public static IResult List(HttpRequest request, ModelRegistry registry)
+    public static IResult List(HttpRequest request, ModelCatalogue catalogue)
     {
         var pageSize = DefaultPageSize;
         if (request.Query.TryGetValue("pageSize", out var sizeText) || request.Query.TryGetValue("page_size", out sizeText))
@@ -29,7 +29,7 @@ internal static class ModelsApi
         if (token.Length == 0) token = request.Query["page_token"].ToString();
         if (token.Length > 0) offset = DecodePageToken(token);
 
-        var all = registry.List();
+        var all = catalogue.List();
         var page = all.Skip(offset).Take(pageSize).Select(ToWire).ToList();
         var next = offset + page.Count;
         return Results.Json(new ListModelsResponse
@@ -40,8 +40,8 @@ internal static class ModelsApi
         }, GeminiJson.TypeInfo<ListModelsResponse>());
     }
 
-    public static IResult Get(string name, ModelRegistry registry) =>
-        Results.Json(ToWire(registry.Describe(name)), GeminiJson.TypeInfo<Model>());
+    public static IResult Get(string name, ModelCatalogue catalogue) =>
+        Results.Json(ToWire(catalogue.Describe(name)), GeminiJson.TypeInfo<Model>());
 
     private static Model ToWire(ModelInfo m) => new()
     {

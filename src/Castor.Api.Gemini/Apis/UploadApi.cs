@@ -21,7 +21,7 @@ internal static class UploadApi
     private const string ChunkGranularity = "8388608";
     private const int MaxMetadataBytes = 64 * 1024;
 
-    public static async Task HandleAsync(HttpContext context, FileService files)
+    public static async Task HandleAsync(HttpContext context, IFileService files)
     {
         var request = context.Request;
         var uploadId = request.Query["upload_id"].ToString();
@@ -61,7 +61,7 @@ internal static class UploadApi
         }
     }
 
-    private static async Task StartAsync(HttpContext context, FileService files)
+    private static async Task StartAsync(HttpContext context, IFileService files)
     {
         var request = context.Request;
         var command = Commands(request);
@@ -86,7 +86,7 @@ internal static class UploadApi
         context.Response.StatusCode = StatusCodes.Status200OK;
     }
 
-    private static async Task SessionCommandAsync(HttpContext context, FileService files, string uploadId)
+    private static async Task SessionCommandAsync(HttpContext context, IFileService files, string uploadId)
     {
         var request = context.Request;
         var response = context.Response;
@@ -133,7 +133,7 @@ internal static class UploadApi
     }
 
     /// <summary><c>multipart/related</c> (Google's form) or <c>multipart/form-data</c>: a JSON metadata part, then the media part.</summary>
-    private static async Task MultipartAsync(HttpContext context, FileService files)
+    private static async Task MultipartAsync(HttpContext context, IFileService files)
     {
         var request = context.Request;
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType) || HeaderUtilities.RemoveQuotes(contentType.Boundary).Length == 0)
@@ -216,7 +216,7 @@ internal static class UploadApi
     }
 
     /// <summary>The body is the file; its Content-Type is the file's type.</summary>
-    private static async Task RawAsync(HttpContext context, FileService files)
+    private static async Task RawAsync(HttpContext context, IFileService files)
     {
         var request = context.Request;
         var mimeType = Header(request, "X-Goog-Upload-Header-Content-Type") ?? request.ContentType;
@@ -249,7 +249,7 @@ internal static class UploadApi
         }
     }
 
-    private static Task WriteFileAsync(HttpContext context, Castor.Storage.Files.StoredFile file) =>
+    private static Task WriteFileAsync(HttpContext context, FileMetadata file) =>
         Results.Json(new CreateFileResponse { File = FilesApi.ToWire(file, context.Request) }, GeminiJson.TypeInfo<CreateFileResponse>()).ExecuteAsync(context);
 
     private static void WriteProgress(HttpResponse response, long received)

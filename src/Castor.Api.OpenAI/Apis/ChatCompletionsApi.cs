@@ -19,7 +19,7 @@ internal static class ChatCompletionsApi
     private const string ThoughtOpen = "<thought>";
     private const string ThoughtClose = "</thought>";
 
-    public static async Task HandleAsync(HttpContext context, GenerationService generation)
+    public static async Task HandleAsync(HttpContext context, IGenerationService generation)
     {
         var wire = await RequestBody.ReadAsync(context.Request, OpenAIJson.TypeInfo<ChatCompletionRequest>()).ConfigureAwait(false);
         var mapped = ChatMapping.ToGenerationRequest(wire);
@@ -31,8 +31,8 @@ internal static class ChatCompletionsApi
         try
         {
             // file_id parts name files of the caller's project, as fileData does on the native routes.
-            var request = mapped.Request with { ProjectId = context.Caller().ProjectId };
-            stream = await generation.StartAsync(request, context.RequestAborted).ConfigureAwait(false);
+            var request = mapped.Request;
+            stream = await generation.StartAsync(context.Caller(), request, context.RequestAborted).ConfigureAwait(false);
         }
         catch (CastorException error)
         {
@@ -115,7 +115,7 @@ internal static class ChatCompletionsApi
         Choices = [new ChunkChoice { Index = index, Delta = delta, FinishReason = finishReason, Logprobs = logprobs }],
     };
 
-    private static TokenLogprobOut ToWire(Castor.Engine.Sampling.TokenLogprob t, IReadOnlyList<Castor.Engine.Sampling.TokenLogprob>? top) => new()
+    private static TokenLogprobOut ToWire(TokenLogprob t, IReadOnlyList<TokenLogprob>? top) => new()
     {
         Token = t.Token,
         Logprob = t.Logprob,

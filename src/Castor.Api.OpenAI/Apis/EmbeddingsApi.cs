@@ -13,7 +13,7 @@ namespace Castor.Api.OpenAI.Apis;
 /// <summary><c>POST embeddings</c>: every input of the call goes to <see cref="EmbeddingService"/> as one batch.</summary>
 internal static partial class EmbeddingsApi
 {
-    public static async Task HandleAsync(HttpContext context, EmbeddingService embeddings)
+    public static async Task HandleAsync(HttpContext context, IEmbeddingService embeddings)
     {
         var wire = await RequestBody.ReadAsync(context.Request, OpenAIJson.TypeInfo<EmbeddingsRequest>()).ConfigureAwait(false);
         if (string.IsNullOrWhiteSpace(wire.Model))
@@ -37,7 +37,7 @@ internal static partial class EmbeddingsApi
         EmbeddingResult result;
         try
         {
-            result = await embeddings.BatchEmbedContentsAsync(wire.Model, requests, context.RequestAborted).ConfigureAwait(false);
+            result = await embeddings.BatchEmbedContentsAsync(context.Caller(), wire.Model, requests, context.RequestAborted).ConfigureAwait(false);
         }
         catch (CastorException error)
         {

@@ -1,6 +1,7 @@
 using System.Text;
 using Castor.Application.Errors;
 using Castor.Application.Generation;
+using Castor.Application.Keys;
 using Castor.Application.Models;
 using Castor.Engine.Embedding;
 using Castor.Engine.Scheduling;
@@ -13,23 +14,23 @@ namespace Castor.Application.Embeddings;
 /// tokenizes, sends every text of the call to the engine together, and shapes the vectors (normalized, then cut to
 /// <c>outputDimensionality</c>). Everything that can be refused is refused before any text is computed.
 /// </summary>
-public sealed class EmbeddingService(ModelRegistry registry, EmbeddingOptions options)
+public sealed class EmbeddingService(ModelCatalogue catalogue, EmbeddingOptions options) : IEmbeddingService
 {
     public const string EmbedContentMethod = "embedContent";
     public const string BatchEmbedContentsMethod = "batchEmbedContents";
 
     /// <summary><c>models/{model}:embedContent</c>: one content, one vector.</summary>
-    public Task<EmbeddingResult> EmbedContentAsync(string model, EmbeddingRequest request, CancellationToken cancellationToken)
+    public Task<EmbeddingResult> EmbedContentAsync(Caller caller, string model, EmbeddingRequest request, CancellationToken cancellationToken)
     {
-        var entry = registry.ResolveEmbedding(model, EmbedContentMethod);
+        var entry = catalogue.ResolveEmbedding(model, EmbedContentMethod);
         var text = Prepare(entry, model, request, "");
         return RunAsync(entry, [text], cancellationToken);
     }
 
     /// <summary><c>models/{model}:batchEmbedContents</c>: one vector per request, in order, computed together.</summary>
-    public Task<EmbeddingResult> BatchEmbedContentsAsync(string model, IReadOnlyList<EmbeddingRequest?>? requests, CancellationToken cancellationToken)
+    public Task<EmbeddingResult> BatchEmbedContentsAsync(Caller caller, string model, IReadOnlyList<EmbeddingRequest?>? requests, CancellationToken cancellationToken)
     {
-        var entry = registry.ResolveEmbedding(model, BatchEmbedContentsMethod);
+        var entry = catalogue.ResolveEmbedding(model, BatchEmbedContentsMethod);
         if (requests is null || requests.Count == 0)
             throw CastorException.InvalidField("requests", "requests is not specified; send at least one request with a content to embed.");
         if (requests.Count > options.MaxBatchRequests)
@@ -72,7 +73,7 @@ public sealed class EmbeddingService(ModelRegistry registry, EmbeddingOptions op
         if (!string.IsNullOrEmpty(request.Model) && !SameName(request.Model, urlModel))
         {
             throw CastorException.InvalidField(path + "model",
-                $"'{request.Model}' is not the model in the request URL, 'models/{ModelRegistry.StripPrefix(urlModel)}'; every request must name the model it is sent to.");
+                $"'{request.Model}' is not the model in the request URL, 'models/{ModelCatalogue.StripPrefix(urlModel)}'; every request must name the model it is sent to.");
         }
 
         if (!EmbeddingTaskTypes.TryParse(request.TaskType, out var task))
@@ -149,7 +150,7 @@ public sealed class EmbeddingService(ModelRegistry registry, EmbeddingOptions op
     }
 
     private static bool SameName(string a, string b) =>
-        string.Equals(ModelRegistry.StripPrefix(a), ModelRegistry.StripPrefix(b), StringComparison.OrdinalIgnoreCase);
+        string.Equals(ModelCatalogue.StripPrefix(a), ModelCatalogue.StripPrefix(b), StringComparison.OrdinalIgnoreCase);
 
     private readonly record struct PreparedText(TokenizedText Tokens, int? Dimensions);
 }

@@ -15,7 +15,7 @@ namespace Castor.Application.Files;
 /// complete, per-project isolation and quota, listing, download and deletion.
 /// </summary>
 public sealed partial class FileService(IFileStore store, FileContentStore content, FileLimits limits, FileProcessor processor, TimeProvider clock,
-    ILogger<FileService> logger)
+    ILogger<FileService> logger) : IFileService
 {
     public const string NamePrefix = "files/";
     public const int DefaultPageSize = 10;
@@ -32,7 +32,13 @@ public sealed partial class FileService(IFileStore store, FileContentStore conte
     public FileLimits Limits => limits;
 
     /// <summary>Begins an upload: validates the metadata, reserves the id and the declared size against the project's quota.</summary>
-    public async Task<UploadSession> StartUploadAsync(Caller caller, NewFile file, CancellationToken cancellationToken)
+    public async Task<ResumableUpload> StartUploadAsync(Caller caller, NewFile file, CancellationToken cancellationToken)
+    {
+        var session = await StartSessionAsync(caller, file, cancellationToken).ConfigureAwait(false);
+        return new ResumableUpload(session.UploadId, session.ReceivedBytes);
+    }
+
+    private async Task<UploadSession> StartSessionAsync(Caller caller, NewFile file, CancellationToken cancellationToken)
     {
         var fileId = file.Name is { Length: > 0 } name ? ParseName(name, "file.name") : NewFileId();
         if (file.DisplayName is { Length: > MaxDisplayNameLength })
@@ -67,8 +73,11 @@ public sealed partial class FileService(IFileStore store, FileContentStore conte
     }
 
     /// <summary>The bytes received so far (<c>X-Goog-Upload-Command: query</c>).</summary>
-    public async Task<UploadSession> QueryUploadAsync(Caller caller, string uploadId, CancellationToken cancellationToken) =>
-        await FindUploadAsync(caller, uploadId, cancellationToken).ConfigureAwait(false);
+    public async Task<ResumableUpload> QueryUploadAsync(Caller caller, string uploadId, CancellationToken cancellationToken)
+    {
+        var session = await FindUploadAsync(caller, uploadId, cancellationToken).ConfigureAwait(false);
+        return new ResumableUpload(session.UploadId, session.ReceivedBytes);
+    }
 
     /// <summary>
     /// Appends a chunk at <paramref name="offset"/> (bytes before the durable offset are ones the server already has and
@@ -96,7 +105,7 @@ public sealed partial class FileService(IFileStore store, FileContentStore conte
             if (!finalize) return new UploadProgress(received, null);
 
             var file = await FinalizeAsync(state, session with { ReceivedBytes = received }, cancellationToken).ConfigureAwait(false);
-            return new UploadProgress(received, file);
+            return new UploadProgress(received, FileMetadata.From(file));
         }
         finally
         {
@@ -105,9 +114,9 @@ public sealed partial class FileService(IFileStore store, FileContentStore conte
     }
 
     /// <summary>One-request uploads (multipart and raw protocols): the same path as a resumable upload with one finalizing chunk.</summary>
-    public async Task<StoredFile> UploadAsync(Caller caller, NewFile file, Stream body, CancellationToken cancellationToken)
+    public async Task<FileMetadata> UploadAsync(Caller caller, NewFile file, Stream body, CancellationToken cancellationToken)
     {
-        var session = await StartUploadAsync(caller, file, cancellationToken).ConfigureAwait(false);
+        var session = await StartSessionAsync(caller, file, cancellationToken).ConfigureAwait(false);
         try
         {
             var progress = await UploadChunkAsync(caller, session.UploadId, 0, body, finalize: true, cancellationToken).ConfigureAwait(false);
@@ -131,7 +140,10 @@ public sealed partial class FileService(IFileStore store, FileContentStore conte
         ForgetUpload(uploadId);
     }
 
-    public async Task<StoredFile> GetAsync(Caller caller, string name, CancellationToken cancellationToken)
+    public async Task<FileMetadata> GetAsync(Caller caller, string name, CancellationToken cancellationToken) =>
+        FileMetadata.From(await GetStoredAsync(caller, name, cancellationToken).ConfigureAwait(false));
+
+    private async Task<StoredFile> GetStoredAsync(Caller caller, string name, CancellationToken cancellationToken)
     {
         var id = ParseName(name, "name");
         return await store.GetAsync(caller.ProjectId, id, cancellationToken).ConfigureAwait(false) ?? throw FileNotFound(id);
@@ -147,7 +159,7 @@ public sealed partial class FileService(IFileStore store, FileContentStore conte
         var rows = await store.ListAsync(caller.ProjectId, size + 1, cursor, cancellationToken).ConfigureAwait(false);
         var page = rows.Take(size).ToList();
         var next = rows.Count > size ? FilePageToken.Encode(new FileCursor(page[^1].CreateTime, page[^1].Id)) : null;
-        return new FileListing(page, next);
+        return new FileListing(page.Select(FileMetadata.From).ToList(), next);
     }
 
     /// <summary>Deletes the row first: from then on the file is gone for every reader, and bytes left by a crash here are swept as orphans.</summary>
@@ -160,12 +172,12 @@ public sealed partial class FileService(IFileStore store, FileContentStore conte
     }
 
     /// <summary>The file's metadata and its bytes, opened for reading.</summary>
-    public async Task<(StoredFile File, Stream Content)> OpenAsync(Caller caller, string name, CancellationToken cancellationToken)
+    public async Task<(FileMetadata File, Stream Content)> OpenAsync(Caller caller, string name, CancellationToken cancellationToken)
     {
-        var file = await GetAsync(caller, name, cancellationToken).ConfigureAwait(false);
+        var file = await GetStoredAsync(caller, name, cancellationToken).ConfigureAwait(false);
         try
         {
-            return (file, content.OpenRead(file.ProjectId, file.Id));
+            return (FileMetadata.From(file), content.OpenRead(file.ProjectId, file.Id));
         }
         catch (FileNotFoundException)
         {
@@ -427,9 +439,9 @@ public sealed partial class FileService(IFileStore store, FileContentStore conte
 public sealed record NewFile(string? Name, string? DisplayName, string? MimeType, long? DeclaredSize);
 
 /// <summary>Bytes received so far; <see cref="File"/> once the upload is final.</summary>
-public sealed record UploadProgress(long ReceivedBytes, StoredFile? File);
+public sealed record UploadProgress(long ReceivedBytes, FileMetadata? File);
 
-public sealed record FileListing(IReadOnlyList<StoredFile> Files, string? NextPageToken);
+public sealed record FileListing(IReadOnlyList<FileMetadata> Files, string? NextPageToken);
 
 /// <summary>A chunk that does not fit the upload's offset; the protocol adapter reports the bytes received with it.</summary>
 public sealed class UploadOffsetException(long receivedBytes, string message) : Exception(message)

@@ -18,9 +18,6 @@ public sealed record GenerationRequest
     public ToolChoice? ToolChoice { get; init; }
     public string? CachedContent { get; init; }
 
-    /// <summary>The caller's project: <c>fileData</c> names files within it. Null resolves no files (their parts are refused).</summary>
-    public string? ProjectId { get; init; }
-
     /// <summary>False limits a turn to one function call (OpenAI's <c>parallel_tool_calls: false</c>); the Gemini wire has no such switch.</summary>
     public bool ParallelFunctionCalls { get; init; } = true;
 

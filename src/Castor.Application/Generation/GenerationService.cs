@@ -2,38 +2,51 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Channels;
+using Castor.Application.Backends;
 using Castor.Application.Errors;
 using Castor.Application.Files;
+using Castor.Application.Keys;
 using Castor.Application.Models;
 using Castor.Application.Tools;
 using Castor.Engine.Grammars;
-using Castor.Engine.Models;
-using Castor.Engine.Sampling;
-using Castor.Engine.Scheduling;
-using Castor.Engine.Templates;
 
 namespace Castor.Application.Generation;
 
 /// <summary>
 /// The Gemini API's generation rules, shared by every protocol adapter: validates a request, resolves its model,
-/// renders and tokenizes the prompt, applies sampling defaults, and runs it on the engine.
+/// renders and tokenizes the prompt, applies sampling defaults, and runs it on the model's <see cref="IModelBackend"/>.
 /// Everything that can be refused is refused in <see cref="Start"/>, before a streamed response begins.
 /// </summary>
-public sealed class GenerationService(ModelRegistry registry, FilePartResolver? files = null, GenerationOptions? options = null)
+public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver? files = null, GenerationOptions? options = null) : IGenerationService
 {
     private readonly bool _sharePrefixes = options?.SharePrefixesAcrossProjects ?? false;
 
     /// <summary>
-    /// Validates and submits a request, after turning its file and inline parts into text (in the request's project);
-    /// the returned stream yields text as the engine produces it.
+    /// Validates and submits a request, after turning its file and inline parts into text (in the caller's project);
+    /// the returned stream yields text as the model produces it.
     /// </summary>
-    public async Task<GenerationStream> StartAsync(GenerationRequest request, CancellationToken cancellationToken) =>
-        Start(await ResolveFilesAsync(request, cancellationToken).ConfigureAwait(false), cancellationToken);
+    public async Task<GenerationStream> StartAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken) =>
+        Start(caller, await ResolveFilesAsync(caller, request, cancellationToken).ConfigureAwait(false), cancellationToken);
 
     /// <summary><see cref="StartAsync"/> for a request whose parts are already text.</summary>
-    internal GenerationStream Start(GenerationRequest request, CancellationToken cancellationToken)
+    internal GenerationStream Start(Caller caller, GenerationRequest request, CancellationToken cancellationToken)
     {
-        var model = registry.ResolveGenerative(request.Model);
+        var lease = catalogue.Acquire(request.Model);
+        try
+        {
+            return Start(caller, request, lease, cancellationToken);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
+
+    private GenerationStream Start(Caller caller, GenerationRequest request, ModelLease lease, CancellationToken cancellationToken)
+    {
+        var model = lease.Backend;
+        var facts = model.Description;
         var config = request.Config;
         ValidateConfig(config);
         RejectUnsupportedFeatures(request);
@@ -43,13 +56,13 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
             throw CastorException.InvalidField("contents", "contents is not specified; send at least one content with a part.");
 
         var (prompt, grammar, grammarField, tools, thinking) = Prepare(request, model, cancellationToken);
-        var maxPrompt = model.ContextSize - 1;
+        var maxPrompt = facts.ContextSize - 1;
         if (prompt.Length > maxPrompt)
             throw CastorException.InvalidArgument(
                 $"The input token count ({prompt.Length}) exceeds the maximum number of tokens allowed ({maxPrompt}).");
 
-        var maxOutput = config.MaxOutputTokens is > 0 ? config.MaxOutputTokens.Value : model.ContextSize - 1;
-        var sampling = new SamplingParameters(
+        var maxOutput = config.MaxOutputTokens is > 0 ? config.MaxOutputTokens.Value : facts.ContextSize - 1;
+        var sampling = new SamplingSettings(
             Temperature: (float)(config.Temperature ?? GenerationDefaults.Temperature),
             TopP: (float)(config.TopP ?? GenerationDefaults.TopP),
             TopK: config.TopK is > 0 ? config.TopK.Value : GenerationDefaults.TopK,
@@ -58,39 +71,36 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
             FrequencyPenalty: (float)(config.FrequencyPenalty ?? 0));
 
         var candidates = config.CandidateCount is > 0 ? config.CandidateCount.Value : 1;
-        var parallel = model.Scheduler.Options.Parallel;
+        var parallel = facts.Parallel;
         if (candidates > parallel)
             throw CastorException.InvalidField("generationConfig.candidateCount",
-                $"{candidates} candidates need {candidates} parallel sequences, but model '{model.Id}' runs {parallel}; start Castor with --parallel {candidates} or more.");
+                $"{candidates} candidates need {candidates} parallel sequences, but model '{facts.Id}' runs {parallel}; start Castor with --parallel {candidates} or more.");
 
-        ChannelReader<EngineEvent> events;
+        ChannelReader<BackendEvent> events;
         try
         {
             var topLogprobs = config.ResponseLogprobs == true ? config.Logprobs ?? 0 : (int?)null;
-            events = model.Generate(new EngineRequest(prompt, sampling, maxOutput, config.StopSequences ?? [], candidates, grammar, thinking, topLogprobs,
-                PrefixPartition(request)), cancellationToken);
+            var output = grammar is null ? null : new OutputGrammar(grammar.Gbnf, grammar.Root, grammar.TriggerPatterns);
+            events = model.Generate(new BackendRequest(prompt, sampling, maxOutput, config.StopSequences ?? [], candidates, output, thinking, topLogprobs,
+                PrefixPartition(caller)), cancellationToken);
         }
-        catch (EngineOverloadedException)
-        {
-            throw CastorException.Overloaded();
-        }
-        catch (InvalidGrammarException ex)
+        catch (GrammarRejectedException ex)
         {
             throw CastorException.InvalidField(grammarField ?? FieldPath.Of("generationConfig"), "the schema cannot be enforced: " + ex.Message);
         }
-        var splitTools = tools is { Mode: not FunctionCallingMode.None } ? ToolCallFormat.For(model) : null;
-        return new GenerationStream(model.Id, prompt.Length, candidates, events, splitTools,
-            thinking is null ? null : model.Thinking, config.ThinkingConfig?.IncludeThoughts == true);
+        var splitTools = tools is { Mode: not FunctionCallingMode.None } ? ToolCallFormat.For(facts.ChatTemplateSource) : null;
+        return new GenerationStream(facts.Id, prompt.Length, candidates, events, splitTools,
+            thinking is null ? null : facts.Thinking, config.ThinkingConfig?.IncludeThoughts == true, lease, cancellationToken);
     }
 
     /// <summary>Implicit caching stays inside a project unless the server is set up for one tenant.</summary>
-    private string PrefixPartition(GenerationRequest request) =>
-        _sharePrefixes ? "" : "project:" + (request.ProjectId ?? "");
+    private string PrefixPartition(Caller caller) =>
+        _sharePrefixes ? "" : "project:" + caller.ProjectId;
 
     /// <summary>Runs a request to completion.</summary>
-    public async Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken)
+    public async Task<GenerationResult> GenerateAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken)
     {
-        var stream = await StartAsync(request, cancellationToken).ConfigureAwait(false);
+        var stream = await StartAsync(caller, request, cancellationToken).ConfigureAwait(false);
         var parts = Enumerable.Range(0, stream.CandidateCount).Select(_ => new List<Part>()).ToArray();
         var thoughts = Enumerable.Range(0, stream.CandidateCount).Select(_ => new StringBuilder()).ToArray();
         var finishes = new FinishReason[stream.CandidateCount];
@@ -117,27 +127,27 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
     }
 
     /// <summary>Counts the prompt tokens a generateContent call would use (the same path, files included, so the numbers agree).</summary>
-    public async Task<int> CountTokensAsync(GenerationRequest request, CancellationToken cancellationToken)
+    public async Task<int> CountTokensAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken)
     {
-        request = await ResolveFilesAsync(request, cancellationToken).ConfigureAwait(false);
-        var model = registry.ResolveGenerative(request.Model, "countTokens");
+        request = await ResolveFilesAsync(caller, request, cancellationToken).ConfigureAwait(false);
+        using var lease = catalogue.Acquire(request.Model, "countTokens");
         if (request.Contents.Count == 0 && request.SystemInstruction is null) return 0;
-        return Prepare(request, model, cancellationToken).Prompt.Length;
+        return Prepare(request, lease.Backend, cancellationToken).Prompt.Length;
     }
 
-    private Task<GenerationRequest> ResolveFilesAsync(GenerationRequest request, CancellationToken cancellationToken) =>
-        files is null || request.ProjectId is null ? Task.FromResult(request) : files.ResolveAsync(request, request.ProjectId, cancellationToken);
+    private Task<GenerationRequest> ResolveFilesAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken) =>
+        files is null ? Task.FromResult(request) : files.ResolveAsync(request, caller.ProjectId, cancellationToken);
 
     /// <summary>
     /// Everything the prompt is made of: the system instruction, the declared functions and the output format's
     /// instruction (both count toward input tokens, as in the API), and the turns with calls and results rendered in
     /// the model's tool format; plus the grammar that output must follow.
     /// </summary>
-    private static (int[] Prompt, GrammarConstraint? Grammar, FieldPath? GrammarField, ToolSet? Tools, ThinkingControl? Thinking) Prepare(GenerationRequest request, LlamaModel model, CancellationToken cancellationToken)
+    private static (int[] Prompt, GrammarConstraint? Grammar, FieldPath? GrammarField, ToolSet? Tools, ThinkingPlan? Thinking) Prepare(GenerationRequest request, IModelBackend model, CancellationToken cancellationToken)
     {
         var format = ResponseConstraint.For(request.Config.ResponseFormat, cancellationToken);
         var tools = ToolSetParser.Parse(request.Tools, request.ToolChoice);
-        var toolFormat = ToolCallFormat.For(model);
+        var toolFormat = ToolCallFormat.For(model.Description.ChatTemplateSource);
         var active = tools is { Mode: not FunctionCallingMode.None } ? tools : null;
         if (active is not null && format is not null)
             throw CastorException.Unsupported("generationConfig.responseMimeType", "Structured output together with function calling");
@@ -146,11 +156,11 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
         if (active is not null) instructions.Add(toolFormat.DeclarationsInstruction(active.Functions, active.Mode));
         if (format is not null) instructions.Add(format.Instruction);
 
-        var messages = new List<ChatMessage>(request.Contents.Count + 1);
+        var messages = new List<PromptMessage>(request.Contents.Count + 1);
         var system = request.SystemInstruction is null ? "" : JoinText(request.SystemInstruction, "systemInstruction", toolFormat);
         foreach (var instruction in instructions)
             system = system.Length == 0 ? instruction : system + "\n\n" + instruction;
-        if (system.Length > 0) messages.Add(new ChatMessage("system", system));
+        if (system.Length > 0) messages.Add(new PromptMessage("system", system));
         for (var i = 0; i < request.Contents.Count; i++)
         {
             var content = request.Contents[i];
@@ -160,7 +170,7 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
                 Content.ModelRole => "assistant",
                 _ => throw CastorException.InvalidField($"contents[{i}].role", $"'{content.Role}' is not a valid role. Please use a valid role: user, model."),
             };
-            messages.Add(new ChatMessage(role, JoinText(content, $"contents[{i}]", toolFormat)));
+            messages.Add(new PromptMessage(role, JoinText(content, $"contents[{i}]", toolFormat)));
         }
 
         GrammarConstraint? grammar = format?.Grammar;
@@ -188,9 +198,9 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
     /// marker is forced. Models that cannot think ignore the setting, as the API does; a strict grammar (structured output,
     /// forced calls) must hold from the first token, so such requests answer directly.
     /// </summary>
-    private static ThinkingControl? PlanThinking(ThinkingConfig? config, LlamaModel model, GrammarConstraint? grammar, ref int[] prompt)
+    private static ThinkingPlan? PlanThinking(ThinkingConfig? config, IModelBackend model, GrammarConstraint? grammar, ref int[] prompt)
     {
-        if (model.Thinking is not { } markers) return null;
+        if (model.Description.Thinking is not { } markers) return null;
         var budget = config?.ThinkingBudget ?? config?.ThinkingLevel switch
         {
             ThinkingLevel.Minimal => 0,
@@ -206,7 +216,7 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
             prompt = [.. prompt, .. model.TokenizeMarker(markers.End)];
             return null;
         }
-        return new ThinkingControl(model.TokenizeMarker(markers.Start), model.TokenizeMarker(markers.End), budget, markers.StartsInThought);
+        return new ThinkingPlan(model.TokenizeMarker(markers.Start), model.TokenizeMarker(markers.End), budget, markers.StartsInThought);
     }
 
     /// <summary>The text a content contributes to the prompt. Thoughts from earlier turns are not fed back, as in the API.</summary>
@@ -338,20 +348,80 @@ public sealed class GenerationService(ModelRegistry registry, FilePartResolver? 
     }
 }
 
-/// <summary>A submitted generation: what is known before the first token, and the updates as they come.</summary>
-public sealed class GenerationStream(string modelVersion, int promptTokenCount, int candidateCount, ChannelReader<EngineEvent> events,
-    ToolCallFormat? functionCalls = null, ThinkingMarkers? thinking = null, bool includeThoughts = false)
+/// <summary>
+/// A submitted generation: what is known before the first token, and the updates as they come. It holds the lease on
+/// its model until the generation is over (read to the end, failed, cancelled, or the backend's events completed), so an
+/// unload waits for it. A <see cref="DelegatingGenerationService"/> may hand out its own stream that wraps this one
+/// (derive, pass the inner stream to the protected constructor, override <see cref="ReadAllAsync"/>), to meter usage.
+/// </summary>
+public class GenerationStream
 {
-    public string ModelVersion { get; } = modelVersion;
-    public int PromptTokenCount { get; } = promptTokenCount;
-    public int CandidateCount { get; } = candidateCount;
+    private readonly GenerationStream? _inner;
+    private readonly ChannelReader<BackendEvent> _events = null!;
+    private readonly ToolCallFormat? _functionCalls;
+    private readonly ThoughtMarkers? _thinking;
+    private readonly bool _includeThoughts;
+    private readonly IDisposable? _lease;
+
+    internal GenerationStream(string modelVersion, int promptTokenCount, int candidateCount, ChannelReader<BackendEvent> events,
+        ToolCallFormat? functionCalls = null, ThoughtMarkers? thinking = null, bool includeThoughts = false, IDisposable? lease = null,
+        CancellationToken cancellationToken = default)
+    {
+        ModelVersion = modelVersion;
+        PromptTokenCount = promptTokenCount;
+        CandidateCount = candidateCount;
+        _events = events;
+        _functionCalls = functionCalls;
+        _thinking = thinking;
+        _includeThoughts = includeThoughts;
+        _lease = lease;
+        if (lease is not null)
+        {
+            // Whichever comes first ends the hold: a reader that never reads must not pin the model forever.
+            _ = events.Completion.ContinueWith(_ => lease.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            cancellationToken.Register(lease.Dispose);
+        }
+    }
+
+    /// <summary>A stream that wraps <paramref name="inner"/>: the same facts, and by default the same updates.</summary>
+    protected GenerationStream(GenerationStream inner)
+    {
+        _inner = inner ?? throw new ArgumentNullException(nameof(inner));
+        ModelVersion = inner.ModelVersion;
+        PromptTokenCount = inner.PromptTokenCount;
+        CandidateCount = inner.CandidateCount;
+    }
+
+    public string ModelVersion { get; }
+    public int PromptTokenCount { get; }
+    public int CandidateCount { get; }
 
     /// <summary>
     /// Yields updates as the engine produces text, coalescing whatever arrived meanwhile per candidate, so a slow
     /// client gets fewer, larger chunks instead of a growing backlog. Usage is a running total; the last update's is final.
     /// </summary>
-    public async IAsyncEnumerable<GenerationUpdate> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public virtual IAsyncEnumerable<GenerationUpdate> ReadAllAsync(CancellationToken cancellationToken = default) =>
+        _inner is null ? ReadHoldingLeaseAsync(cancellationToken) : _inner.ReadAllAsync(cancellationToken);
+
+    private async IAsyncEnumerable<GenerationUpdate> ReadHoldingLeaseAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        try
+        {
+            await foreach (var update in ReadUpdatesAsync(cancellationToken).ConfigureAwait(false))
+                yield return update;
+        }
+        finally
+        {
+            _lease?.Dispose();
+        }
+    }
+
+    private async IAsyncEnumerable<GenerationUpdate> ReadUpdatesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var functionCalls = _functionCalls;
+        var thinking = _thinking;
+        var includeThoughts = _includeThoughts;
+        var events = _events;
         var texts = Enumerable.Range(0, CandidateCount).Select(_ => new StringBuilder()).ToArray();
         var splitters = functionCalls is null ? null : Enumerable.Range(0, CandidateCount).Select(_ => functionCalls.CreateSplitter()).ToArray();
         var thinkers = thinking is null ? null : Enumerable.Range(0, CandidateCount).Select(_ => new ThoughtSplitter(thinking)).ToArray();
@@ -363,26 +433,26 @@ public sealed class GenerationStream(string modelVersion, int promptTokenCount, 
         var reused = 0;
         while (finished < CandidateCount && await events.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            GenerationFailed? failure = null;
+            BackendFailed? failure = null;
             while (events.TryRead(out var e))
             {
                 switch (e)
                 {
-                    case PromptProcessed p:
+                    case PromptEvaluated p:
                         reused = p.ReusedTokens;
                         break;
-                    case TextGenerated t:
+                    case TextProduced t:
                         texts[t.Candidate].Append(t.Text);
                         break;
-                    case TokenLogprobsComputed l:
+                    case LogprobsProduced l:
                         (pendingLogprobs[l.Candidate] ??= []).Add(new LogprobStep(l.Chosen, l.Top));
                         break;
-                    case GenerationFinished f:
+                    case CandidateFinished f:
                         finishes[f.Candidate] = f.Cause is FinishCause.MaxOutputTokens or FinishCause.ContextFull ? FinishReason.MaxTokens : FinishReason.Stop;
                         outputs[f.Candidate] = f.OutputTokens;
                         thoughtTokens[f.Candidate] = f.ThoughtTokens;
                         break;
-                    case GenerationFailed failed:
+                    case BackendFailed failed:
                         failure = failed;
                         break;
                 }

@@ -13,4 +13,4 @@ public sealed record GenerationUpdate(int CandidateIndex, IReadOnlyList<Part> Pa
 }
 
 /// <summary>One decoding step's log probabilities (when asked for): the token chosen and the most likely tokens, best first.</summary>
-public sealed record LogprobStep(Engine.Sampling.TokenLogprob Chosen, IReadOnlyList<Engine.Sampling.TokenLogprob> Top);
+public sealed record LogprobStep(TokenLogprob Chosen, IReadOnlyList<TokenLogprob> Top);

@@ -1,5 +1,5 @@
 using System.Text;
-using Castor.Engine.Models;
+using Castor.Application.Backends;
 
 namespace Castor.Application.Generation;
 
@@ -7,7 +7,7 @@ namespace Castor.Application.Generation;
 /// Separates a thinking model's thoughts from its answer in streamed text, removing the markers. Thoughts come
 /// first: output that does not open with the start marker (or begin inside a thought) is all answer.
 /// </summary>
-internal sealed class ThoughtSplitter(ThinkingMarkers markers)
+internal sealed class ThoughtSplitter(ThoughtMarkers markers)
 {
     private enum Phase { Before, Thinking, Answer }
 

@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Castor.Application.Generation;
 using Castor.Engine.Grammars;
-using Castor.Engine.Models;
 
 namespace Castor.Application.Tools;
 
@@ -30,10 +29,10 @@ public abstract class ToolCallFormat
 
     public abstract string Name { get; }
 
-    /// <summary>Detects the format from the model's chat template.</summary>
-    public static ToolCallFormat For(LlamaModel model)
+    /// <summary>Detects the format from the model's chat template source (empty when unknown).</summary>
+    public static ToolCallFormat For(string? chatTemplate)
     {
-        var template = model.Metadata.GetValueOrDefault("tokenizer.chat_template") ?? "";
+        var template = chatTemplate ?? "";
         if (template.Contains("<tool_call>", StringComparison.Ordinal)) return Hermes;
         if (template.Contains("[TOOL_CALLS]", StringComparison.Ordinal)) return Mistral;
         if (template.Contains("<|python_tag|>", StringComparison.Ordinal) || template.Contains("ipython", StringComparison.Ordinal)) return Llama3;

@@ -37,7 +37,7 @@ public sealed class EmbeddingServerFixture : CastorServerFixture
         return options;
     }
 
-    public EmbeddingModelEntry Model(string id) => App.Services.GetRequiredService<ModelRegistry>().ResolveEmbedding(id);
+    public EmbeddingModelEntry Model(string id) => App.Services.GetRequiredService<ModelCatalogue>().ResolveEmbedding(id);
 }
 
 [CollectionDefinition(Name)]

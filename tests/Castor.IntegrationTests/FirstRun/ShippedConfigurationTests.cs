@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Castor.Application.Backends;
 using Castor.Application.Models;
 using Castor.Server;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,7 +32,7 @@ public sealed class ShippedConfigurationTests(ShippedConfigurationFixture server
     [Fact]
     public void The_shipped_settings_leave_parallelism_to_the_engine_and_the_banner_says_what_it_chose()
     {
-        var model = server.App.Services.GetRequiredService<ModelRegistry>().Models.Single();
+        var model = server.App.Services.GetRequiredService<ModelCatalogue>().Models.OfType<LlamaBackend>().Single().Model;
         Assert.Equal(Castor.Engine.Models.EngineOptions.DefaultParallel(model.ContextSize), model.Parallel);
         Assert.True(model.Parallel > 1, $"the default sizing gave {model.Parallel} sequences");
         Assert.Equal(model.Parallel * model.ContextSize, model.KvCells);

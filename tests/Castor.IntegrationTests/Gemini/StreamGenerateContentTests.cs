@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
+using Castor.Application.Backends;
 using Castor.Application.Models;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -62,7 +63,7 @@ public sealed class StreamGenerateContentTests(CastorServerFixture server)
     [Fact]
     public async Task A_client_that_disconnects_mid_stream_stops_its_generation_within_a_few_tokens()
     {
-        var scheduler = server.App.Services.GetRequiredService<ModelRegistry>().Models.Single().Scheduler;
+        var scheduler = server.App.Services.GetRequiredService<ModelCatalogue>().Models.OfType<LlamaBackend>().Single().Model.Scheduler;
         const string endless = """{"contents":[{"parts":[{"text":"Once upon a time"}]}],"generationConfig":{"maxOutputTokens":2000,"seed":5}}""";
 
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse") { Content = Json.Body(endless) };

@@ -1,5 +1,7 @@
 using System.Text;
+using Castor.Application.Backends;
 using Castor.Application.Generation;
+using Castor.Application.Keys;
 using Castor.Application.Models;
 using Castor.Engine.Models;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -18,12 +20,14 @@ public sealed class ThinkingModelFixture : IDisposable
         Model = LlamaModel.Load(
             new ModelSpec("thinker", TestModels.Stories260K, Thinking: new ThinkingMarkers("<think>", "</think>", StartsInThought: true)),
             new EngineOptions { Threads = 2, Parallel = 2, ContextSize = 1024 }, NullLogger.Instance);
-        Registry = new ModelRegistry([Model]);
+        Registry = new ModelCatalogue([new LlamaBackend(Model)]);
         Generation = new GenerationService(Registry);
     }
 
+    public static readonly Caller Caller = new("project-1", "default", "key-1");
+
     public LlamaModel Model { get; }
-    public ModelRegistry Registry { get; }
+    public ModelCatalogue Registry { get; }
     public GenerationService Generation { get; }
 
     public void Dispose() => Registry.Dispose();
@@ -41,7 +45,7 @@ public sealed class ThinkingTests(ThinkingModelFixture fixture) : IClassFixture<
     [Fact]
     public async Task A_budget_caps_thought_tokens_and_the_end_marker_is_forced()
     {
-        var result = await fixture.Generation.GenerateAsync(Request(budget: 10, includeThoughts: true), CancellationToken.None);
+        var result = await fixture.Generation.GenerateAsync(ThinkingModelFixture.Caller, Request(budget: 10, includeThoughts: true), CancellationToken.None);
         var candidate = result.Candidates[0];
         var endMarker = fixture.Model.TokenizeMarker("</think>").Length;
 
@@ -56,7 +60,7 @@ public sealed class ThinkingTests(ThinkingModelFixture fixture) : IClassFixture<
     [Fact]
     public async Task Thoughts_are_left_out_unless_include_thoughts_is_set()
     {
-        var result = await fixture.Generation.GenerateAsync(Request(budget: 10, includeThoughts: false), CancellationToken.None);
+        var result = await fixture.Generation.GenerateAsync(ThinkingModelFixture.Caller, Request(budget: 10, includeThoughts: false), CancellationToken.None);
         Assert.Equal("", result.Candidates[0].Thought);
         Assert.True(result.Usage.ThoughtsTokenCount >= 10);
     }
@@ -64,7 +68,7 @@ public sealed class ThinkingTests(ThinkingModelFixture fixture) : IClassFixture<
     [Fact]
     public async Task A_zero_budget_answers_without_thinking()
     {
-        var result = await fixture.Generation.GenerateAsync(Request(budget: 0, includeThoughts: true, maxTokens: 20), CancellationToken.None);
+        var result = await fixture.Generation.GenerateAsync(ThinkingModelFixture.Caller, Request(budget: 0, includeThoughts: true, maxTokens: 20), CancellationToken.None);
         Assert.Equal(0, result.Usage.ThoughtsTokenCount);
         Assert.Equal("", result.Candidates[0].Thought);
         Assert.Equal(20, result.Usage.CandidatesTokenCount);
@@ -73,7 +77,7 @@ public sealed class ThinkingTests(ThinkingModelFixture fixture) : IClassFixture<
     [Fact]
     public async Task Streamed_thoughts_come_before_the_answer()
     {
-        var stream = fixture.Generation.Start(Request(budget: 8, includeThoughts: true), CancellationToken.None);
+        var stream = fixture.Generation.Start(ThinkingModelFixture.Caller, Request(budget: 8, includeThoughts: true), CancellationToken.None);
         var order = new StringBuilder();
         await foreach (var update in stream.ReadAllAsync())
         {

@@ -1,0 +1,4 @@
+namespace Castor.Application.Backends;
+
+/// <summary>What a running generation streams back; the concrete events follow.</summary>
+public abstract record BackendEvent;

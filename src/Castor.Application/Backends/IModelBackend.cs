@@ -1,0 +1,30 @@
+using System.Threading.Channels;
+
+namespace Castor.Application.Backends;
+
+/// <summary>
+/// A loaded model as the generation rules see it: what it is, how it tokenizes, and a way to run a prepared prompt.
+/// Only Application types cross this surface, so a fake (in tests), a remote backend or a wrapper (metering) can stand
+/// in for llama.cpp. Embedding and KV snapshots will join it as further members when they move onto the seam.
+/// </summary>
+public interface IModelBackend : IDisposable
+{
+    /// <summary>What the model is; fixed once it is loaded.</summary>
+    ModelDescription Description { get; }
+
+    /// <summary>Renders a conversation with the model's chat template and tokenizes it (BOS included where the model wants one).</summary>
+    int[] TokenizePrompt(IReadOnlyList<PromptMessage> messages);
+
+    /// <summary>Tokens of a marker such as <c>&lt;/think&gt;</c> (special tokens recognised).</summary>
+    int[] TokenizeMarker(string text);
+
+    /// <summary>Counts the tokens of plain text (no template, no BOS).</summary>
+    int CountTokens(string text);
+
+    /// <summary>
+    /// Submits a prepared request. Refusals known at once (a full queue, a grammar llama.cpp rejects) are thrown here,
+    /// before anything is streamed: <see cref="Errors.CastorException"/> for overload, <see cref="GrammarRejectedException"/>
+    /// for the grammar. The reader completes after every candidate has finished (or after <see cref="BackendFailed"/>).
+    /// </summary>
+    ChannelReader<BackendEvent> Generate(BackendRequest request, CancellationToken cancellationToken);
+}
