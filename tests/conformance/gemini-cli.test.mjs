@@ -20,12 +20,15 @@ const GEMINI = join(here, 'node_modules', '@google', 'gemini-cli', 'bundle', 'ge
 // (Castor keeps the stream alive), so this only stops a hang.
 const CLI_TIMEOUT_MS = 20 * 60_000;
 
-// The README's settings.json, verbatim.
+// The README's settings.json, verbatim, with its optional cap on answers: the story model rarely ends on its own, and
+// without maxOutputTokens an answer may run to the end of the 32 K window (the API's default is the model's
+// outputTokenLimit), which is minutes of decoding at that depth and long enough for the CLI's loop detection to cut in.
 const SETTINGS = {
   security: { auth: { selectedType: 'gemini-api-key' } },
   privacy: { usageStatisticsEnabled: false },
   telemetry: { enabled: false },
   general: { enableAutoUpdate: false, enableAutoUpdateNotification: false },
+  modelConfigs: { customOverrides: [{ match: { model: 'chat-base' }, modelConfig: { generateContentConfig: { maxOutputTokens: 256 } } }] },
 };
 
 let castor;
@@ -135,5 +138,6 @@ test('gemini -p answers from Castor: routing classifier parsed, one main stream,
   assert.equal(streams[0].status, 200, detail);
   assert.match(streams[0].response, /^\s*data: /);
   assert.doesNotMatch(streams[0].response, /"error"/);
+  assert.equal(JSON.parse(streams[0].request).generationConfig.maxOutputTokens, 256, 'the settings\' cap reached the request');
   console.log(`# gemini -p answered in ${seconds} s (routing score ${answer.complexity_score}; ${exchanges.length} calls)`);
 });
