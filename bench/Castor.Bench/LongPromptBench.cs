@@ -7,7 +7,7 @@ namespace Castor.Bench;
 /// <summary>
 /// (e) Long prompts: time to first token through HTTP against the bare loop's prefill + first sample, with the same
 /// settings (Castor's default flash attention on both sides), for each length in <c>--long-prompts</c>; then the bare
-/// prefill rate for each flash-attention setting (off, on, llama.cpp's auto) on the same prompts.
+/// prefill rate for each flash-attention setting (off, on, llama.cpp's auto) on the same prompts, interleaved.
 /// Every run gets a prompt with its own first word, so the server's prefix reuse cannot shorten a prefill.
 /// </summary>
 public sealed class LongPromptBench(BenchOptions options, string modelPath, Action<string> log)
@@ -72,25 +72,42 @@ public sealed class LongPromptBench(BenchOptions options, string modelPath, Acti
             }
         }
 
-        foreach (var mode in new FlashAttentionMode[] { FlashAttentionMode.Off, FlashAttentionMode.On, FlashAttentionMode.Auto })
+        // The three settings side by side, interleaved run by run with a rotating order, so the machine's load swings
+        // (builds next door) land on all of them alike instead of on whichever was measured first.
+        var modes = new[] { FlashAttentionMode.Off, FlashAttentionMode.On, FlashAttentionMode.Auto };
+        var engines = modes.Select(mode => new BareEngine(modelPath, options.Threads, context, flashAttention: mode)).ToArray();
+        try
         {
-            using var bare = new BareEngine(modelPath, options.Threads, context, flashAttention: mode);
-            var row = new JsonObject { ["flashAttention"] = mode.ToString().ToLowerInvariant() };
-            var line = $"  flash attention {mode.ToString().ToLowerInvariant(),-4}: prefill";
+            var rates = modes.Select(_ => sizes.ToDictionary(size => size, _ => new List<double>())).ToArray();
             foreach (var size in sizes)
-            {
-                var rates = new List<double>();
                 for (var run = 0; run < runs; run++)
+                    for (var k = 0; k < modes.Length; k++)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        var m = (k + run + sizes.IndexOf(size)) % modes.Length;
+                        var tokens = engines[m].Tokenize(texts[(size, run)]);
+                        rates[m][size].Add(tokens.Length / engines[m].Run(tokens, 1, Sampling).PrefillSeconds);
+                    }
+            for (var m = 0; m < modes.Length; m++)
+            {
+                var name = modes[m].ToString().ToLowerInvariant();
+                var row = new JsonObject { ["flashAttention"] = name };
+                var line = $"  flash attention {name,-4}: prefill";
+                foreach (var size in sizes)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var tokens = bare.Tokenize(texts[(size, run)]);
-                    rates.Add(tokens.Length / bare.Run(tokens, 1, Sampling).PrefillSeconds);
+                    var key = size.ToString(CultureInfo.InvariantCulture);
+                    row[key] = Math.Round(Stats.Median(rates[m][size]), 1);
+                    row[key + "Runs"] = new JsonArray(rates[m][size].Select(v => (JsonNode?)Math.Round(v, 1)).ToArray());
+                    line += string.Create(CultureInfo.InvariantCulture, $"  {size}: {Stats.Median(rates[m][size]):0} tok/s");
                 }
-                row[size.ToString(CultureInfo.InvariantCulture)] = Math.Round(Stats.Median(rates), 1);
-                line += string.Create(CultureInfo.InvariantCulture, $"  {size}: {Stats.Median(rates):0} tok/s");
+                log(line);
+                flashRows.Add(row);
             }
-            log(line);
-            flashRows.Add(row);
+        }
+        finally
+        {
+            foreach (var engine in engines)
+                engine.Dispose();
         }
 
         return new JsonObject

@@ -46,18 +46,29 @@ internal static class GenerateContentApi
         var first = true;
         try
         {
-            await foreach (var update in stream.ReadAllAsync(aborted).ConfigureAwait(false))
+            var updates = stream.ReadAllAsync(aborted).GetAsyncEnumerator(aborted);
+            try
             {
-                var chunk = new GenerateContentResponse
+                // Until the first update (the queue, then the prompt's prefill) the body would stay silent.
+                var more = await StreamKeepAlive.AwaitAsync(updates.MoveNextAsync(), body, StreamKeepAlive.Interval, aborted).ConfigureAwait(false);
+                for (; more; more = await updates.MoveNextAsync().ConfigureAwait(false))
                 {
-                    Candidates = [GeminiMapping.ToCandidate(update.CandidateIndex, update.Parts, update.FinishReason, update.Thought, update.Logprobs)],
-                    UsageMetadata = GeminiMapping.ToUsage(update.Usage, final: update.FinishReason is not null),
-                    ModelVersion = stream.ModelVersion,
-                    ResponseId = responseId,
-                };
-                await WriteFrameAsync(body, JsonSerializer.SerializeToUtf8Bytes(chunk, GeminiJson.TypeInfo<GenerateContentResponse>()), sse, first, aborted).ConfigureAwait(false);
-                first = false;
-                await body.FlushAsync(aborted).ConfigureAwait(false);
+                    var update = updates.Current;
+                    var chunk = new GenerateContentResponse
+                    {
+                        Candidates = [GeminiMapping.ToCandidate(update.CandidateIndex, update.Parts, update.FinishReason, update.Thought, update.Logprobs)],
+                        UsageMetadata = GeminiMapping.ToUsage(update.Usage, final: update.FinishReason is not null),
+                        ModelVersion = stream.ModelVersion,
+                        ResponseId = responseId,
+                    };
+                    await WriteFrameAsync(body, JsonSerializer.SerializeToUtf8Bytes(chunk, GeminiJson.TypeInfo<GenerateContentResponse>()), sse, first, aborted).ConfigureAwait(false);
+                    first = false;
+                    await body.FlushAsync(aborted).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                await updates.DisposeAsync().ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (RequestDeadline.InBand(context, ex) is { Error: { } error } inBand)
