@@ -82,11 +82,12 @@ public sealed class BareEngine : IDisposable
             BatchThreads = threads,
             GpuLayerCount = 0,
             LoadMode = LLamaLoadMode.MemoryMap,
-            FlashAttention = Castor.Engine.Models.FlashAttention.Resolve(flashAttention, gpuLayers: 0),
         };
         _weights = LLamaWeights.LoadFromFile(parameters);
         try
         {
+            parameters.FlashAttention = Castor.Engine.Models.FlashAttention.Resolve(flashAttention, gpuLayers: 0,
+                Castor.Engine.Models.FlashAttention.HeadSize(_weights.Metadata));
             _context = _weights.CreateContext(parameters);
         }
         catch

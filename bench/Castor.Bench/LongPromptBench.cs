@@ -26,11 +26,12 @@ public sealed class LongPromptBench(BenchOptions options, string modelPath, Acti
         var texts = new Dictionary<(int Size, int Run), string>();
         var flashRows = new JsonArray();
         var ttftRows = new JsonArray();
-        var defaultMode = FlashAttention.Describe(FlashAttention.Resolve(null, gpuLayers: 0));
 
+        var defaultMode = "";
         await using (var server = await BenchServer.StartAsync(modelPath, options.Threads, 1, context, options.Verbose, cancellationToken))
         {
             using var bare = new BareEngine(modelPath, options.Threads, context);
+            defaultMode = FlashAttention.Describe(FlashAttention.Resolve(null, gpuLayers: 0, FlashAttention.HeadSize(bare.Weights.Metadata)));
             foreach (var size in sizes)
                 for (var run = 0; run < runs; run++)
                     texts[(size, run)] = SizedText(bare, size, run);

@@ -53,4 +53,28 @@ public sealed class FlashAttentionSettingTests
     [InlineData(Castor.Engine.Models.FlashAttentionMode.Off, 99, false)]
     public void Unset_flash_attention_is_off_on_the_cpu_and_llama_cpp_s_choice_on_a_gpu(Castor.Engine.Models.FlashAttentionMode? mode, int gpuLayers, bool? expected) =>
         Assert.Equal(expected, Castor.Engine.Models.FlashAttention.Resolve(mode, gpuLayers));
+
+    [Theory]
+    [InlineData(0, false)]     // head size unknown: off
+    [InlineData(8, false)]     // the test model: flash attention made prefill 2.7–3.5× slower
+    [InlineData(32, false)]
+    [InlineData(64, null)]     // the ~100 M bench model: 1.38× faster with it, so llama.cpp's auto
+    [InlineData(128, null)]
+    public void Unset_flash_attention_on_the_cpu_follows_the_head_size(int headSize, bool? expected) =>
+        Assert.Equal(expected, Castor.Engine.Models.FlashAttention.Resolve(null, gpuLayers: 0, headSize));
+
+    [Fact]
+    public void The_head_size_comes_from_the_key_length_or_the_embedding_per_head()
+    {
+        Assert.Equal(128, Castor.Engine.Models.FlashAttention.HeadSize(new Dictionary<string, string>
+        {
+            ["general.architecture"] = "qwen3", ["qwen3.attention.key_length"] = "128", ["qwen3.embedding_length"] = "1024", ["qwen3.attention.head_count"] = "16",
+        }));
+        Assert.Equal(8, Castor.Engine.Models.FlashAttention.HeadSize(new Dictionary<string, string>
+        {
+            ["general.architecture"] = "llama", ["llama.embedding_length"] = "64", ["llama.attention.head_count"] = "8",
+        }));
+        Assert.Equal(0, Castor.Engine.Models.FlashAttention.HeadSize(new Dictionary<string, string> { ["general.architecture"] = "llama" }));
+        Assert.Equal(0, Castor.Engine.Models.FlashAttention.HeadSize(new Dictionary<string, string>()));
+    }
 }

@@ -83,12 +83,14 @@ public sealed class LlamaModel : IDisposable
             BatchThreads = threads,
             GpuLayerCount = options.GpuLayers,
             LoadMode = LLamaLoadMode.MemoryMap,
-            FlashAttention = FlashAttention.Resolve(spec.FlashAttention ?? options.FlashAttention, options.GpuLayers),
         };
 
         var weights = LLamaWeights.LoadFromFile(parameters);
         try
         {
+            // A context setting, decided once the weights' metadata (the head size) is known.
+            parameters.FlashAttention = FlashAttention.Resolve(spec.FlashAttention ?? options.FlashAttention, options.GpuLayers,
+                FlashAttention.HeadSize(weights.Metadata));
             // The default window follows the model's training context, which is known once the weights are mapped.
             var perSequence = spec.ContextSize ?? (options.ContextSize > 0 ? options.ContextSize : Math.Min(weights.ContextSize, EngineOptions.DefaultContextCap));
             if (perSequence < 16)
