@@ -11,8 +11,6 @@ public static class ServerSentEvents
 {
     public const string ContentType = "text/event-stream";
 
-    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
-
     /// <summary>Google's event terminator.</summary>
     public static readonly ReadOnlyMemory<byte> CrLfCrLf = "\r\n\r\n"u8.ToArray();
 
@@ -31,13 +29,5 @@ public static class ServerSentEvents
         response.Headers["X-Accel-Buffering"] = "no";
         await response.StartAsync(cancellationToken).ConfigureAwait(false);
         await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Writes one event, <c>data: {json}</c> and the terminator (<see cref="CrLfCrLf"/> or <see cref="LfLf"/>); not flushed.</summary>
-    public static async Task WriteDataAsync(Stream body, ReadOnlyMemory<byte> json, ReadOnlyMemory<byte> terminator, CancellationToken cancellationToken)
-    {
-        await body.WriteAsync(DataPrefix, cancellationToken).ConfigureAwait(false);
-        await body.WriteAsync(json, cancellationToken).ConfigureAwait(false);
-        await body.WriteAsync(terminator, cancellationToken).ConfigureAwait(false);
     }
 }

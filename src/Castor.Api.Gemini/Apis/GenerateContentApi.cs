@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Castor.Api.Hosting;
 using Castor.Application.Errors;
 using Castor.Application.Generation;
 using Castor.Api.Gemini.Infrastructure;
@@ -42,6 +43,7 @@ internal static class GenerateContentApi
         // Without alt=sse the stream is one JSON array sent piece by piece, with the same headers.
         await ServerSentEvents.StartAsync(context.Response, sse ? ServerSentEvents.ContentType : "application/json; charset=UTF-8", aborted).ConfigureAwait(false);
         var body = context.Response.Body;
+        var output = new ResponseStreamWriter(context.Response.BodyWriter);
 
         var first = true;
         try
@@ -51,7 +53,7 @@ internal static class GenerateContentApi
             {
                 // Until the first update (the queue, then the prompt's prefill) the body would stay silent.
                 var more = await StreamKeepAlive.AwaitAsync(updates.MoveNextAsync(), body, StreamKeepAlive.Interval, aborted).ConfigureAwait(false);
-                for (; more; more = await updates.MoveNextAsync().ConfigureAwait(false))
+                for (; more; more = await output.MoveNextAsync(updates, aborted).ConfigureAwait(false))
                 {
                     var update = updates.Current;
                     var chunk = new GenerateContentResponse
@@ -61,9 +63,17 @@ internal static class GenerateContentApi
                         ModelVersion = stream.ModelVersion,
                         ResponseId = responseId,
                     };
-                    await WriteFrameAsync(body, JsonSerializer.SerializeToUtf8Bytes(chunk, GeminiJson.TypeInfo<GenerateContentResponse>()), sse, first, aborted).ConfigureAwait(false);
+                    if (sse)
+                    {
+                        // Google's servers end SSE events with CRLF CRLF; every client in wire-contract.md accepts it.
+                        output.WriteEvent(chunk, GeminiJson.TypeInfo<GenerateContentResponse>(), ServerSentEvents.CrLfCrLf.Span);
+                    }
+                    else
+                    {
+                        output.Write(first ? "["u8 : ",\r\n"u8);
+                        output.WriteJson(chunk, GeminiJson.TypeInfo<GenerateContentResponse>());
+                    }
                     first = false;
-                    await body.FlushAsync(aborted).ConfigureAwait(false);
                 }
             }
             finally
@@ -76,27 +86,22 @@ internal static class GenerateContentApi
             // An API error, or the request deadline: the status is sent, so the error goes out as the stream's last element.
             ApiErrors.Record(context, error);
             aborted = inBand.WriteToken;
-            await WriteFrameAsync(body, GeminiErrors.ToJson(error), sse, first, aborted).ConfigureAwait(false);
+            var json = GeminiErrors.ToJson(error);
+            if (sse)
+            {
+                output.WriteEvent(json, ServerSentEvents.CrLfCrLf.Span);
+            }
+            else
+            {
+                output.Write(first ? "["u8 : ",\r\n"u8);
+                output.Write(json);
+            }
             first = false;
         }
 
         if (!sse)
-            await body.WriteAsync(first ? "[]"u8.ToArray() : "]"u8.ToArray(), aborted).ConfigureAwait(false);
-        await body.FlushAsync(aborted).ConfigureAwait(false);
-    }
-
-    private static async Task WriteFrameAsync(Stream body, byte[] json, bool sse, bool first, CancellationToken cancellationToken)
-    {
-        if (sse)
-        {
-            // Google's servers end SSE events with CRLF CRLF; every client in wire-contract.md accepts it.
-            await ServerSentEvents.WriteDataAsync(body, json, ServerSentEvents.CrLfCrLf, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await body.WriteAsync(first ? "["u8.ToArray() : ",\r\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
-            await body.WriteAsync(json, cancellationToken).ConfigureAwait(false);
-        }
+            output.Write(first ? "[]"u8 : "]"u8);
+        await output.FlushAsync(aborted).ConfigureAwait(false);
     }
 
     public static async Task<IResult> CountTokensAsync(HttpContext context, string model, IGenerationService generation)

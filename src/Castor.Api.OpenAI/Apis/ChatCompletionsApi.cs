@@ -76,35 +76,45 @@ internal static class ChatCompletionsApi
         var aborted = context.RequestAborted;
         // Status line and headers go out now, before prefill: a long prompt must not leave the client without an answer until its first token.
         await ServerSentEvents.StartAsync(context.Response, ServerSentEvents.ContentType, aborted).ConfigureAwait(false);
-        var body = context.Response.Body;
+        var output = new ResponseStreamWriter(context.Response.BodyWriter);
 
         var choices = Enumerable.Range(0, stream.CandidateCount).Select(_ => new ChoiceBuilder(mapped.IncludeThoughts, mapped.Request.Config.ResponseLogprobs == true)).ToArray();
         Usage usage = new(stream.PromptTokenCount, 0);
         try
         {
-            await foreach (var update in stream.ReadAllAsync(aborted).ConfigureAwait(false))
+            var updates = stream.ReadAllAsync(aborted).GetAsyncEnumerator(aborted);
+            try
             {
-                usage = update.Usage;
-                var choice = choices[update.CandidateIndex];
-                var delta = choice.Add(update);
-                if (delta is not null)
-                    await WriteAsync(body, Chunk(id, created, model, update.CandidateIndex, delta, null, choice.TakeStreamedLogprobs()), aborted).ConfigureAwait(false);
-                if (update.FinishReason is not null)
-                    await WriteAsync(body, Chunk(id, created, model, update.CandidateIndex, new Delta(), choice.FinishReason, choice.TakeStreamedLogprobs()), aborted).ConfigureAwait(false);
-                await body.FlushAsync(aborted).ConfigureAwait(false);
+                // Until the first update (the queue, then the prompt's prefill) the body would stay silent.
+                var more = await StreamKeepAlive.AwaitAsync(updates.MoveNextAsync(), context.Response.Body, StreamKeepAlive.Interval, aborted).ConfigureAwait(false);
+                for (; more; more = await output.MoveNextAsync(updates, aborted).ConfigureAwait(false))
+                {
+                    var update = updates.Current;
+                    usage = update.Usage;
+                    var choice = choices[update.CandidateIndex];
+                    var delta = choice.Add(update);
+                    if (delta is not null)
+                        Write(output, Chunk(id, created, model, update.CandidateIndex, delta, null, choice.TakeStreamedLogprobs()));
+                    if (update.FinishReason is not null)
+                        Write(output, Chunk(id, created, model, update.CandidateIndex, new Delta(), choice.FinishReason, choice.TakeStreamedLogprobs()));
+                }
+            }
+            finally
+            {
+                await updates.DisposeAsync().ConfigureAwait(false);
             }
             if (mapped.IncludeUsage)
-                await WriteAsync(body, new ChatCompletionChunk { Id = id, Created = created, Model = model, Choices = [], Usage = ToUsage(usage) }, aborted).ConfigureAwait(false);
-            await body.WriteAsync(Done, aborted).ConfigureAwait(false);
+                Write(output, new ChatCompletionChunk { Id = id, Created = created, Model = model, Choices = [], Usage = ToUsage(usage) });
+            output.Write(Done);
         }
         catch (Exception ex) when (RequestDeadline.InBand(context, ex) is { Error: { } error } inBand)
         {
             // An API error, or the request deadline: the status is sent, so the error goes out as the stream's last event.
             ApiErrors.Record(context, error);
             aborted = inBand.WriteToken;
-            await ServerSentEvents.WriteDataAsync(body, OpenAIErrors.ToJson(ChatMapping.ToOpenAINames(error, mapped.MessageOfContent)), ServerSentEvents.LfLf, aborted).ConfigureAwait(false);
+            output.WriteEvent(OpenAIErrors.ToJson(ChatMapping.ToOpenAINames(error, mapped.MessageOfContent)), ServerSentEvents.LfLf.Span);
         }
-        await body.FlushAsync(aborted).ConfigureAwait(false);
+        await output.FlushAsync(aborted).ConfigureAwait(false);
     }
 
     private static ChatCompletionChunk Chunk(string id, long created, string model, int index, Delta delta, string? finishReason, ChoiceLogprobs? logprobs = null) => new()
@@ -123,8 +133,8 @@ internal static class ChatCompletionsApi
         TopLogprobs = top?.Select(a => ToWire(a, null)).ToList(),
     };
 
-    private static Task WriteAsync(Stream body, ChatCompletionChunk chunk, CancellationToken cancellationToken) =>
-        ServerSentEvents.WriteDataAsync(body, JsonSerializer.SerializeToUtf8Bytes(chunk, OpenAIJson.TypeInfo<ChatCompletionChunk>()), ServerSentEvents.LfLf, cancellationToken);
+    private static void Write(ResponseStreamWriter output, ChatCompletionChunk chunk) =>
+        output.WriteEvent(chunk, OpenAIJson.TypeInfo<ChatCompletionChunk>(), ServerSentEvents.LfLf.Span);
 
     /// <summary>OpenAI counts reasoning inside completion_tokens and reports it again in completion_tokens_details.</summary>
     private static CompletionUsage ToUsage(Usage usage) => new()

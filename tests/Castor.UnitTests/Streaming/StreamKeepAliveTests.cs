@@ -1,5 +1,5 @@
 using System.Text;
-using Castor.Api.Gemini.Apis;
+using Castor.Api.Hosting;
 
 namespace Castor.UnitTests.Streaming;
 

@@ -1,14 +1,14 @@
-namespace Castor.Api.Gemini.Apis;
+namespace Castor.Api.Hosting;
 
 /// <summary>
 /// Line breaks written while a stream waits for its first update (in the queue, then prefilling its prompt). HTTP
 /// clients give up on a response body that stays silent: Node's fetch (undici, which Gemini CLI configures) after
 /// 300 s, common proxies after 60 s; a long prompt on a CPU takes longer than that (Gemini CLI's ~26 K-token first
 /// request on a loaded 2-core machine did), and the client then resends the whole prompt. A bare line break is what
-/// every reader skips: in SSE an empty event dispatches nothing, the Google SDKs' <c>data:</c> matchers skip leading
-/// whitespace, and JSON allows whitespace before the array opens.
+/// every reader skips: in SSE an empty event dispatches nothing (the Google and OpenAI SDKs' parsers both skip it), the
+/// Google SDKs' <c>data:</c> matchers skip leading whitespace, and JSON allows whitespace before the array opens.
 /// </summary>
-internal static class StreamKeepAlive
+public static class StreamKeepAlive
 {
     /// <summary>Well under the shortest idle timeouts above.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(15);
