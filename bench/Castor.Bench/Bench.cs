@@ -195,7 +195,7 @@ public sealed class Bench(BenchOptions options, string benchFolder)
         const string user = "Once upon a time";
 
         // Bare engine: Castor's sampler with and without the compiled grammar, in lockstep on two contexts.
-        var grammar = new Castor.Engine.Grammars.GrammarConstraint(Castor.Engine.Grammars.JsonSchemaGrammar.Compile(schema));
+        var grammar = new Castor.Engine.Grammars.GrammarConstraint(Castor.Engine.Grammars.JsonSchemaGrammar.Compile(schema, cancellationToken: CancellationToken.None));
         var model = bare.Weights.NativeHandle;
         var prompt = bare.Tokenize(instruction + "\n\n" + user);
         using var twin = new BareEngine(_modelPath, options.Threads, options.ContextSize);

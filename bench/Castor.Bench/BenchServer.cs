@@ -83,7 +83,7 @@ public sealed class BenchServer : IAsyncDisposable
             app = await CastorHost.BuildAsync(options, verbose ? Console.Out : TextWriter.Null,
                 logging => logging.SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Warning), cancellationToken);
             await app.StartAsync(cancellationToken);
-            var address = new Uri(CastorHost.Addresses(app).First().TrimEnd('/') + "/");
+            var address = new Uri(CastorHost.Addresses(app)[0].TrimEnd('/') + "/");
             server = new BenchServer(app, data, address, parallel);
             server.ModelId = await server.FirstModelIdAsync(cancellationToken);
             return server;

@@ -1,4 +1,3 @@
-using Castor.Bench;
 using Castor.Engine.Models;
 using Microsoft.Extensions.Logging;
 

@@ -49,12 +49,12 @@ public sealed class Report(BenchOptions options)
             o.WriteLine(F($"(b) Concurrent streams, server Parallel = {b.Parallel}, tokens/s"));
             o.WriteLine("                      HTTP API (server)                            bare engine, batched");
             o.WriteLine("    streams   aggregate   per stream   vs 1 stream   mean TTFT    aggregate   vs 1 seq   HTTP/bare");
-            var one = b.Level(1) is { } l1 ? b.Aggregate(l1) : double.NaN;
+            var one = b.Level(1) is { } l1 ? ConcurrencyResult.Aggregate(l1) : double.NaN;
             var bareOne = b.BareLevels.FirstOrDefault(l => l[0].Streams == 1) is { } bl1 ? ConcurrencyResult.BareAggregate(bl1) : double.NaN;
             for (var i = 0; i < b.Levels.Count; i++)
             {
                 var level = b.Levels[i];
-                var agg = b.Aggregate(level);
+                var agg = ConcurrencyResult.Aggregate(level);
                 var per = Stats.Median(level.Select(r => r.MeanStreamDecode).ToList());
                 var ttft = Stats.Median(level.Select(r => r.MeanTtftMs).ToList());
                 var bare = ConcurrencyResult.BareAggregate(b.BareLevels[i]);
@@ -168,21 +168,21 @@ public sealed class Report(BenchOptions options)
         }
         if (Concurrency is { } b)
         {
-            var one = b.Level(1) is { } l1 ? b.Aggregate(l1) : double.NaN;
+            var one = b.Level(1) is { } l1 ? ConcurrencyResult.Aggregate(l1) : double.NaN;
             root["concurrency"] = new JsonObject
             {
                 ["parallel"] = b.Parallel,
                 ["levels"] = new JsonArray(b.Levels.Select((level, i) => (JsonNode?)new JsonObject
                 {
                     ["streams"] = level[0].Streams,
-                    ["aggregateTokensPerSecond"] = Num(b.Aggregate(level)),
+                    ["aggregateTokensPerSecond"] = Num(ConcurrencyResult.Aggregate(level)),
                     ["perStreamDecodeTokensPerSecond"] = Num(Stats.Median(level.Select(r => r.MeanStreamDecode).ToList())),
                     ["meanTtftMs"] = Num(Stats.Median(level.Select(r => r.MeanTtftMs).ToList())),
-                    ["vsOneStream"] = Num(b.Aggregate(level) / one, 3),
+                    ["vsOneStream"] = Num(ConcurrencyResult.Aggregate(level) / one, 3),
                     ["runs"] = Array(level.Select(r => r.Aggregate)),
                     ["bareAggregateTokensPerSecond"] = Num(ConcurrencyResult.BareAggregate(b.BareLevels[i])),
                     ["bareRuns"] = Array(b.BareLevels[i].Select(r => r.Aggregate)),
-                    ["httpToBareRatio"] = Num(b.Aggregate(level) / ConcurrencyResult.BareAggregate(b.BareLevels[i]), 3),
+                    ["httpToBareRatio"] = Num(ConcurrencyResult.Aggregate(level) / ConcurrencyResult.BareAggregate(b.BareLevels[i]), 3),
                 }).ToArray()),
                 ["topToOneStreamRatio"] = Num(b.Scaling, 3),
                 ["bareTopToOneRatio"] = Num(b.BareScaling, 3),

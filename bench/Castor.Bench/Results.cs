@@ -38,7 +38,7 @@ public sealed class ConcurrencyResult
     public required IReadOnlyList<IReadOnlyList<ConcurrencyRun>> Levels { get; init; }
     /// <summary>The bare engine batching as many sequences, level by level (same order as <see cref="Levels"/>).</summary>
     public required IReadOnlyList<IReadOnlyList<BareBatchRun>> BareLevels { get; init; }
-    public double Aggregate(IReadOnlyList<ConcurrencyRun> runs) => Stats.Median(runs.Select(r => r.Aggregate).ToList());
+    public static double Aggregate(IReadOnlyList<ConcurrencyRun> runs) => Stats.Median(runs.Select(r => r.Aggregate).ToList());
     public static double BareAggregate(IReadOnlyList<BareBatchRun> runs) => Stats.Median(runs.Select(r => r.Aggregate).ToList());
 
     /// <summary>The bare engine's own top-level / one-sequence ratio: what the engine allows, whatever the server does.</summary>

@@ -50,7 +50,7 @@ public sealed class BenchServer : IAsyncDisposable
         var app = await CastorHost.BuildAsync(options, verbose ? Console.Out : TextWriter.Null,
             logging => logging.SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Warning));
         await app.StartAsync();
-        return new BenchServer(app, data, new Uri(CastorHost.Addresses(app).First().TrimEnd('/') + "/"));
+        return new BenchServer(app, data, new Uri(CastorHost.Addresses(app)[0].TrimEnd('/') + "/"));
     }
 
     /// <summary>Compute runs of a model so far (one ONNX run or one llama decode each).</summary>

@@ -40,7 +40,7 @@ public sealed class ModelRequestLimitsMiddleware(RequestDelegate next, Concurren
         var timeout = limiter.Settings.RequestTimeout;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(client);
         deadline.CancelAfter(timeout);
-        var feature = new RequestDeadline(client, deadline.Token, timeout);
+        var feature = new RequestDeadline(timeout, client, deadline.Token);
         context.Features.Set(feature);
         context.RequestAborted = deadline.Token;
         try

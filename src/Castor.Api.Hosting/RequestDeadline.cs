@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 namespace Castor.Api.Hosting;
 
 /// <summary>A model request's deadline (see <see cref="ModelRequestLimitsMiddleware"/>).</summary>
-public sealed class RequestDeadline(CancellationToken client, CancellationToken deadline, TimeSpan timeout)
+public sealed class RequestDeadline(TimeSpan timeout, CancellationToken client, CancellationToken deadline)
 {
     /// <summary>The client's own abort token: what writes after the deadline must use, since the request's token has fired.</summary>
     public CancellationToken Client { get; } = client;

@@ -12,7 +12,7 @@ namespace Castor.Api.Hosting;
 /// next update is not there yet. So each token still leaves as soon as the engine has produced it, and when the client
 /// or the network is slower than the engine, the events that piled up leave together in one write.
 /// </summary>
-public sealed class ResponseStreamWriter(PipeWriter pipe)
+public sealed class ResponseStreamWriter(PipeWriter pipe) : IDisposable
 {
     /// <summary>Unsent bytes after which a flush goes out even though more updates are ready, so the buffer stays small.</summary>
     public const int MaxPendingBytes = 32 * 1024;
@@ -76,6 +76,8 @@ public sealed class ResponseStreamWriter(PipeWriter pipe)
         }
         return await next.ConfigureAwait(false);
     }
+
+    public void Dispose() => _json.Dispose();
 
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {

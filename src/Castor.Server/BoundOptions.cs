@@ -6,7 +6,7 @@ namespace Castor.Server;
 /// <summary>
 /// Serves a settings object that was bound before the container existed (the CLI binds <see cref="CastorOptions"/> from
 /// appsettings.json, castor.json, CASTOR_* and flags; tests build one) as <c>IOptions&lt;T&gt;</c>: the very object, not a
-/// copy, with every validation a layer registered for <typeparamref name="T"/> run on it when it is first asked for.
+/// copy, with every validation a layer registered for its type run on it when it is first asked for.
 /// </summary>
 public static class BoundOptions
 {

@@ -7,7 +7,6 @@ using Castor.Engine;
 using Castor.Api.OpenAI;
 using Castor.Application.Backends;
 using Castor.Application.Embeddings;
-using Castor.Application.Generation;
 using Castor.Application.Keys;
 using Castor.Application.Limits;
 using Castor.Application.Models;
@@ -19,7 +18,6 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

@@ -41,7 +41,7 @@ public class CastorServerFixture : IAsyncLifetime
         _app = await CastorHost.BuildAsync(CreateOptions(), TextWriter.Synchronized(Console), ConfigureLogging);
         MapRoutes(_app);
         await _app.StartAsync();
-        BaseAddress = new Uri(CastorHost.Addresses(_app).First());
+        BaseAddress = new Uri(CastorHost.Addresses(_app)[0]);
     }
 
     public WebApplication App => _app!;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Castor.Api.Gemini.Infrastructure;
-using Castor.Api.Hosting;
 using Castor.Api.Gemini.Wire;
 using Castor.Application.Errors;
 

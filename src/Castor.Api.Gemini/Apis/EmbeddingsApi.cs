@@ -1,11 +1,8 @@
 using System.Text.Json;
-using Castor.Api.Gemini.Infrastructure;
 using Castor.Api.Gemini.Wire;
 using Castor.Application.Embeddings;
-using Castor.Application.Errors;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using App = Castor.Application.Generation;
 
 namespace Castor.Api.Gemini.Apis;
 

@@ -1,9 +1,7 @@
 using System.Globalization;
-using Castor.Api.Gemini.Infrastructure;
 using Castor.Api.Gemini.Wire;
 using Castor.Application.Errors;
 using Castor.Application.Files;
-using Castor.Application.Keys;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 

@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Castor.Api.Hosting;
-using Castor.Application.Errors;
 using Castor.Application.Generation;
 using Castor.Api.Gemini.Infrastructure;
 using Castor.Api.Gemini.Wire;
@@ -43,7 +41,7 @@ internal static class GenerateContentApi
         // Without alt=sse the stream is one JSON array sent piece by piece, with the same headers.
         await ServerSentEvents.StartAsync(context.Response, sse ? ServerSentEvents.ContentType : "application/json; charset=UTF-8", aborted).ConfigureAwait(false);
         var body = context.Response.Body;
-        var output = new ResponseStreamWriter(context.Response.BodyWriter);
+        using var output = new ResponseStreamWriter(context.Response.BodyWriter);
 
         var first = true;
         try

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Castor.Api.Hosting;
 using Castor.Application.Errors;
 using Castor.Application.Keys;
 using Microsoft.AspNetCore.Http;

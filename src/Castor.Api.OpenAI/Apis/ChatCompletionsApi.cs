@@ -76,7 +76,7 @@ internal static class ChatCompletionsApi
         var aborted = context.RequestAborted;
         // Status line and headers go out now, before prefill: a long prompt must not leave the client without an answer until its first token.
         await ServerSentEvents.StartAsync(context.Response, ServerSentEvents.ContentType, aborted).ConfigureAwait(false);
-        var output = new ResponseStreamWriter(context.Response.BodyWriter);
+        using var output = new ResponseStreamWriter(context.Response.BodyWriter);
 
         var choices = Enumerable.Range(0, stream.CandidateCount).Select(_ => new ChoiceBuilder(mapped.IncludeThoughts, mapped.Request.Config.ResponseLogprobs == true)).ToArray();
         Usage usage = new(stream.PromptTokenCount, 0);

@@ -46,7 +46,7 @@ internal sealed class OpenAIErrors : IApiErrorWriter
             ? ("invalid_request_error", "invalid_api_key")
             : error.Status switch
             {
-                ErrorStatus.InvalidArgument or ErrorStatus.FailedPrecondition => ("invalid_request_error", (string?)null),
+                ErrorStatus.InvalidArgument or ErrorStatus.FailedPrecondition => ("invalid_request_error", null),
                 ErrorStatus.NotFound => ("invalid_request_error", "model_not_found"),
                 ErrorStatus.PermissionDenied => ("permission_error", null),
                 ErrorStatus.Unauthenticated => ("authentication_error", "invalid_api_key"),

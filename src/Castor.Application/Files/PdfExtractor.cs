@@ -5,9 +5,11 @@ namespace Castor.Application.Files;
 /// time, each within <see cref="FileLimits"/>' page, decoded-byte and text limits: the server's memory for PDFs is
 /// bounded by the cap times one document's budget, however many arrive at once.
 /// </summary>
-public sealed class PdfExtractor(FileLimits limits)
+public sealed class PdfExtractor(FileLimits limits) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(Math.Max(1, limits.MaxConcurrentPdfParses));
+
+    public void Dispose() => _gate.Dispose();
 
     private PdfLimits Limits => new(limits.MaxPdfPages, limits.MaxPdfDecodedBytes, limits.MaxPromptTextBytes);
 

@@ -15,7 +15,7 @@ namespace Castor.Application.Generation;
 /// <summary>
 /// The Gemini API's generation rules, shared by every protocol adapter: validates a request, resolves its model,
 /// renders and tokenizes the prompt, applies sampling defaults, and runs it on the model's <see cref="IModelBackend"/>.
-/// Everything that can be refused is refused in <see cref="Start"/>, before a streamed response begins.
+/// Everything that can be refused is refused in <c>Start</c>, before a streamed response begins.
 /// </summary>
 public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver? files = null, GenerationOptions? options = null) : IGenerationService
 {

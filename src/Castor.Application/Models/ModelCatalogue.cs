@@ -86,7 +86,7 @@ public sealed class ModelCatalogue : IDisposable
         }
         else
         {
-            DefaultEmbedding = EmbeddingModels.FirstOrDefault();
+            DefaultEmbedding = EmbeddingModels.Count > 0 ? EmbeddingModels[0] : null;
         }
     }
 

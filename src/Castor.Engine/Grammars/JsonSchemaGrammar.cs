@@ -36,7 +36,7 @@ public sealed partial class JsonSchemaGrammar
 
     private JsonNode _root;
     private string _refPrefix = "ref";
-    private PropertyOrder _order;
+    private readonly PropertyOrder _order;
     private readonly Dictionary<string, string> _rules = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _refRules = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _ruleByBody = new(StringComparer.Ordinal);
@@ -135,7 +135,6 @@ public sealed partial class JsonSchemaGrammar
     public static string PlainEnum(IEnumerable<string> values) =>
         "root ::= " + string.Join(" | ", values.Select(v => Literal(v, quoted: false))) + "\n";
 
-    /// <summary>The rule body for a value of <paramref name="schema"/>, for composing larger grammars (tool calls).</summary>
     /// <summary>
     /// Builds one grammar from several schemas (a tool's parameters each): <paramref name="root"/> gets the rule name of
     /// every schema, in order, and returns the body of <c>root</c>. Shared rules (strings, numbers) are emitted once.
@@ -394,7 +393,7 @@ public sealed partial class JsonSchemaGrammar
     /// A string matching <c>pattern</c> (see <see cref="RegexGrammar"/>). A format beside it is then read as the
     /// pattern's name: zod writes both, its pattern being the stricter (uuid versions, leap days).
     /// </summary>
-    private string PatternBody(JsonNode patternNode, int min, int? max, string path)
+    private static string PatternBody(JsonNode patternNode, int min, int? max, string path)
     {
         if (patternNode is not JsonValue pv || !pv.TryGetValue<string>(out var pattern))
             throw new UnsupportedSchemaException(path, "pattern must be a string.");

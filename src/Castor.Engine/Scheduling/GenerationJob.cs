@@ -6,8 +6,8 @@ namespace Castor.Engine.Scheduling;
 /// <summary>
 /// A generation request in the scheduler: its candidates' sequences once started, and the stream its events go to.
 /// </summary>
-internal sealed class GenerationJob(EngineRequest request, Channel<EngineEvent> output, CancellationToken cancellationToken,
-    TokenSampler[] samplers, Action onCompleted) : WorkItem(request.Priority)
+internal sealed class GenerationJob(EngineRequest request, Channel<EngineEvent> output, TokenSampler[] samplers, Action onCompleted,
+    CancellationToken cancellationToken) : WorkItem(request.Priority)
 {
     private int _completed;
 

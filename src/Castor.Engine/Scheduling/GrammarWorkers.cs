@@ -49,6 +49,9 @@ internal sealed class GrammarWorkers(string modelId) : IDisposable
         }
     }
 
+    // The semaphore is never disposed: a stopping worker's thread may still be leaving Wait, and SemaphoreSlim without
+    // AvailableWaitHandle holds nothing native.
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "See above.")]
     private sealed class Worker
     {
         private readonly GrammarWorkers _owner;

@@ -1,14 +1,11 @@
 namespace Castor.Engine.Scheduling;
 
-public sealed record SchedulerOptions(
-    /// <summary>Sequences decoded together in one batch.</summary>
-    int Parallel,
-    /// <summary>Tokens each sequence may hold (prompt + output).</summary>
-    int ContextPerSequence,
-    /// <summary>Largest number of tokens sent to llama.cpp in one decode call; long prompts are split into chunks of this size.</summary>
-    int BatchSize,
-    /// <summary>Requests allowed to wait for a free sequence; more are refused at once.</summary>
-    int MaxQueue)
+/// <summary>How one model's scheduler runs.</summary>
+/// <param name="Parallel">Sequences decoded together in one batch.</param>
+/// <param name="ContextPerSequence">Tokens each sequence may hold (prompt + output).</param>
+/// <param name="BatchSize">Largest number of tokens sent to llama.cpp in one decode call; long prompts are split into chunks of this size.</param>
+/// <param name="MaxQueue">Requests allowed to wait for a free sequence; more are refused at once.</param>
+public sealed record SchedulerOptions(int Parallel, int ContextPerSequence, int BatchSize, int MaxQueue)
 {
     /// <summary>
     /// The most one grammar-constrained draw may take. Grammar work runs beside the decode loop, so a slow grammar never

@@ -152,7 +152,7 @@ public sealed class SequenceScheduler : IDisposable
             throw;
         }
         var output = Channel.CreateUnbounded<EngineEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var job = new GenerationJob(request, output, cancellationToken, samplers, () => Interlocked.Decrement(ref _jobsInFlight));
+        var job = new GenerationJob(request, output, samplers, () => Interlocked.Decrement(ref _jobsInFlight), cancellationToken);
         if (_stopping.IsCancellationRequested)
         {
             job.Complete();
@@ -474,7 +474,7 @@ public sealed class SequenceScheduler : IDisposable
             Finish(seq, FinishCause.ContextFull);
     }
 
-    private void Finish(Sequence seq, FinishCause cause)
+    private static void Finish(Sequence seq, FinishCause cause)
     {
         var rest = seq.Stops.Flush();
         if (rest.Length > 0)

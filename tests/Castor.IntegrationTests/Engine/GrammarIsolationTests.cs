@@ -20,7 +20,11 @@ public abstract class GrammarModelFixture : IDisposable
 
     public LlamaModel Model { get; }
 
-    public void Dispose() => Model.Dispose();
+    public void Dispose()
+    {
+        Model.Dispose();
+        GC.SuppressFinalize(this);
+    }
 }
 
 /// <summary>A budget no draw reaches here, to watch a costly draw run.</summary>

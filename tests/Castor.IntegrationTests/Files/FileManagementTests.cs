@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json.Nodes;
 using Castor.Application.Files;
 using Castor.Storage.Files;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,4 @@
-using System.Net;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Castor.Storage.Files;
 using Microsoft.Extensions.DependencyInjection;

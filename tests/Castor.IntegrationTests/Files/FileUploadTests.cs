@@ -3,8 +3,6 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Castor.Storage.Files;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Castor.IntegrationTests.Files;
 

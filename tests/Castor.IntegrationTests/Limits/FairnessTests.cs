@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Text.Json.Nodes;
 using Castor.Application.Limits;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

@@ -1,7 +1,6 @@
 using Castor.Application.Files;
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Castor.IntegrationTests.Files;

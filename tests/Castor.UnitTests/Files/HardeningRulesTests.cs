@@ -1,6 +1,4 @@
 using System.Net;
-using System.Text.Json;
-using Castor.Api.Gemini.Infrastructure;
 using Castor.Api.Hosting;
 using Castor.Application.Errors;
 using Castor.Application.Files;

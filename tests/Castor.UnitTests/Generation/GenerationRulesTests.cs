@@ -1,6 +1,5 @@
 using Castor.Application.Tools;
 using System.Text.Json.Nodes;
-using System.Text.Json;
 using System.Threading.Channels;
 using Castor.Application.Backends;
 using Castor.Application.Errors;

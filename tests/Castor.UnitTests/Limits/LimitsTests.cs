@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Castor.Api.Gemini.Infrastructure;
-using Castor.Api.Hosting;
 using Castor.Application.Errors;
 using Castor.Application.Keys;
 using Castor.Application.Limits;

@@ -71,7 +71,7 @@ public sealed class ResponseStreamWriterTests
 
     private sealed class ManualUpdates : IAsyncEnumerator<int>
     {
-        private TaskCompletionSource<bool> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<bool> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int Current => 0;
         public ValueTask<bool> MoveNextAsync() => new(_next.Task);
         public void Release(bool more) => _next.SetResult(more);
