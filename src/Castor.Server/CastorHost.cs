@@ -5,7 +5,6 @@ using Castor.Application;
 using Castor.Application.Files;
 using Castor.Engine;
 using Castor.Api.OpenAI;
-using Castor.Application.Backends;
 using Castor.Application.Embeddings;
 using Castor.Application.Keys;
 using Castor.Application.Limits;
@@ -137,7 +136,7 @@ public static class CastorHost
         var settings = new ModelCatalogueSettings
         {
             Locations = options.Models.Count > 0 ? options.Models : [CastorOptions.DefaultModelsFolder],
-            Models = options.ModelSettings.ToDictionary(m => m.Key, m => ToFileSettings(m.Value), StringComparer.OrdinalIgnoreCase),
+            Models = options.ModelSettings,
             Aliases = options.Aliases,
             DefaultModel = options.DefaultModel,
             DefaultEmbeddingModel = options.DefaultEmbeddingModel,
@@ -146,21 +145,6 @@ public static class CastorHost
         };
         return new ModelLoader(engine, loggers, console).LoadAll(settings);
     }
-
-    private static ModelFileSettings ToFileSettings(ModelSettings s) => new()
-    {
-        Path = s.Path,
-        ChatTemplate = s.ChatTemplate,
-        ContextSize = s.ContextSize,
-        DisplayName = s.DisplayName,
-        FlashAttention = s.FlashAttention,
-        Aliases = s.Aliases,
-        Thinking = s.Thinking is { } t ? new ThoughtMarkers(t.Start, t.End, t.StartsInThought) : null,
-        Embedding = s.Embedding,
-        Pooling = s.Pooling,
-        PromptStyle = s.PromptStyle,
-        TaskPrompts = s.TaskPrompts,
-    };
 
     private static void PrintBanner(WebApplication app, CastorOptions options, IRelationalDatabase database, ModelCatalogue registry, ApiKeyService keys, TextWriter console)
     {

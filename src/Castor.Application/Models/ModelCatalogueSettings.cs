@@ -7,7 +7,7 @@ public sealed record ModelCatalogueSettings
 {
     /// <summary>Folders or .gguf files to discover models in.</summary>
     public required IReadOnlyList<string> Locations { get; init; }
-    public IReadOnlyDictionary<string, ModelFileSettings> Models { get; init; } = new Dictionary<string, ModelFileSettings>(StringComparer.OrdinalIgnoreCase);
+    public IReadOnlyDictionary<string, ModelSettings> Models { get; init; } = new Dictionary<string, ModelSettings>(StringComparer.OrdinalIgnoreCase);
     public IReadOnlyDictionary<string, string> Aliases { get; init; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
     public string? DefaultModel { get; init; }
     public string? DefaultEmbeddingModel { get; init; }

@@ -24,7 +24,7 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
     public ModelCatalogue LoadAll(ModelCatalogueSettings settings)
     {
         var specs = new List<ModelSpec>();
-        var embeddingSpecs = new List<(EmbeddingModelSpec Spec, ModelFileSettings? Settings)>();
+        var embeddingSpecs = new List<(EmbeddingModelSpec Spec, ModelSettings? Settings)>();
         foreach (var (id, configured) in settings.Models)
         {
             if (string.IsNullOrWhiteSpace(configured.Path)) continue;
@@ -105,7 +105,7 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
     }
 
     /// <summary>Loads one generative GGUF (for a catalogue's <see cref="ModelCatalogue.Load"/> while the server runs).</summary>
-    public IModelBackend LoadGenerative(string id, string path, ModelFileSettings? settings = null) =>
+    public IModelBackend LoadGenerative(string id, string path, ModelSettings? settings = null) =>
         Load(Spec(id.ToLowerInvariant(), Path.GetFullPath(path), settings));
 
     private LlamaBackend Load(ModelSpec spec)
@@ -127,7 +127,7 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
         }
     }
 
-    private void LoadEmbedding(string id, ModelFileSettings? settings, Func<EmbeddingModel> load, List<EmbeddingModelEntry> into)
+    private void LoadEmbedding(string id, ModelSettings? settings, Func<EmbeddingModel> load, List<EmbeddingModelEntry> into)
     {
         var clock = Stopwatch.StartNew();
         EmbeddingModel model;
@@ -154,12 +154,12 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
         _console.WriteLine($"  loaded in {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
-    private static ModelSpec Spec(string id, string path, ModelFileSettings? settings) =>
+    private static ModelSpec Spec(string id, string path, ModelSettings? settings) =>
         new(id, path, settings?.ChatTemplate, settings?.ContextSize, settings?.DisplayName,
             settings?.Thinking is { } t ? new ThinkingMarkers(t.Start, t.End, t.StartsInThought) : null, settings?.FlashAttention);
 
     /// <summary>Configuration decides; otherwise the GGUF's metadata (a pooling type, or an encoder architecture).</summary>
-    private static bool IsEmbeddingModel(ModelFileSettings? settings, string path)
+    private static bool IsEmbeddingModel(ModelSettings? settings, string path)
     {
         if (settings?.Embedding is { } configured) return configured;
         if (settings?.Pooling is not null || settings?.PromptStyle is not null || settings?.TaskPrompts.Count > 0) return true;
@@ -174,7 +174,7 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
         }
     }
 
-    private static EmbeddingModelSpec EmbeddingSpec(string id, string path, ModelFileSettings? settings)
+    private static EmbeddingModelSpec EmbeddingSpec(string id, string path, ModelSettings? settings)
     {
         EmbeddingPooling? pooling = settings?.Pooling?.Trim().ToLowerInvariant() switch
         {
