@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Castor.Api.OpenAI.Infrastructure;
 using Castor.Api.OpenAI.Wire;
 using Castor.Application.Embeddings;
 using Castor.Application.Errors;
@@ -108,8 +107,9 @@ internal static partial class EmbeddingsApi
     }
 
     /// <summary><c>requests[3].content…</c> is <c>input[3]</c>; <c>outputDimensionality</c> is <c>dimensions</c>.</summary>
-    private static CastorException Rename(CastorException error) => OpenAIErrors.RenameField(error, field =>
+    private static CastorException Rename(CastorException error) => error.WithFieldNames(path =>
     {
+        var field = path.ToString();
         if (field == "requests") return "input";
         var renamed = RequestContent().Replace(field, m => "input" + m.Groups[1].Value);
         return RequestDimensions().Replace(renamed, "dimensions");

@@ -24,19 +24,6 @@ internal sealed class OpenAIErrors : IApiErrorWriter
 
     private static ApiKeyRejected? KeyError(CastorException error) => error.Details.OfType<ApiKeyRejected>().FirstOrDefault();
 
-    /// <summary>
-    /// The services name Gemini fields; an OpenAI client sent other names. Rewrites the error's field (its violation and
-    /// its message) with <paramref name="rename"/>, which returns the OpenAI parameter for a service field.
-    /// </summary>
-    public static CastorException RenameField(CastorException error, Func<string, string> rename)
-    {
-        if (error.Details.OfType<FieldViolation>().FirstOrDefault() is not { } violation) return error;
-        var field = rename(violation.Field);
-        if (field == violation.Field) return error;
-        return new CastorException(error.Status, error.Message.Replace($"'{violation.Field}'", $"'{field}'", StringComparison.Ordinal),
-            error.Details.Select(d => d == violation ? violation with { Field = field } : d).ToArray());
-    }
-
     public static int HttpStatus(CastorException error) => KeyError(error) is not null ? StatusCodes.Status401Unauthorized : ErrorHttp.StatusCode(error.Status);
 
     public static byte[] ToJson(CastorException error)
