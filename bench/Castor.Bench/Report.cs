@@ -28,8 +28,8 @@ public sealed class Report(BenchOptions options)
         o.WriteLine("== Castor benchmark ==");
         if (Model is { } m)
             o.WriteLine(F($"Model   {Path.GetFileName(m.Path)}: {m.Description}; {m.Parameters / 1e6:0.0} M parameters, {m.Bytes / (1024.0 * 1024):0.0} MiB"));
-        o.WriteLine(F($"Setup   {options.Threads} threads on {Environment.ProcessorCount} logical processors ({CpuName()}), {options.Tokens} tokens per stream, medians of {options.Runs} runs, context {options.ContextSize}/sequence, seed {options.Seed}; took {ElapsedSeconds:0} s"));
-        o.WriteLine(F($"Load    1-minute load average {LoadAtStart:0.00} before, {LoadAtEnd:0.00} after (the bench itself keeps {options.Threads} busy)"));
+        o.WriteLine(F($"Setup   {options.DecodeThreads} decode threads ({options.BatchThreads} for prompts) on {Environment.ProcessorCount} logical processors ({CpuName()}), {options.Tokens} tokens per stream, medians of {options.Runs} runs, context {options.ContextSize}/sequence, seed {options.Seed}; took {ElapsedSeconds:0} s"));
+        o.WriteLine(F($"Load    1-minute load average {LoadAtStart:0.00} before, {LoadAtEnd:0.00} after (the bench itself keeps {options.BatchThreads} busy)"));
 
         if (SingleStream is { } a)
         {
@@ -114,7 +114,8 @@ public sealed class Report(BenchOptions options)
             },
             ["settings"] = new JsonObject
             {
-                ["threads"] = options.Threads,
+                ["threads"] = options.DecodeThreads,
+                ["batchThreads"] = options.BatchThreads,
                 ["tokensPerStream"] = options.Tokens,
                 ["runs"] = options.Runs,
                 ["parallel"] = options.Parallel,
