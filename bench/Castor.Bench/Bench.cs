@@ -330,6 +330,7 @@ public sealed class Bench(BenchOptions options, string benchFolder)
         var httpRuns = new List<StreamResult>();
         var bareCpuPerToken = new List<double>();
         var httpCpuPerToken = new List<double>();
+        var externalRuns = new List<ExternalStreamResult>();
         await using var server = await BenchServer.StartAsync(_modelPath, options.Threads, 1, options.ContextSize, options.Verbose, cancellationToken);
         ReclaimNativeLog();
 
@@ -367,6 +368,13 @@ public sealed class Bench(BenchOptions options, string benchFolder)
                 b = bare.Run(prompt, options.Tokens, Sampling());
                 bareCpu = Environment.CpuUsage.TotalTime - cpu;
             }
+            // Third, the same prompt streamed to curl in its own process: this process's CPU is then the server's alone.
+            if (await server.StreamWithCurlAsync(Request(text, options.Tokens), cancellationToken) is { } x)
+            {
+                externalRuns.Add(x);
+                Log($"    run {run + 1}/{options.Runs}: curl (out of process) {x.EndToEndTokensPerSecond,7:0.0} tok/s end to end ({x.CandidatesTokens} tokens); " +
+                    $"server CPU per token {x.ServerCpuMicrosPerToken:0} µs: engine threads {x.EngineCpuMicrosPerToken:0} µs, the rest {x.OtherCpuMicrosPerToken:0} µs");
+            }
             bareRuns.Add(b);
             httpRuns.Add(h);
             bareCpuPerToken.Add(bareCpu.TotalMicroseconds / Math.Max(1, b.Tokens));
@@ -376,7 +384,7 @@ public sealed class Bench(BenchOptions options, string benchFolder)
             if (h.CandidatesTokens < options.Tokens)
                 Log($"    note: the HTTP stream stopped after {h.CandidatesTokens} of {options.Tokens} tokens ({h.FinishReason}); rates use the real count.");
         }
-        return new SingleStreamResult { Bare = bareRuns, Http = httpRuns, BareCpuMicrosPerToken = bareCpuPerToken, HttpCpuMicrosPerToken = httpCpuPerToken };
+        return new SingleStreamResult { Bare = bareRuns, Http = httpRuns, BareCpuMicrosPerToken = bareCpuPerToken, HttpCpuMicrosPerToken = httpCpuPerToken, External = externalRuns };
     }
 
     /// <summary>

@@ -41,6 +41,11 @@ public sealed class Report(BenchOptions options)
             o.WriteLine(F($"    HTTP / bare                       {a.Ratio,10:0.000}   {a.EndToEndRatio,10:0.000}   target ≥ {SingleStreamResult.Target:0.00} (decode): {Verdict(a.Ratio >= SingleStreamResult.Target)}"));
             if (a.HttpCpuMicrosPerToken.Count > 0)
                 o.WriteLine(F($"    CPU per token (all threads)       bare {Stats.Median(a.BareCpuMicrosPerToken.ToList()):0} µs, HTTP {Stats.Median(a.HttpCpuMicrosPerToken.ToList()):0} µs: the server and its client cost {a.CpuMicrosPerTokenOverhead:0} µs a token"));
+            if (a.External.Count > 0)
+            {
+                o.WriteLine(F($"    HTTP, curl in its own process     {"",10}   {a.ExternalEndToEnd,10:0.0}   (÷ bare end-to-end: {a.ExternalEndToEndRatio:0.000})"));
+                o.WriteLine(F($"    server CPU per token (curl run)   {a.ServerCpuMicrosPerToken:0} µs: engine threads (decode, sampling, detokenizing) {a.EngineCpuMicrosPerToken:0} µs, the rest (adapter, JSON, stream writes, Kestrel) {a.OtherCpuMicrosPerToken:0} µs"));
+            }
         }
 
         if (Concurrency is { } b)
@@ -156,6 +161,11 @@ public sealed class Report(BenchOptions options)
                 ["bareCpuMicrosPerToken"] = Array(a.BareCpuMicrosPerToken.ToList()),
                 ["httpCpuMicrosPerToken"] = Array(a.HttpCpuMicrosPerToken.ToList()),
                 ["cpuMicrosPerTokenOverhead"] = Num(a.CpuMicrosPerTokenOverhead),
+                ["externalClientEndToEndTokensPerSecond"] = a.External.Count > 0 ? Num(a.ExternalEndToEnd) : null,
+                ["externalClientEndToEndRatio"] = a.External.Count > 0 ? Num(a.ExternalEndToEndRatio, 4) : null,
+                ["serverCpuMicrosPerToken"] = a.External.Count > 0 ? Num(a.ServerCpuMicrosPerToken) : null,
+                ["serverEngineThreadsCpuMicrosPerToken"] = a.External.Count > 0 ? Num(a.EngineCpuMicrosPerToken) : null,
+                ["serverOtherThreadsCpuMicrosPerToken"] = a.External.Count > 0 ? Num(a.OtherCpuMicrosPerToken) : null,
                 ["bareFirstTokenMs"] = Num(a.BareFirstTokenMs),
                 ["httpTtftMs"] = Num(a.HttpTtftMs),
                 ["runs"] = new JsonObject
