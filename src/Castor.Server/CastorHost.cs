@@ -166,6 +166,7 @@ public static class CastorHost
             {
                 var m = backend.Description;
                 console.WriteLine($"  Model         {m.Id}  ({m.Architecture}, {m.Parallel} parallel sequences × context {m.ContextSize} = {m.KvCells} KV cells, flash attention {FlashAttention.Describe(m.FlashAttention)}, chat template: {m.ChatTemplateName}){(backend == registry.DefaultGenerative ? "  [default]" : "")}");
+                if (m.Projector is { } projector) console.WriteLine($"                {projector.Describe()}");
             }
             foreach (var group in registry.Aliases.GroupBy(a => a.Target.Description.Id))
                 console.WriteLine($"  Aliases       {string.Join(", ", group.Select(a => a.Alias))} → {group.Key}");

@@ -11,7 +11,8 @@ internal static class GgufStrings
     private const uint Magic = 0x46554747;
     private const ulong MaxLength = 1 << 26;
 
-    public static Dictionary<string, string> Read(string path)
+    /// <summary>The file's string values; with <paramref name="only"/>, stops once that key is read (it is near the top).</summary>
+    public static Dictionary<string, string> Read(string path, string? only = null)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         using var r = new BinaryReader(stream, Encoding.UTF8);
@@ -27,6 +28,7 @@ internal static class GgufStrings
             var type = r.ReadUInt32();
             if (type == 8) strings[key] = ReadString(r);
             else Skip(r, type);
+            if (only is not null && key == only) break;
         }
         return strings;
     }

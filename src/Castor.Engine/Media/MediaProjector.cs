@@ -109,7 +109,7 @@ public sealed class MediaProjector : IDisposable
     /// <summary>
     /// The most image tokens a resolution allows on a dynamic-resolution projector (null: the projector's own limit),
     /// after the API's image costs: 66 tokens at low resolution (a low-resolution video frame), 258 at medium (one
-    /// image tile); high and unspecified leave the projector's own limit.
+    /// image tile); high, ultra high and unspecified leave the projector's own limit.
     /// </summary>
     public static int? MaxImageTokens(MediaResolution resolution) => resolution switch
     {

@@ -11,4 +11,5 @@ public enum MediaResolution
     Low,
     Medium,
     High,
+    UltraHigh,
 }
