@@ -6,6 +6,7 @@ using Castor.Application.Backends;
 using Castor.Application.Errors;
 using Castor.Application.Files;
 using Castor.Application.Keys;
+using Castor.Application.Media;
 using Castor.Application.Models;
 using Castor.Application.Tools;
 using Castor.Engine.Grammars;
@@ -136,7 +137,17 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
     }
 
     private Task<GenerationRequest> ResolveFilesAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken) =>
-        files is null ? Task.FromResult(request) : files.ResolveAsync(request, caller.ProjectId, cancellationToken);
+        files is null ? Task.FromResult(request) : files.ResolveAsync(request, caller.ProjectId, () => MediaTargetOf(request.Model), cancellationToken);
+
+    /// <summary>
+    /// The model a request's images and audio are for and which of them it reads, asked before any media is decoded.
+    /// The seam for projectors: until a backend reports a vision or audio projector, every model is text-only.
+    /// </summary>
+    private MediaTarget MediaTargetOf(string model)
+    {
+        var backend = catalogue.ResolveGenerative(model);
+        return new MediaTarget(backend.Description.Id, MediaSupport.None);
+    }
 
     /// <summary>
     /// Everything the prompt is made of: the system instruction, the declared functions and the output format's
@@ -243,6 +254,9 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
                     throw CastorException.Unsupported($"{field}.inlineData", $"Inline data of type '{inline.MimeType}'");
                 case FileDataPart file:
                     throw CastorException.Unsupported($"{field}.fileData", $"File data ('{file.FileUri}')");
+                case MediaPart media:
+                    // Only a model that reported a projector gets decoded media (FilePartResolver checks first).
+                    throw CastorException.InvalidField(field, $"this model has no projector for {media.Media.MimeType}; serve a model with its mmproj file, or send text.");
                 case FunctionCallPart call:
                     if (call.Name.Length == 0) throw CastorException.InvalidField($"{field}.functionCall.name", "a function call needs a name.");
                     if (sb.Length > 0) sb.Append('\n');
