@@ -190,8 +190,17 @@ internal static class GeminiMapping
         TotalTokenCount = final ? usage.TotalTokenCount : usage.PromptTokenCount,
         ThoughtsTokenCount = usage.ThoughtsTokenCount > 0 ? usage.ThoughtsTokenCount : null,
         CachedContentTokenCount = usage.CachedContentTokenCount > 0 ? usage.CachedContentTokenCount : null,
-        PromptTokensDetails = [new ModalityTokenCount { Modality = "TEXT", TokenCount = usage.PromptTokenCount }],
+        PromptTokensDetails = ToDetails(usage.PromptTokensDetails ?? new App.PromptTokenCounts(usage.PromptTokenCount)),
     };
+
+    /// <summary>promptTokensDetails: TEXT always, IMAGE and AUDIO when the prompt has them.</summary>
+    public static List<ModalityTokenCount> ToDetails(App.PromptTokenCounts counts)
+    {
+        var details = new List<ModalityTokenCount> { new() { Modality = "TEXT", TokenCount = counts.Text } };
+        if (counts.Image > 0) details.Add(new ModalityTokenCount { Modality = "IMAGE", TokenCount = counts.Image });
+        if (counts.Audio > 0) details.Add(new ModalityTokenCount { Modality = "AUDIO", TokenCount = counts.Audio });
+        return details;
+    }
 
     public static Candidate ToCandidate(int index, IReadOnlyList<App.Part> answer, App.FinishReason? finish, string thought = "",
         IReadOnlyList<App.LogprobStep>? logprobs = null, bool average = false)

@@ -17,7 +17,7 @@ public interface IModelBackend : IDisposable
 
     /// <summary>
     /// Renders and tokenizes a conversation whose messages hold media (<see cref="PromptMessage.Media"/>). A backend
-    /// without a projector refuses with a 400; the caller checks <see cref="ModelDescription.Media"/> first, to name the part.
+    /// without a projector refuses with a 400; the caller checks <see cref="ModelDescription.Projector"/> first, to name the part.
     /// </summary>
     MediaPrompt TokenizeMediaPrompt(IReadOnlyList<PromptMessage> messages) =>
         throw Errors.CastorException.InvalidArgument($"Model '{Description.Id}' takes text only; it cannot read images or audio.");
