@@ -13,24 +13,28 @@ public static class SyntheticProjector
     /// <summary>Projector types this writer knows.</summary>
     public static readonly IReadOnlyList<string> Types = ["mlp", "gemma3", "qwen2a"];
 
-    /// <summary>Side of the square input image; the projector resizes any image to it.</summary>
-    public const int ImageSize = 32;
-    public const int PatchSize = 8;
-    private const int VisionWidth = 32;
-    private const int VisionFeedForward = 48;
+    /// <summary>
+    /// The vision tower's shape: the side of the square image the projector resizes every image to, its patch size
+    /// (an <c>mlp</c> projector spends (ImageSize / PatchSize)² tokens an image), width, feed-forward width and blocks.
+    /// </summary>
+    public sealed record VisionShape(int ImageSize = 32, int PatchSize = 8, int Width = 32, int FeedForward = 48, int Blocks = 2);
+
+    /// <summary>The tests' tower: 16 tokens an mlp image, encoded in a few milliseconds.</summary>
+    public static readonly VisionShape Tiny = new();
+
     private const int AudioWidth = 32;
     private const int AudioFeedForward = 48;
     private const int MelBins = 128;
     private const int AudioPositions = 1500;
 
     /// <summary>Writes a projector of <paramref name="type"/> for a text model of width <paramref name="textEmbedding"/>.</summary>
-    public static void Write(string path, string type, int textEmbedding, uint seed = 1)
+    public static void Write(string path, string type, int textEmbedding, uint seed = 1, VisionShape? vision = null)
     {
-        var w = Build(type, textEmbedding, seed);
+        var w = Build(type, textEmbedding, seed, vision ?? Tiny);
         w.WriteTo(path);
     }
 
-    public static GgufWriter Build(string type, int textEmbedding, uint seed = 1)
+    public static GgufWriter Build(string type, int textEmbedding, uint seed, VisionShape v)
     {
         var w = new GgufWriter();
         w.Add("general.architecture", GgufValue.String("clip"));
@@ -40,17 +44,17 @@ public static class SyntheticProjector
         switch (type)
         {
             case "mlp":
-                AddVision(w, seed, blocks: 2);
-                Dense(w, "mm.0", VisionWidth, 48, seed);
-                Dense(w, "mm.2", 48, textEmbedding, seed, scale: 0.5f);
+                AddVision(w, seed, v);
+                Dense(w, "mm.0", v.Width, textEmbedding, seed);
+                Dense(w, "mm.2", textEmbedding, textEmbedding, seed, scale: 0.5f);
                 break;
             case "gemma3":
-                AddVision(w, seed, blocks: 2);
-                // 4×4 patches pooled 2×2: 4 image tokens.
+                AddVision(w, seed, v);
+                // Patches pooled 2×2 (the tests' 4×4 patches: 4 image tokens).
                 w.Add("clip.vision.projector.scale_factor", GgufValue.UInt32(2));
-                Norm(w, "v.post_ln", VisionWidth);
-                w.AddTensor("mm.input_projection.weight", GgmlType.F32, [textEmbedding, VisionWidth], Noise("mm.input_projection", seed, 0.5f));
-                w.AddTensor("mm.soft_emb_norm.weight", GgmlType.F32, [VisionWidth], (_, v) => v.Fill(1f));
+                Norm(w, "v.post_ln", v.Width);
+                w.AddTensor("mm.input_projection.weight", GgmlType.F32, [textEmbedding, v.Width], Noise("mm.input_projection", seed, 0.5f));
+                w.AddTensor("mm.soft_emb_norm.weight", GgmlType.F32, [v.Width], (_, values) => values.Fill(1f));
                 break;
             case "qwen2a":
                 AddAudio(w, seed, textEmbedding);
@@ -61,25 +65,25 @@ public static class SyntheticProjector
         return w;
     }
 
-    private static void AddVision(GgufWriter w, uint seed, int blocks)
+    private static void AddVision(GgufWriter w, uint seed, VisionShape v)
     {
         w.Add("clip.has_vision_encoder", GgufValue.Bool(true));
         w.Add("clip.has_audio_encoder", GgufValue.Bool(false));
-        w.Add("clip.vision.image_size", GgufValue.UInt32(ImageSize));
-        w.Add("clip.vision.patch_size", GgufValue.UInt32(PatchSize));
-        w.Add("clip.vision.embedding_length", GgufValue.UInt32(VisionWidth));
-        w.Add("clip.vision.feed_forward_length", GgufValue.UInt32(VisionFeedForward));
-        w.Add("clip.vision.block_count", GgufValue.UInt32((uint)blocks));
-        w.Add("clip.vision.projection_dim", GgufValue.UInt32(VisionWidth));
+        w.Add("clip.vision.image_size", GgufValue.UInt32((uint)v.ImageSize));
+        w.Add("clip.vision.patch_size", GgufValue.UInt32((uint)v.PatchSize));
+        w.Add("clip.vision.embedding_length", GgufValue.UInt32((uint)v.Width));
+        w.Add("clip.vision.feed_forward_length", GgufValue.UInt32((uint)v.FeedForward));
+        w.Add("clip.vision.block_count", GgufValue.UInt32((uint)v.Blocks));
+        w.Add("clip.vision.projection_dim", GgufValue.UInt32((uint)v.Width));
         w.Add("clip.vision.attention.head_count", GgufValue.UInt32(4));
         w.Add("clip.vision.attention.layer_norm_epsilon", GgufValue.Float32(1e-6f));
         w.Add("clip.vision.image_mean", GgufValue.Array(GgufType.Float32, [0.5f, 0.5f, 0.5f]));
         w.Add("clip.vision.image_std", GgufValue.Array(GgufType.Float32, [0.5f, 0.5f, 0.5f]));
-        const int patches = ImageSize / PatchSize * (ImageSize / PatchSize);
-        w.AddTensor("v.patch_embd.weight", GgmlType.F32, [PatchSize, PatchSize, 3, VisionWidth], Noise("v.patch_embd", seed, 0.2f));
-        w.AddTensor("v.patch_embd.bias", GgmlType.F32, [VisionWidth], Noise("v.patch_embd.bias", seed, 0.02f));
-        w.AddTensor("v.position_embd.weight", GgmlType.F32, [VisionWidth, patches], Noise("v.position_embd", seed, 0.02f));
-        for (var i = 0; i < blocks; i++) Block(w, $"v.blk.{i}", VisionWidth, VisionFeedForward, seed, keyBias: true);
+        var patches = v.ImageSize / v.PatchSize * (v.ImageSize / v.PatchSize);
+        w.AddTensor("v.patch_embd.weight", GgmlType.F32, [v.PatchSize, v.PatchSize, 3, v.Width], Noise("v.patch_embd", seed, 0.2f));
+        w.AddTensor("v.patch_embd.bias", GgmlType.F32, [v.Width], Noise("v.patch_embd.bias", seed, 0.02f));
+        w.AddTensor("v.position_embd.weight", GgmlType.F32, [v.Width, patches], Noise("v.position_embd", seed, 0.02f));
+        for (var i = 0; i < v.Blocks; i++) Block(w, $"v.blk.{i}", v.Width, v.FeedForward, seed, keyBias: true);
     }
 
     private static void AddAudio(GgufWriter w, uint seed, int textEmbedding)
