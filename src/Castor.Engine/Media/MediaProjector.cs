@@ -233,6 +233,7 @@ public sealed class MediaProjector : IDisposable
                                 Tokens = (int)chunk.NTokens,
                                 Encoded = copy,
                                 Encoder = weights.NativeHandle,
+                                Sliceable = !NonCausal && !UsesMRope && (long)chunk.NTokens == chunk.NPos && MtmdEncoder.Available,
                             }, index, ordinal));
                         }
                     }

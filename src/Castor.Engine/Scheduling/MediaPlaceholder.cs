@@ -30,4 +30,10 @@ public sealed record MediaPlaceholder(string MimeType, ulong Hash, int Positions
 
     /// <summary>The projector context that prepared <see cref="Encoded"/> and encodes it.</summary>
     internal SafeMtmdModelHandle? Encoder { get; init; }
+
+    /// <summary>
+    /// Its embeddings may be decoded in slices, as steps of their own: causal attention and one position a token (not
+    /// Gemma 3's bidirectional image attention, which needs the whole image in one batch, nor M-RoPE's 2-D positions).
+    /// </summary>
+    internal bool Sliceable { get; init; }
 }

@@ -57,6 +57,15 @@ public sealed class SequenceScheduler : IDisposable
     private long _promptTokensReused;
     private long _meterBytes;
     private long _meterTokens;
+    private long _mediaCredit;
+
+    /// <summary>
+    /// While sequences are generating, media steps may take one part in <see cref="MediaShare"/> of the scheduler's
+    /// time: each decode batch earns them a share of its duration, each media step spends what it took, and none runs in
+    /// debt. Other streams then keep about 5/6 of their speed however many images arrive; the images wait instead.
+    /// </summary>
+    private const int MediaShare = 6;
+    private static readonly long MaxMediaCredit = System.Diagnostics.Stopwatch.Frequency / 4;
 
     public SequenceScheduler(string modelId, LLamaWeights weights, LLamaContext context, SchedulerOptions options, ILogger logger)
     {
@@ -69,7 +78,7 @@ public sealed class SequenceScheduler : IDisposable
         _slots = new SlotTable(options.Parallel);
         _planner = new BatchPlanner(_slots, options.BatchSize);
         Prefixes = new PrefixCache(context.NativeHandle, _slots);
-        _media = new MediaEvaluator(context.NativeHandle, _slots, options.BatchSize);
+        _media = new MediaEvaluator(context.NativeHandle, _slots, options.BatchSize, weights.EmbeddingSize);
         _grammarWorkers = new GrammarWorkers(modelId);
         _thread = new Thread(Run) { IsBackground = true, Name = $"castor-scheduler-{modelId}" };
         _thread.Start();
@@ -287,7 +296,9 @@ public sealed class SequenceScheduler : IDisposable
             return;
         }
 
+        var started = Stopwatch.GetTimestamp();
         var result = batch.DecodeWith(_context.NativeHandle);
+        _mediaCredit = Math.Min(MaxMediaCredit, _mediaCredit + (Stopwatch.GetTimestamp() - started) / (MediaShare - 1));
         if (result != DecodeResult.Ok)
         {
             FailAll($"llama.cpp could not decode the batch ({result}).");
@@ -304,8 +315,22 @@ public sealed class SequenceScheduler : IDisposable
             else
                 SampleNext(seq);
         }
-        // Every logit of the batch has been read: a media item can now be decoded on its own.
-        EvaluateMedia();
+        // Every logit of the batch has been read: a media item can now be decoded on its own, within its share.
+        if (!AnyGenerating())
+        {
+            // Nothing streams: media run freely, and owe nothing to streams that start later.
+            _mediaCredit = Math.Max(_mediaCredit, 0);
+            EvaluateMedia();
+        }
+        else if (_mediaCredit > 0)
+            EvaluateMedia();
+    }
+
+    private bool AnyGenerating()
+    {
+        foreach (var slot in _slots.All)
+            if (slot.Active is { State: SequenceState.Decoding or SequenceState.Drawing }) return true;
+        return false;
     }
 
     /// <summary>
@@ -317,11 +342,15 @@ public sealed class SequenceScheduler : IDisposable
         if (_media.Next() is not var (seq, media)) return false;
         var job = seq.Job;
         var last = seq.PromptOffset + media.Positions == job.PromptKeys.Length;
-        if (!_media.Evaluate(seq, media, last))
+        var started = Stopwatch.GetTimestamp();
+        var outcome = _media.Step(seq, media, last);
+        _mediaCredit -= Stopwatch.GetTimestamp() - started;
+        if (outcome == MediaEvaluator.Outcome.Failed)
         {
             ReleaseJob(job, new GenerationFailed($"The engine could not encode a media item ({media.MimeType}) of the prompt."));
             return true;
         }
+        if (outcome == MediaEvaluator.Outcome.InProgress) return true;
         Interlocked.Add(ref _promptTokensComputed, media.Positions);
         if (last)
         {
