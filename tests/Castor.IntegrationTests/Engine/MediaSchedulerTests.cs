@@ -118,6 +118,24 @@ public sealed class MediaSchedulerTests(MediaModelsFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Candidates_fork_after_the_image()
+    {
+        var prompt = Prompt(fixture.Vision, "Once upon a time ", TestMedia.Image(12), " there was");
+        var texts = new string[2];
+        var builders = new[] { new StringBuilder(), new StringBuilder() };
+        await foreach (var e in fixture.Vision.Generate(Request(prompt, 50) with { Candidates = 2 }, CancellationToken.None).ReadAllAsync())
+        {
+            if (e is TextGenerated t) builders[t.Candidate].Append(t.Text);
+            if (e is GenerationFailed f) throw new Xunit.Sdk.XunitException(f.Message);
+        }
+        for (var i = 0; i < 2; i++) texts[i] = builders[i].ToString();
+        // Candidate i samples with seed 50 + i: each matches a single request with that seed.
+        var second = await Run(fixture.Vision, Request(prompt, 51));
+        Assert.NotEmpty(texts[0]);
+        Assert.Equal(second.Text, texts[1]);
+    }
+
+    [Fact]
     public async Task A_prompt_may_end_with_an_image()
     {
         var outcome = await Run(fixture.Vision, Request(Prompt(fixture.Vision, "Look: ", TestMedia.Image(3)), 9));
