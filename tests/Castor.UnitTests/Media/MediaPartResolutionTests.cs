@@ -101,6 +101,19 @@ public class MediaPartResolutionTests
     }
 
     [Fact]
+    public async Task A_request_is_bounded_in_media_parts_and_in_decoded_bytes()
+    {
+        var three = Request(new InlineDataPart("image/png", Png()), new InlineDataPart("image/png", Png()), new InlineDataPart("image/png", Png()));
+        var error = await Assert.ThrowsAsync<CastorException>(() => Resolve(three, Vision, new MediaLimits { MaxPartsPerRequest = 2 }));
+        Assert.Equal("contents[0].parts[2].inlineData", error.Field!.ToString());
+
+        // Each 8x4 image decodes to 96 bytes: the second passes 150.
+        error = await Assert.ThrowsAsync<CastorException>(() => Resolve(three, Vision, new MediaLimits { MaxDecodedBytesPerRequest = 150 }));
+        Assert.Equal("contents[0].parts[1].inlineData", error.Field!.ToString());
+        Assert.Contains("more than 150 bytes", error.Message);
+    }
+
+    [Fact]
     public async Task A_corrupt_image_in_the_system_instruction_names_that_part()
     {
         var request = Request(new TextPart("hi")) with
