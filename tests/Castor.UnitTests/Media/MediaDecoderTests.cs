@@ -58,6 +58,39 @@ public class MediaDecoderTests
     }
 
     [Theory]
+    [InlineData(1, 16, 8, 255, 0, 0)]   // upright: red at the top left
+    [InlineData(3, 16, 8, 255, 255, 255)] // upside down: white
+    [InlineData(6, 8, 16, 0, 0, 255)]   // turned 90° clockwise to view: the stored bottom left (blue)
+    [InlineData(8, 8, 16, 0, 255, 0)]   // turned 90° counter-clockwise to view: the stored top right (green)
+    public async Task Exif_orientation_is_applied_so_the_model_sees_the_picture_upright(int orientation, int width, int height, int r, int g, int b)
+    {
+        using var bitmap = TestMedia.Quadrants(16, 8);
+        var jpeg = TestMedia.WithExifOrientation(TestMedia.Encode(bitmap, SKEncodedImageFormat.Jpeg, 100), (ushort)orientation);
+        var image = Assert.IsType<DecodedImage>(await Decode("image/jpeg", jpeg));
+        Assert.Equal((width, height), (image.Width, image.Height));
+        Assert.InRange(image.Rgb[0], r - 40, r + 40);
+        Assert.InRange(image.Rgb[1], g - 40, g + 40);
+        Assert.InRange(image.Rgb[2], b - 40, b + 40);
+    }
+
+    [Fact]
+    public async Task Cancelling_stops_an_FFmpeg_decode()
+    {
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            _decoder.DecodeAsync("audio/flac", TestMedia.FixtureBytes("tone-440hz.flac"), new MediaLimits(), 16_000, Field, cancelled.Token));
+    }
+
+    [Fact]
+    public async Task Without_FFmpeg_flac_is_a_400_that_says_so()
+    {
+        var limits = new MediaLimits { FfmpegPath = "/nonexistent/ffmpeg" };
+        var error = await Refused("audio/flac", TestMedia.FixtureBytes("tone-440hz.flac"), limits);
+        Assert.Contains("needs FFmpeg", error.Message);
+    }
+
+    [Theory]
     [InlineData(SKEncodedImageFormat.Png, "image/png")]
     [InlineData(SKEncodedImageFormat.Jpeg, "image/jpeg")]
     [InlineData(SKEncodedImageFormat.Webp, "image/webp")]

@@ -172,6 +172,31 @@ internal static class TestMedia
         return crc ^ 0xFFFFFFFFu;
     }
 
+    /// <summary>
+    /// The JPEG with an EXIF APP1 segment right after its SOI marker that sets <paramref name="orientation"/> (1–8), as a
+    /// phone camera writes a picture taken sideways.
+    /// </summary>
+    public static byte[] WithExifOrientation(byte[] jpeg, ushort orientation)
+    {
+        var tiff = new MemoryStream();
+        tiff.Write("II*\0"u8);
+        tiff.Write(BitConverter.GetBytes(8));          // first IFD right after the header
+        tiff.Write(BitConverter.GetBytes((ushort)1));  // one entry
+        tiff.Write(BitConverter.GetBytes((ushort)0x0112));
+        tiff.Write(BitConverter.GetBytes((ushort)3));  // SHORT
+        tiff.Write(BitConverter.GetBytes(1));
+        tiff.Write(BitConverter.GetBytes(orientation));
+        tiff.Write(BitConverter.GetBytes((ushort)0));
+        tiff.Write(BitConverter.GetBytes(0));          // no next IFD
+        var payload = "Exif\0\0"u8.ToArray().Concat(tiff.ToArray()).ToArray();
+        var segment = new byte[4 + payload.Length];
+        segment[0] = 0xFF;
+        segment[1] = 0xE1;
+        BinaryPrimitives.WriteUInt16BigEndian(segment.AsSpan(2), (ushort)(payload.Length + 2));
+        payload.CopyTo(segment, 4);
+        return [.. jpeg[..2], .. segment, .. jpeg[2..]];
+    }
+
     /// <summary>How often the signal crosses zero upwards per second: a tone's frequency, roughly.</summary>
     public static double Frequency(float[] samples, int rate)
     {
