@@ -40,6 +40,8 @@ public static class ApplicationServiceCollectionExtensions
             .Validate(o => o.MaxAudioSeconds > 0 && !double.IsNaN(o.MaxAudioSeconds) && o.MaxAudioSeconds <= 9.5 * 3600,
                 "Media:MaxAudioSeconds must be positive and at most 34200 (9.5 hours, the API's limit).")
             .Validate(o => o.MaxInlineBytes > 0, "Media:MaxInlineBytes must be positive.")
+            .Validate(o => o.MaxPartsPerRequest > 0, "Media:MaxPartsPerRequest must be positive.")
+            .Validate(o => o.MaxDecodedBytesPerRequest > 0, "Media:MaxDecodedBytesPerRequest must be positive.")
             .Validate(o => o.MaxFileBytes > 0, "Media:MaxFileBytes must be positive.")
             .Validate(o => o.FfmpegTimeout > TimeSpan.Zero, "Media:FfmpegTimeout must be positive.");
         // Zero means "the default" when configured; the host's configuration step replaces it, so what is left is the user's.

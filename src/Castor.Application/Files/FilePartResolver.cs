@@ -2,6 +2,7 @@ using System.Text;
 using Castor.Application.Errors;
 using Castor.Application.Generation;
 using Castor.Application.Media;
+using Castor.Engine.Media;
 using Castor.Storage.Files;
 
 namespace Castor.Application.Files;
@@ -32,7 +33,7 @@ public sealed class FilePartResolver(IFileStore store, FileContentStore content,
     public async Task<GenerationRequest> ResolveAsync(GenerationRequest request, string projectId, Func<MediaTarget> target, CancellationToken cancellationToken)
     {
         if (!HasData(request.SystemInstruction) && !request.Contents.Any(HasData)) return request;
-        var media = new Lazy<MediaTarget>(target, LazyThreadSafetyMode.None);
+        var media = new MediaBudget(new Lazy<MediaTarget>(target, LazyThreadSafetyMode.None), _media);
         var contents = new List<Content>(request.Contents.Count);
         for (var i = 0; i < request.Contents.Count; i++)
             contents.Add(await ResolveAsync(request.Contents[i], $"contents[{i}]", projectId, media, cancellationToken).ConfigureAwait(false));
@@ -42,7 +43,7 @@ public sealed class FilePartResolver(IFileStore store, FileContentStore content,
 
     private static bool HasData(Content? content) => content?.Parts.Any(p => p is InlineDataPart or FileDataPart) == true;
 
-    private async Task<Content> ResolveAsync(Content content, string path, string projectId, Lazy<MediaTarget> media, CancellationToken cancellationToken)
+    private async Task<Content> ResolveAsync(Content content, string path, string projectId, MediaBudget media, CancellationToken cancellationToken)
     {
         if (!HasData(content)) return content;
         var parts = new List<Part>(content.Parts.Count);
@@ -66,20 +67,22 @@ public sealed class FilePartResolver(IFileStore store, FileContentStore content,
     /// An image or audio part, checked in order of cost: a type the API accepts, a model that reads it, the size of
     /// its base64, then the decode.
     /// </summary>
-    private async Task<Part> InlineMediaAsync(InlineDataPart inline, MediaKind kind, string field, Lazy<MediaTarget> media, CancellationToken cancellationToken)
+    private async Task<Part> InlineMediaAsync(InlineDataPart inline, MediaKind kind, string field, MediaBudget media, CancellationToken cancellationToken)
     {
         var path = FieldPath.Parse(field);
-        RequireMedia(inline.MimeType, kind, path.Field("mimeType"), media.Value);
+        RequireMedia(inline.MimeType, kind, path.Field("mimeType"), media.Target);
+        media.Count(path);
         // Three bytes per four characters: the bound holds before a byte is decoded.
         if (inline.Base64Data.Length / 4L * 3 > _media.MaxInlineBytes)
             throw CastorException.InvalidField(path.Field("data"),
                 $"the inline data is larger than {_media.MaxInlineBytes} bytes (the API's inline request limit); upload the file with the Files API and send it as fileData.");
         var bytes = DecodeBase64(inline.Base64Data, field + ".data");
-        var decoded = await _decoder.DecodeAsync(inline.MimeType, bytes, _media, media.Value.Support.AudioSampleRate, path, cancellationToken).ConfigureAwait(false);
+        var decoded = await _decoder.DecodeAsync(inline.MimeType, bytes, _media, media.Target.Support.AudioSampleRate, path, cancellationToken).ConfigureAwait(false);
+        media.Spend(decoded, path);
         return new MediaPart(decoded, inline.MediaResolution) { ThoughtSignature = inline.ThoughtSignature };
     }
 
-    private async Task<Part> FilePartAsync(FileDataPart part, string field, string projectId, Lazy<MediaTarget> media, CancellationToken cancellationToken)
+    private async Task<Part> FilePartAsync(FileDataPart part, string field, string projectId, MediaBudget media, CancellationToken cancellationToken)
     {
         var id = FileIdFromUri(part.FileUri, field + ".fileUri");
         var file = await ActiveFileAsync(projectId, id, cancellationToken).ConfigureAwait(false);
@@ -87,7 +90,8 @@ public sealed class FilePartResolver(IFileStore store, FileContentStore content,
             return new TextPart(await FileTextAsync(file, field, projectId, cancellationToken).ConfigureAwait(false)) { ThoughtSignature = part.ThoughtSignature };
 
         var path = FieldPath.Parse(field);
-        RequireMedia(file.MimeType, kind, path.Field("mimeType"), media.Value);
+        RequireMedia(file.MimeType, kind, path.Field("mimeType"), media.Target);
+        media.Count(path);
         if (file.SizeBytes > _media.MaxFileBytes)
             throw CastorException.InvalidField(path,
                 $"the file {FileService.NamePrefix}{id} has {file.SizeBytes} bytes; media files of at most {_media.MaxFileBytes} bytes can go into a prompt.");
@@ -100,7 +104,8 @@ public sealed class FilePartResolver(IFileStore store, FileContentStore content,
         {
             throw NoSuchFile(id);
         }
-        var decoded = await _decoder.DecodeAsync(file.MimeType, bytes, _media, media.Value.Support.AudioSampleRate, path, cancellationToken).ConfigureAwait(false);
+        var decoded = await _decoder.DecodeAsync(file.MimeType, bytes, _media, media.Target.Support.AudioSampleRate, path, cancellationToken).ConfigureAwait(false);
+        media.Spend(decoded, path);
         return new MediaPart(decoded, part.MediaResolution) { ThoughtSignature = part.ThoughtSignature };
     }
 
@@ -235,5 +240,33 @@ public sealed class FilePartResolver(IFileStore store, FileContentStore content,
         if (at < 0 || at != segments.Length - 2 || (at > 0 && !segments[at - 1].StartsWith("v1", StringComparison.Ordinal)))
             throw CastorException.InvalidField(field, $"'{fileUri}' is not a file of this server; use the uri or name (files/ID) returned by the upload.");
         return FileService.ParseName(segments[^1], field);
+    }
+
+    /// <summary>One request's media: the model it is for (asked once, on the first media part) and what its parts have used of the limits.</summary>
+    private sealed class MediaBudget(Lazy<MediaTarget> target, MediaLimits limits)
+    {
+        private int _parts;
+        private long _bytes;
+
+        public MediaTarget Target => target.Value;
+
+        public void Count(FieldPath part)
+        {
+            if (++_parts > limits.MaxPartsPerRequest)
+                throw CastorException.InvalidField(part, $"a request may hold at most {limits.MaxPartsPerRequest} image and audio parts.");
+        }
+
+        public void Spend(DecodedMedia media, FieldPath part)
+        {
+            _bytes += media switch
+            {
+                DecodedImage image => image.Rgb.LongLength,
+                DecodedAudio audio => audio.Samples.LongLength * sizeof(float),
+                _ => 0,
+            };
+            if (_bytes > limits.MaxDecodedBytesPerRequest)
+                throw CastorException.InvalidField(part,
+                    $"the request's images and audio decode to more than {limits.MaxDecodedBytesPerRequest} bytes together; send fewer or smaller ones.");
+        }
     }
 }

@@ -54,22 +54,24 @@ internal static class CompressedAudioDecoding
         }
     }
 
+    /// <summary>Reads blocks of interleaved samples and mixes each down at once, so only the mono signal is kept.</summary>
     private static PcmAudio ReadAll(Func<float[], int, int> read, int rate, int channels, string format, MediaLimits limits, CancellationToken cancellationToken)
     {
-        var maxSamples = PcmAudio.MaxFrames(limits, rate) * channels;
+        var maxFrames = PcmAudio.MaxFrames(limits, rate);
         var buffer = new float[Block - Block % channels];
-        var interleaved = new List<float>();
+        var mono = new List<float>();
         int n;
+        // Both decoders return whole frames (the buffer holds a whole number of them).
         while ((n = read(buffer, buffer.Length)) > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            interleaved.AddRange(buffer.AsSpan(0, n));
-            if (interleaved.Count > maxSamples) throw PcmAudio.TooLong(format, limits);
+            var frames = n / channels;
+            mono.AddRange(PcmAudio.Mixdown(buffer.AsSpan(0, frames * channels), channels));
+            if (mono.Count > maxFrames) throw PcmAudio.TooLong(format, limits);
         }
-        if (interleaved.Count < channels) throw new MediaRefusal($"the {format} file holds no audio frames (corrupt or truncated).");
-        var samples = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(interleaved);
-        var mono = PcmAudio.Mixdown(samples[..(samples.Length - samples.Length % channels)], channels);
-        for (var i = 0; i < mono.Length; i++) mono[i] = WavDecoding.Clamp(mono[i]);
-        return new PcmAudio(mono, rate);
+        if (mono.Count == 0) throw new MediaRefusal($"the {format} file holds no audio frames (corrupt or truncated).");
+        var samples = mono.ToArray();
+        for (var i = 0; i < samples.Length; i++) samples[i] = WavDecoding.Clamp(samples[i]);
+        return new PcmAudio(samples, rate);
     }
 }

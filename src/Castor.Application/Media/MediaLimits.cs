@@ -31,6 +31,15 @@ public sealed class MediaLimits
     /// </summary>
     public double MaxAudioSeconds { get; set; } = 600;
 
+    /// <summary>Image and audio parts one request may hold: the API's 3,600 images a request.</summary>
+    public int MaxPartsPerRequest { get; set; } = 3600;
+
+    /// <summary>
+    /// Bytes all of one request's decoded media may take together (RGB pixels, float samples): 3,600 images at the
+    /// per-image bound would be 45 GB, so the request is refused once its decoded media pass this.
+    /// </summary>
+    public long MaxDecodedBytesPerRequest { get; set; } = 512L * 1024 * 1024;
+
     /// <summary>Bytes one <c>inlineData</c> part may hold once its base64 is decoded: the API's 20 MB inline request limit.</summary>
     public long MaxInlineBytes { get; set; } = 20L * 1000 * 1000;
 
