@@ -276,7 +276,7 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
                     // Only a model that reported a projector gets decoded media (FilePartResolver checks first); the
                     // item sits on a line of its own among the text parts.
                     if (sb.Length > 0) sb.Append('\n');
-                    (media ??= []).Add(new PromptMedia(sb.Length, item.Media, EngineResolution(item.Resolution ?? resolution)));
+                    (media ??= []).Add(new PromptMedia(sb.Length, item.Media, MaxImageTokens(item.Resolution ?? resolution)));
                     break;
                 case FunctionCallPart call:
                     if (call.Name.Length == 0) throw CastorException.InvalidField($"{field}.functionCall.name", "a function call needs a name.");
@@ -297,14 +297,16 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
         return (sb.ToString(), media);
     }
 
-    /// <summary>The API's mediaResolution in the engine's terms (the projector maps it to its image token limits).</summary>
-    private static Engine.Media.MediaResolution EngineResolution(MediaResolution? resolution) => resolution switch
+    /// <summary>
+    /// mediaResolution as the most tokens an image may become (projectors with a dynamic resolution honour it, fixed-size
+    /// ones ignore it), after the API's own image costs: 66 tokens at low resolution (a low-resolution video frame), 258
+    /// at medium (one image tile); high, ultra high and unset leave the projector's own limit.
+    /// </summary>
+    private static int? MaxImageTokens(MediaResolution? resolution) => resolution switch
     {
-        MediaResolution.Low => Engine.Media.MediaResolution.Low,
-        MediaResolution.Medium => Engine.Media.MediaResolution.Medium,
-        MediaResolution.High => Engine.Media.MediaResolution.High,
-        MediaResolution.UltraHigh => Engine.Media.MediaResolution.UltraHigh,
-        _ => Engine.Media.MediaResolution.Unspecified,
+        MediaResolution.Low => 66,
+        MediaResolution.Medium => 258,
+        _ => null,
     };
 
     /// <summary>

@@ -14,7 +14,7 @@ namespace Castor.Engine.Media;
 /// arguments).
 /// <para>
 /// mtmd fixes an image's token budget per context (<c>image_min_tokens</c>/<c>image_max_tokens</c>), so projectors
-/// with a dynamic resolution get one more context per <see cref="MediaResolution"/> that a request asks for, loaded on
+/// with a dynamic resolution get one more context per <see cref="PromptMedia.MaxImageTokens"/> that a request asks for, loaded on
 /// first use (each holds its own copy of the projector weights); fixed-size projectors use the one context for all.
 /// </para>
 /// </summary>
@@ -32,7 +32,7 @@ public sealed class MediaProjector : IDisposable
     private readonly LLamaWeights _text;
     private readonly int _threads;
     private readonly MtmdWeights _default;
-    private readonly Dictionary<MediaResolution, MtmdWeights> _byResolution = [];
+    private readonly Dictionary<int, MtmdWeights> _byResolution = [];
     private readonly Lock _gate = new();
     private readonly LLamaToken? _trailingNul;
 
@@ -103,20 +103,8 @@ public sealed class MediaProjector : IDisposable
     /// <summary>Image embeddings are decoded with causal attention off (Gemma 3), which mtmd does during the image's step.</summary>
     public bool NonCausal { get; }
 
-    /// <summary>Images cost as many tokens as their size asks, so <see cref="MediaResolution"/> bounds them.</summary>
+    /// <summary>Images cost as many tokens as their size asks, so <see cref="PromptMedia.MaxImageTokens"/> bounds them.</summary>
     public bool HasDynamicResolution { get; }
-
-    /// <summary>
-    /// The most image tokens a resolution allows on a dynamic-resolution projector (null: the projector's own limit),
-    /// after the API's image costs: 66 tokens at low resolution (a low-resolution video frame), 258 at medium (one
-    /// image tile); high, ultra high and unspecified leave the projector's own limit.
-    /// </summary>
-    public static int? MaxImageTokens(MediaResolution resolution) => resolution switch
-    {
-        MediaResolution.Low => 66,
-        MediaResolution.Medium => 258,
-        _ => null,
-    };
 
     /// <summary>
     /// Tokenizes a rendered prompt in which each media item stands as <see cref="Marker"/>, in the order of
@@ -130,7 +118,7 @@ public sealed class MediaProjector : IDisposable
         foreach (var item in main)
         {
             // Items asking for another resolution are prepared again by that resolution's context.
-            if (item.Media is { } index && ContextFor(media[index].Resolution) is { } other && other != _default)
+            if (item.Media is { } index && ContextFor(media[index].MaxImageTokens) is { } other && other != _default)
             {
                 if (item.Ordinal == 0)
                     foreach (var again in TokenizeWith(other, Marker, false, false, [media[index]], index))
@@ -162,15 +150,15 @@ public sealed class MediaProjector : IDisposable
         }
     }
 
-    private MtmdWeights? ContextFor(MediaResolution resolution)
+    private MtmdWeights? ContextFor(int? maxImageTokens)
     {
-        if (!HasDynamicResolution || MaxImageTokens(resolution) is not { } max) return _default;
+        if (!HasDynamicResolution || maxImageTokens is not { } max) return _default;
         lock (_gate)
         {
-            if (!_byResolution.TryGetValue(resolution, out var weights))
+            if (!_byResolution.TryGetValue(max, out var weights))
             {
                 weights = LoadContext(Path, _text, _threads, Marker, -1, max);
-                _byResolution[resolution] = weights;
+                _byResolution[max] = weights;
             }
             return weights;
         }
@@ -249,7 +237,7 @@ public sealed class MediaProjector : IDisposable
     }
 
     /// <summary>
-    /// The prefix key of one media chunk: the item's content hash, the resolution it was prepared at, and which of the
+    /// The prefix key of one media chunk: the item's content hash, the image token limit it was prepared with, and which of the
     /// item's chunks it is (long audio comes in several).
     /// </summary>
     private static ulong HashOf(PromptMedia item, int ordinal)
@@ -257,7 +245,7 @@ public sealed class MediaProjector : IDisposable
         var content = item.Media.ContentHash;
         var hash = content.Length >= 8 ? BinaryPrimitives.ReadUInt64LittleEndian(content) : 0x9E3779B97F4A7C15UL;
         for (var i = 8; i < content.Length; i++) hash = (hash ^ content[i]) * 0x100000001B3UL;
-        hash ^= (ulong)item.Resolution * 0xD1B54A32D192ED03UL;
+        hash ^= (ulong)(item.MaxImageTokens ?? 0) * 0xD1B54A32D192ED03UL;
         hash ^= (ulong)(ordinal + 1) * 0x94D049BB133111EBUL;
         return hash;
     }
