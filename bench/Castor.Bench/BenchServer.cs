@@ -71,7 +71,7 @@ public sealed class BenchServer : IAsyncDisposable
     public int Parallel { get; }
 
     public static async Task<BenchServer> StartAsync(string modelPath, int threads, int parallel, int contextSize, bool verbose, CancellationToken cancellationToken,
-        Castor.Engine.Models.FlashAttentionMode? flashAttention = null)
+        Castor.Engine.Models.FlashAttentionMode? flashAttention = null, string? projector = null)
     {
         var data = Path.Combine(Path.GetTempPath(), "castor-bench-" + Guid.NewGuid().ToString("N")[..8]);
         var options = new CastorOptions
@@ -85,6 +85,8 @@ public sealed class BenchServer : IAsyncDisposable
             ApiKey = ApiKey,
             FlashAttention = flashAttention,
         };
+        if (projector is not null)
+            options.ModelSettings[Castor.Engine.Models.GgufDiscovery.IdFor(modelPath)] = new Castor.Application.Models.ModelSettings { Projector = projector };
         WebApplication? app = null;
         BenchServer? server = null;
         try
@@ -126,6 +128,16 @@ public sealed class BenchServer : IAsyncDisposable
         var answer = await response.Content.ReadAsStringAsync(cancellationToken);
         if (!response.IsSuccessStatusCode) throw new BenchException($":countTokens answered {(int)response.StatusCode}: {answer}");
         return JsonNode.Parse(answer)?["totalTokens"]?.GetValue<int>() ?? throw new BenchException($":countTokens gave no totalTokens: {answer}");
+    }
+
+    /// <summary>The whole <c>:countTokens</c> answer for a request (its promptTokensDetails by modality).</summary>
+    public async Task<JsonNode> CountTokensAsync(JsonObject request, CancellationToken cancellationToken)
+    {
+        using var content = new StringContent(request.ToJsonString(), Encoding.UTF8, "application/json");
+        using var response = await _http.PostAsync($"v1beta/models/{ModelId}:countTokens", content, cancellationToken);
+        var answer = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode) throw new BenchException($":countTokens answered {(int)response.StatusCode}: {answer}");
+        return JsonNode.Parse(answer) ?? throw new BenchException(":countTokens answered nothing.");
     }
 
     /// <summary>

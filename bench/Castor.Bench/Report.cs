@@ -18,6 +18,7 @@ public sealed class Report(BenchOptions options)
     public JsonObject? GrammarCost { get; set; }
     public JsonObject? LongPrompts { get; set; }
     public JsonObject? IdlePrefixes { get; set; }
+    public JsonObject? Images { get; set; }
     public double ElapsedSeconds { get; set; }
     public double LoadAtStart { get; set; } = double.NaN;
     public double LoadAtEnd { get; set; } = double.NaN;
@@ -208,6 +209,8 @@ public sealed class Report(BenchOptions options)
             root["longPrompts"] = e;
         if (IdlePrefixes is { } f)
             root["idlePrefixes"] = f;
+        if (Images is { } g)
+            root["images"] = g;
         if (Ttft is { } c)
         {
             root["ttft"] = new JsonObject

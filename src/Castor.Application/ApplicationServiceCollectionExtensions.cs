@@ -3,6 +3,7 @@ using Castor.Application.Files;
 using Castor.Application.Generation;
 using Castor.Application.Keys;
 using Castor.Application.Limits;
+using Castor.Application.Media;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -11,13 +12,13 @@ namespace Castor.Application;
 public static class ApplicationServiceCollectionExtensions
 {
     /// <summary>
-    /// The application services (keys, generation, embeddings, files, request limits) and their settings as
+    /// The application services (keys, generation, embeddings, files, media decoding, request limits) and their settings as
     /// <c>IOptions&lt;T&gt;</c>, each checked when the host starts with a message that names the setting. Needs the stores
     /// (<c>IKeyStore</c>, <c>IFileStore</c>, <c>FileContentStore</c>), a <c>ModelCatalogue</c> and a <see cref="TimeProvider"/>.
     /// <see cref="RequestLimitSettings"/> defaults depend on the loaded models: the host configures them.
     /// </summary>
     public static IServiceCollection AddCastorApplication(this IServiceCollection services, Action<GenerationOptions>? generation = null,
-        Action<EmbeddingOptions>? embeddings = null, Action<FileLimits>? files = null)
+        Action<EmbeddingOptions>? embeddings = null, Action<FileLimits>? files = null, Action<MediaLimits>? media = null)
     {
         Add(services, generation);
         Add(services, embeddings)
@@ -32,6 +33,17 @@ public static class ApplicationServiceCollectionExtensions
             .Validate(o => o.MaxPdfPages > 0, "Files:MaxPdfPages must be positive.")
             .Validate(o => o.MaxPdfDecodedBytes > 0, "Files:MaxPdfDecodedBytes must be positive.")
             .Validate(o => o.MaxConcurrentPdfParses > 0, "Files:MaxConcurrentPdfParses must be positive.");
+        Add(services, media)
+            .Validate(o => o.MaxImageInputPixels > 0, "Media:MaxImageInputPixels must be positive.")
+            .Validate(o => o.MaxImageDecodePixels > 0, "Media:MaxImageDecodePixels must be positive.")
+            .Validate(o => o.MaxImagePixels > 0 && o.MaxImagePixels <= o.MaxImageDecodePixels, "Media:MaxImagePixels must be positive and at most Media:MaxImageDecodePixels.")
+            .Validate(o => o.MaxAudioSeconds > 0 && !double.IsNaN(o.MaxAudioSeconds) && o.MaxAudioSeconds <= 9.5 * 3600,
+                "Media:MaxAudioSeconds must be positive and at most 34200 (9.5 hours, the API's limit).")
+            .Validate(o => o.MaxInlineBytes > 0, "Media:MaxInlineBytes must be positive.")
+            .Validate(o => o.MaxPartsPerRequest > 0, "Media:MaxPartsPerRequest must be positive.")
+            .Validate(o => o.MaxDecodedBytesPerRequest > 0, "Media:MaxDecodedBytesPerRequest must be positive.")
+            .Validate(o => o.MaxFileBytes > 0, "Media:MaxFileBytes must be positive.")
+            .Validate(o => o.FfmpegTimeout > TimeSpan.Zero, "Media:FfmpegTimeout must be positive.");
         // Zero means "the default" when configured; the host's configuration step replaces it, so what is left is the user's.
         Add<RequestLimitSettings>(services, null)
             .Validate(o => o.MaxConcurrentRequestsPerKey >= 0, "Limits:MaxConcurrentRequestsPerKey must not be negative (0 means the default).")
@@ -50,6 +62,7 @@ public static class ApplicationServiceCollectionExtensions
         services.AddSingleton<FileProcessor>();
         services.AddSingleton<FileService>();
         services.AddSingleton<IFileService>(sp => sp.GetRequiredService<FileService>());
+        services.AddSingleton<IMediaDecoder, MediaDecoder>();
         services.AddSingleton<FilePartResolver>();
         services.AddSingleton<FileSweeper>();
         return services;

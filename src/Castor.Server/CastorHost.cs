@@ -3,6 +3,7 @@ using Castor.Api.Gemini.Infrastructure;
 using Castor.Api.Hosting;
 using Castor.Application;
 using Castor.Application.Files;
+using Castor.Application.Media;
 using Castor.Engine;
 using Castor.Api.OpenAI;
 using Castor.Application.Embeddings;
@@ -80,6 +81,7 @@ public static class CastorHost
             embeddings: e => e.MaxBatchRequests = options.MaxEmbedBatchRequests);
         // The Files section is bound straight into the application's FileLimits: the layer gets that object, validated.
         builder.Services.AddBoundOptions(options.Files);
+        builder.Services.AddBoundOptions(options.Media);
         builder.Services.AddOptions<RequestLimitSettings>().Configure<ModelCatalogue>((limits, registry) => ResolveLimits(options, registry, limits));
         builder.Services.AddCastorApi(defaultErrorWriter: GeminiErrors.Instance);
         builder.Services.AddSingleton(sp => LoadModels(options, sp.GetRequiredService<EngineOptions>(), sp.GetRequiredService<ILoggerFactory>(), console));
@@ -89,6 +91,7 @@ public static class CastorHost
         // would report it too, but only once the models had loaded and Kestrel was about to bind).
         _ = app.Services.GetRequiredService<IOptions<EngineOptions>>().Value;
         _ = app.Services.GetRequiredService<IOptions<FileLimits>>().Value;
+        _ = app.Services.GetRequiredService<IOptions<MediaLimits>>().Value;
         _ = app.Services.GetRequiredService<IOptions<EmbeddingOptions>>().Value;
         // Models load before the first request, not lazily inside it.
         var registry = app.Services.GetRequiredService<ModelCatalogue>();
@@ -167,6 +170,7 @@ public static class CastorHost
             {
                 var m = backend.Description;
                 console.WriteLine($"  Model         {m.Id}  ({m.Architecture}, {m.Parallel} parallel sequences × context {m.ContextSize} = {m.KvCells} KV cells, flash attention {FlashAttention.Describe(m.FlashAttention)}, {m.DecodeThreads} CPU threads ({m.BatchThreads} for prompts), chat template: {m.ChatTemplateName}){(backend == registry.DefaultGenerative ? "  [default]" : "")}");
+                if (m.Projector is { } projector) console.WriteLine($"                {projector.Describe()}");
             }
             foreach (var group in registry.Aliases.GroupBy(a => a.Target.Description.Id))
                 console.WriteLine($"  Aliases       {string.Join(", ", group.Select(a => a.Alias))} → {group.Key}");

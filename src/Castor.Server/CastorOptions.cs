@@ -1,6 +1,7 @@
 using Castor.Application.Models;
 using Castor.Application.Embeddings;
 using Castor.Application.Files;
+using Castor.Application.Media;
 using Castor.Engine.Models;
 
 namespace Castor.Server;
@@ -64,6 +65,9 @@ public sealed class CastorOptions
 
     /// <summary>Files API limits and upkeep (Files:MaxFileBytes, Files:ProjectQuotaBytes, Files:FileLifetime, Files:SweepInterval, …): the application's own type, so its defaults are defined once.</summary>
     public FileLimits Files { get; set; } = new();
+
+    /// <summary>Image and audio decoding bounds (Media:MaxImagePixels, Media:MaxAudioSeconds, Media:FfmpegPath, …): the application's own type.</summary>
+    public MediaLimits Media { get; set; } = new();
 
     /// <summary>Implicit prefix caching (Cache:ShareAcrossProjects).</summary>
     public CacheOptions Cache { get; set; } = new();

@@ -1,4 +1,5 @@
 using Castor.Application.Files;
+using Castor.Application.Media;
 using Castor.Server;
 using Microsoft.Extensions.Options;
 
@@ -16,6 +17,8 @@ public sealed class ConfigurationValidationTests
         { "MaxQueue must not be negative", o => o.MaxQueue = -1 },
         { "Files:MaxFileBytes must be positive", o => o.Files = new FileLimits { MaxFileBytes = 0 } },
         { "MaxEmbedBatchRequests must be at least 1", o => o.MaxEmbedBatchRequests = 0 },
+        { "Media:MaxAudioSeconds must be positive", o => o.Media = new MediaLimits { MaxAudioSeconds = 0 } },
+        { "Media:MaxImagePixels must be positive and at most Media:MaxImageDecodePixels", o => o.Media = new MediaLimits { MaxImagePixels = 5000L * 5000 } },
     };
 
     [Theory]

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createPartFromUri, createUserContent } from '@google/genai';
+import { createPartFromBase64, createPartFromUri, createUserContent, MediaResolution, PartMediaResolutionLevel } from '@google/genai';
 import { apiError } from './common.mjs';
 import { GEMINI_MODEL, useCastor } from './server.mjs';
 
@@ -138,6 +138,24 @@ describe('files', () => {
       contents: createUserContent([story, '[Page 1]\nOnce upon a time\n\n[Page 2]\nthere was a cat', 'Once upon a time']),
     });
     assert.equal(response.usageMetadata.promptTokenCount, asText.totalTokens);
+  });
+
+  test('an inline image with its own mediaResolution reaches the server as the SDK writes it, and a text-only model refuses it by part', async () => {
+    const ai = castor.client();
+    // A 1x1 PNG; the SDK sends { inlineData, mediaResolution: { level } }.
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
+    await assert.rejects(
+      ai.models.generateContent({
+        model: GEMINI_MODEL,
+        contents: createUserContent(['What is this?', createPartFromBase64(png, 'image/png', PartMediaResolutionLevel.MEDIA_RESOLUTION_HIGH)]),
+        config: { mediaResolution: MediaResolution.MEDIA_RESOLUTION_LOW },
+      }),
+      apiError(400, "contents[0].parts[1].inlineData.mimeType': the model 'stories260k' has no vision projector"),
+    );
+    await assert.rejects(
+      ai.models.generateContent({ model: GEMINI_MODEL, contents: 'Hi', config: { mediaResolution: 'MEDIA_RESOLUTION_HUGE' } }),
+      apiError(400, 'generationConfig.mediaResolution'),
+    );
   });
 
   test('an image in a prompt is refused naming its type', async () => {

@@ -232,6 +232,18 @@ describe('chat.completions', () => {
   });
 });
 
+describe('images and audio', () => {
+  test('image_url with a web URL is a BadRequestError naming the part: URL fetching is not enabled', async () => {
+    await assert.rejects(
+      openai().chat.completions.create({
+        model: GEMINI_MODEL,
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }],
+      }),
+      (e) => e instanceof OpenAI.BadRequestError && e.param === 'messages[0].content[1].image_url.url' && /URLs is not enabled/.test(e.message),
+    );
+  });
+});
+
 describe('embeddings', () => {
   test('create: the SDK asks for base64, decodes it, and the vectors make sense', async () => {
     const response = await openai().embeddings.create({

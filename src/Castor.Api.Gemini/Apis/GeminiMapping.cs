@@ -62,14 +62,23 @@ internal static class GeminiMapping
         App.Part mapped = kinds.FirstOrDefault() switch
         {
             "text" => new App.TextPart(part.Text!) { Thought = part.Thought == true },
-            "inlineData" => new App.InlineDataPart(part.InlineData!.MimeType ?? "", part.InlineData.Data ?? ""),
-            "fileData" => new App.FileDataPart(part.FileData!.MimeType, part.FileData.FileUri ?? ""),
+            "inlineData" => new App.InlineDataPart(part.InlineData!.MimeType ?? "", part.InlineData.Data ?? "") { MediaResolution = PartResolution(part, path) },
+            "fileData" => new App.FileDataPart(part.FileData!.MimeType, part.FileData.FileUri ?? "") { MediaResolution = PartResolution(part, path) },
             "functionCall" => new App.FunctionCallPart(part.FunctionCall!.Name ?? "", part.FunctionCall.Args, part.FunctionCall.Id),
             "functionResponse" => new App.FunctionResponsePart(part.FunctionResponse!.Name ?? "", part.FunctionResponse.Response, part.FunctionResponse.Id),
             { } other => new App.OtherPart(other),
             null => throw CastorException.InvalidField(path, "the part has no data; set text, inlineData or fileData."),
         };
         return mapped with { ThoughtSignature = part.ThoughtSignature };
+    }
+
+    /// <summary>A part's <c>mediaResolution.level</c>. <c>numTokens</c> (an exact token count) is refused rather than ignored.</summary>
+    private static App.MediaResolution? PartResolution(Part part, string path)
+    {
+        if (part.MediaResolution is not { } resolution) return null;
+        if (resolution.NumTokens is not null)
+            throw CastorException.Unsupported($"{path}.mediaResolution.numTokens", "A media resolution given as a token count");
+        return App.MediaResolutionNames.Parse(resolution.Level, FieldPath.Parse($"{path}.mediaResolution.level"), perPart: true);
     }
 
     private static bool IsSet(JsonElement? e) => e is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined };
@@ -92,6 +101,7 @@ internal static class GeminiMapping
         ThinkingConfig = c.ThinkingConfig is { } t
             ? new App.ThinkingConfig(t.ThinkingBudget, t.IncludeThoughts, App.ThinkingLevelNames.Parse(t.ThinkingLevel, FieldPath.Parse("generationConfig.thinkingConfig.thinkingLevel")))
             : null,
+        MediaResolution = App.MediaResolutionNames.Parse(c.MediaResolution, FieldPath.Parse("generationConfig.mediaResolution")),
         HasSpeechConfig = IsSet(c.SpeechConfig),
         HasImageConfig = IsSet(c.ImageConfig),
     };
@@ -180,8 +190,17 @@ internal static class GeminiMapping
         TotalTokenCount = final ? usage.TotalTokenCount : usage.PromptTokenCount,
         ThoughtsTokenCount = usage.ThoughtsTokenCount > 0 ? usage.ThoughtsTokenCount : null,
         CachedContentTokenCount = usage.CachedContentTokenCount > 0 ? usage.CachedContentTokenCount : null,
-        PromptTokensDetails = [new ModalityTokenCount { Modality = "TEXT", TokenCount = usage.PromptTokenCount }],
+        PromptTokensDetails = ToDetails(usage.PromptTokensDetails ?? new App.PromptTokenCounts(usage.PromptTokenCount)),
     };
+
+    /// <summary>promptTokensDetails: TEXT always, IMAGE and AUDIO when the prompt has them.</summary>
+    public static List<ModalityTokenCount> ToDetails(App.PromptTokenCounts counts)
+    {
+        var details = new List<ModalityTokenCount> { new() { Modality = "TEXT", TokenCount = counts.Text } };
+        if (counts.Image > 0) details.Add(new ModalityTokenCount { Modality = "IMAGE", TokenCount = counts.Image });
+        if (counts.Audio > 0) details.Add(new ModalityTokenCount { Modality = "AUDIO", TokenCount = counts.Audio });
+        return details;
+    }
 
     public static Candidate ToCandidate(int index, IReadOnlyList<App.Part> answer, App.FinishReason? finish, string thought = "",
         IReadOnlyList<App.LogprobStep>? logprobs = null, bool average = false)

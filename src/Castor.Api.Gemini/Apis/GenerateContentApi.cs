@@ -109,11 +109,11 @@ internal static class GenerateContentApi
         var request = wire.GenerateContentRequest is { } inner
             ? ToRequest(inner.Model ?? model, inner)
             : new GenerationRequest { Model = model, Contents = GeminiMapping.ToContents(wire.Contents, "contents") };
-        var total = await generation.CountTokensAsync(context.Caller(), request, context.RequestAborted).ConfigureAwait(false);
+        var counts = await generation.CountPromptTokensAsync(context.Caller(), request, context.RequestAborted).ConfigureAwait(false);
         return Results.Json(new CountTokensResponse
         {
-            TotalTokens = total,
-            PromptTokensDetails = [new ModalityTokenCount { Modality = "TEXT", TokenCount = total }],
+            TotalTokens = counts.Total,
+            PromptTokensDetails = GeminiMapping.ToDetails(counts),
         }, GeminiJson.TypeInfo<CountTokensResponse>());
     }
 

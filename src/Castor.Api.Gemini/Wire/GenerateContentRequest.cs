@@ -38,6 +38,14 @@ public sealed class Part
     public JsonElement? VideoMetadata { get; set; }
     public bool? Thought { get; set; }
     public string? ThoughtSignature { get; set; }
+    public PartMediaResolution? MediaResolution { get; set; }
+}
+
+/// <summary>A part's <c>mediaResolution</c>: <c>{"level": "MEDIA_RESOLUTION_HIGH"}</c>, as @google/genai's createPartFromBase64 writes it.</summary>
+public sealed class PartMediaResolution
+{
+    public string? Level { get; set; }
+    public int? NumTokens { get; set; }
 }
 
 public sealed class Blob

@@ -220,7 +220,24 @@ internal static class ChatMapping
                 var url = item.TryGetProperty("image_url", out var image) && image.ValueKind == JsonValueKind.Object && image.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.String
                     ? u.GetString()!
                     : throw CastorException.InvalidField(path + ".image_url.url", "an image_url part needs image_url.url (a data: URL or a file URI).");
-                return DataUrlPart(url, path + ".image_url.url");
+                if (IsWebUrl(url))
+                    throw CastorException.InvalidField(path + ".image_url.url",
+                        "fetching images from URLs is not enabled on this server; send the image as a data URL (data:image/png;base64,…) or upload it with the Files API and pass its uri.");
+                // detail: "low" and "high" are OpenAI's names for the same choice as mediaResolution; "auto" leaves it to the model.
+                var detail = image.TryGetProperty("detail", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+                MediaResolution? resolution = detail switch
+                {
+                    null or "auto" => null,
+                    "low" => MediaResolution.Low,
+                    "high" => MediaResolution.High,
+                    _ => throw CastorException.InvalidField(path + ".image_url.detail", $"'{detail}' is not a detail level; use low, high or auto."),
+                };
+                return DataUrlPart(url, path + ".image_url.url") switch
+                {
+                    InlineDataPart inline => inline with { MediaResolution = resolution },
+                    FileDataPart file => file with { MediaResolution = resolution },
+                    var other => other,
+                };
             }
             case "input_audio":
             {
@@ -244,6 +261,14 @@ internal static class ChatMapping
                 throw CastorException.InvalidField(path + ".type", $"'{type}' is not a content part type; use text, image_url, input_audio or file.");
         }
     }
+
+    /// <summary>
+    /// An http(s) URL that is not a Files API uri (<c>…/files/{id}</c>, which the service resolves as an upload of the
+    /// caller's project): fetching it would make the server a client of any address a request names.
+    /// </summary>
+    private static bool IsWebUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+        && uri.AbsolutePath.TrimEnd('/').Split('/') is not [.., "files", _];
 
     /// <summary><c>data:{mime};base64,{data}</c> becomes inline data; anything else is a file reference for the service to resolve.</summary>
     private static Part DataUrlPart(string url, string path)

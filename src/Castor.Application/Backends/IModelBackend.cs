@@ -15,6 +15,13 @@ public interface IModelBackend : IDisposable
     /// <summary>Renders a conversation with the model's chat template and tokenizes it (BOS included where the model wants one).</summary>
     int[] TokenizePrompt(IReadOnlyList<PromptMessage> messages);
 
+    /// <summary>
+    /// Renders and tokenizes a conversation whose messages hold media (<see cref="PromptMessage.Media"/>). A backend
+    /// without a projector refuses with a 400; the caller checks <see cref="ModelDescription.Projector"/> first, to name the part.
+    /// </summary>
+    MediaPrompt TokenizeMediaPrompt(IReadOnlyList<PromptMessage> messages) =>
+        throw Errors.CastorException.InvalidArgument($"Model '{Description.Id}' takes text only; it cannot read images or audio.");
+
     /// <summary>Tokens of a marker such as <c>&lt;/think&gt;</c> (special tokens recognised).</summary>
     int[] TokenizeMarker(string text);
 

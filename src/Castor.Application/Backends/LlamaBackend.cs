@@ -35,6 +35,10 @@ public sealed class LlamaBackend : IModelBackend
             DecodeThreads = model.DecodeThreads,
             BatchThreads = model.BatchThreads,
             Thinking = model.Thinking is { } t ? new ThoughtMarkers(t.Start, t.End, t.StartsInThought) : null,
+            Projector = model.Projector is { } p
+                ? new ProjectorInfo(p.SupportsVision, p.SupportsAudio, p.AudioSampleRate, p.ProjectorType, Path.GetFileName(p.Path),
+                    p.HasDynamicResolution, p.UsesMRope, p.NonCausal)
+                : null,
         };
     }
 
@@ -50,6 +54,21 @@ public sealed class LlamaBackend : IModelBackend
         return Model.TokenizePrompt(chat);
     }
 
+    public MediaPrompt TokenizeMediaPrompt(IReadOnlyList<PromptMessage> messages)
+    {
+        var chat = new ChatMessage[messages.Count];
+        for (var i = 0; i < chat.Length; i++) chat[i] = new ChatMessage(messages[i].Role, messages[i].Text, messages[i].Media);
+        try
+        {
+            return new EngineMediaPrompt(Model.TokenizeMediaPrompt(chat));
+        }
+        catch (ArgumentException ex)
+        {
+            // Media the projector cannot take (checked by the caller first, so this names no part) or markers that do not match.
+            throw CastorException.InvalidArgument(ex.Message);
+        }
+    }
+
     public int[] TokenizeMarker(string text) => Model.TokenizeMarker(text);
 
     public int CountTokens(string text) => Model.CountTokens(text);
@@ -58,7 +77,7 @@ public sealed class LlamaBackend : IModelBackend
     {
         var s = request.Sampling;
         var engineRequest = new EngineRequest(
-            request.PromptTokens,
+            request.MediaPrompt is EngineMediaPrompt media ? media.Prompt : EnginePrompt.FromTokens(request.PromptTokens),
             new SamplingParameters(s.Temperature, s.TopP, s.TopK, s.Seed, s.PresencePenalty, s.FrequencyPenalty),
             request.MaxOutputTokens,
             request.StopSequences,
@@ -82,6 +101,16 @@ public sealed class LlamaBackend : IModelBackend
     }
 
     public void Dispose() => Model.Dispose();
+
+    /// <summary>The engine's prompt with media behind the Application's <see cref="MediaPrompt"/>.</summary>
+    private sealed class EngineMediaPrompt(EnginePrompt prompt) : MediaPrompt
+    {
+        public EnginePrompt Prompt { get; } = prompt;
+        public override int TextTokens => Prompt.TextTokens;
+        public override int ImageTokens => Prompt.ImageTokens;
+        public override int AudioTokens => Prompt.AudioTokens;
+        public override MediaPrompt Append(IReadOnlyList<int> tokens) => new EngineMediaPrompt(Prompt.Append(tokens));
+    }
 
     /// <summary>
     /// The engine's event stream seen as Application events, translated as they are read: no pump task, and the

@@ -29,4 +29,6 @@ public sealed record ModelDescription
     public int BatchThreads { get; init; }
     /// <summary>The model's thought markers, when it is a thinking model.</summary>
     public ThoughtMarkers? Thinking { get; init; }
+    /// <summary>What media the model takes through its projector; null for a text-only model.</summary>
+    public ProjectorInfo? Projector { get; init; }
 }

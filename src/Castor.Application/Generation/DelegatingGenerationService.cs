@@ -19,4 +19,7 @@ public abstract class DelegatingGenerationService(IGenerationService inner) : IG
 
     public virtual Task<int> CountTokensAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken) =>
         Inner.CountTokensAsync(caller, request, cancellationToken);
+
+    public virtual Task<PromptTokenCounts> CountPromptTokensAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken) =>
+        Inner.CountPromptTokensAsync(caller, request, cancellationToken);
 }

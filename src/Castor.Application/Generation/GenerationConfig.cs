@@ -20,6 +20,9 @@ public sealed record GenerationConfig
 
     public IReadOnlyList<string>? ResponseModalities { get; init; }
     public ThinkingConfig? ThinkingConfig { get; init; }
+    /// <summary><c>mediaResolution</c> for every image of the request without one of its own; null: the projector's default.</summary>
+    public MediaResolution? MediaResolution { get; init; }
+
     public bool HasSpeechConfig { get; init; }
     public bool HasImageConfig { get; init; }
 }

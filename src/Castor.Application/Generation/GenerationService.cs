@@ -6,9 +6,11 @@ using Castor.Application.Backends;
 using Castor.Application.Errors;
 using Castor.Application.Files;
 using Castor.Application.Keys;
+using Castor.Application.Media;
 using Castor.Application.Models;
 using Castor.Application.Tools;
 using Castor.Engine.Grammars;
+using PromptMedia = Castor.Engine.Media.PromptMedia;
 
 namespace Castor.Application.Generation;
 
@@ -57,9 +59,9 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
 
         var (prompt, grammar, grammarField, tools, thinking) = Prepare(request, model, cancellationToken);
         var maxPrompt = facts.ContextSize - 1;
-        if (prompt.Length > maxPrompt)
+        if (prompt.Counts.Total > maxPrompt)
             throw CastorException.InvalidArgument(
-                $"The input token count ({prompt.Length}) exceeds the maximum number of tokens allowed ({maxPrompt}).");
+                $"The input token count ({prompt.Counts.Total}) exceeds the maximum number of tokens allowed ({maxPrompt}).");
 
         var maxOutput = config.MaxOutputTokens is > 0 ? config.MaxOutputTokens.Value : facts.ContextSize - 1;
         var sampling = new SamplingSettings(
@@ -81,16 +83,19 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
         {
             var topLogprobs = config.ResponseLogprobs == true ? config.Logprobs ?? 0 : (int?)null;
             var output = grammar is null ? null : new OutputGrammar(grammar.Gbnf, grammar.Root, grammar.TriggerPatterns);
-            events = model.Generate(new BackendRequest(prompt, sampling, maxOutput, config.StopSequences ?? [], candidates, output, thinking, topLogprobs,
-                PrefixPartition(caller)), cancellationToken);
+            events = model.Generate(new BackendRequest(prompt.Tokens, sampling, maxOutput, config.StopSequences ?? [], candidates, output, thinking, topLogprobs,
+                PrefixPartition(caller), prompt.Media), cancellationToken);
         }
         catch (GrammarRejectedException ex)
         {
             throw CastorException.InvalidField(grammarField ?? FieldPath.Of("generationConfig"), "the schema cannot be enforced: " + ex.Message);
         }
         var splitTools = tools is { Mode: not FunctionCallingMode.None } ? ToolCallFormat.For(facts.ChatTemplateSource) : null;
-        return new GenerationStream(facts.Id, prompt.Length, candidates, events, splitTools,
-            thinking is null ? null : facts.Thinking, config.ThinkingConfig?.IncludeThoughts == true, lease, cancellationToken);
+        return new GenerationStream(facts.Id, prompt.Counts.Total, candidates, events, splitTools,
+            thinking is null ? null : facts.Thinking, config.ThinkingConfig?.IncludeThoughts == true, lease, cancellationToken)
+        {
+            PromptTokensDetails = prompt.Counts,
+        };
     }
 
     /// <summary>Implicit caching stays inside a project unless the server is set up for one tenant.</summary>
@@ -105,7 +110,7 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
         var thoughts = Enumerable.Range(0, stream.CandidateCount).Select(_ => new StringBuilder()).ToArray();
         var finishes = new FinishReason[stream.CandidateCount];
         var logprobs = request.Config.ResponseLogprobs == true ? Enumerable.Range(0, stream.CandidateCount).Select(_ => new List<LogprobStep>()).ToArray() : null;
-        Usage usage = new(stream.PromptTokenCount, 0);
+        Usage usage = new(stream.PromptTokenCount, 0) { PromptTokensDetails = stream.PromptTokensDetails };
         await foreach (var update in stream.ReadAllAsync(cancellationToken))
         {
             if (update.Logprobs is { } steps) logprobs?[update.CandidateIndex].AddRange(steps);
@@ -127,23 +132,39 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
     }
 
     /// <summary>Counts the prompt tokens a generateContent call would use (the same path, files included, so the numbers agree).</summary>
-    public async Task<int> CountTokensAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken)
+    public async Task<int> CountTokensAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken) =>
+        (await CountPromptTokensAsync(caller, request, cancellationToken).ConfigureAwait(false)).Total;
+
+    /// <summary>The prompt tokens a generateContent call would use, by modality (images and audio as the projector encodes them).</summary>
+    public async Task<PromptTokenCounts> CountPromptTokensAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken)
     {
         request = await ResolveFilesAsync(caller, request, cancellationToken).ConfigureAwait(false);
         using var lease = catalogue.Acquire(request.Model, "countTokens");
-        if (request.Contents.Count == 0 && request.SystemInstruction is null) return 0;
-        return Prepare(request, lease.Backend, cancellationToken).Prompt.Length;
+        if (request.Contents.Count == 0 && request.SystemInstruction is null) return new PromptTokenCounts(0);
+        return Prepare(request, lease.Backend, cancellationToken).Prompt.Counts;
     }
 
     private Task<GenerationRequest> ResolveFilesAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken) =>
-        files is null ? Task.FromResult(request) : files.ResolveAsync(request, caller.ProjectId, cancellationToken);
+        files is null ? Task.FromResult(request) : files.ResolveAsync(request, caller.ProjectId, () => MediaTargetOf(request.Model), cancellationToken);
+
+    /// <summary>
+    /// The model a request's images and audio are for and which of them it reads, asked before any media is decoded.
+    /// The seam for projectors: until a backend reports a vision or audio projector, every model is text-only.
+    /// </summary>
+    private MediaTarget MediaTargetOf(string model)
+    {
+        var backend = catalogue.ResolveGenerative(model);
+        return new MediaTarget(backend.Description.Id, backend.Description.Projector is { } p
+            ? new MediaSupport(p.Vision, p.Audio, p.AudioSampleRate > 0 ? p.AudioSampleRate : MediaSupport.DefaultAudioSampleRate)
+            : MediaSupport.None);
+    }
 
     /// <summary>
     /// Everything the prompt is made of: the system instruction, the declared functions and the output format's
     /// instruction (both count toward input tokens, as in the API), and the turns with calls and results rendered in
     /// the model's tool format; plus the grammar that output must follow.
     /// </summary>
-    private static (int[] Prompt, GrammarConstraint? Grammar, FieldPath? GrammarField, ToolSet? Tools, ThinkingPlan? Thinking) Prepare(GenerationRequest request, IModelBackend model, CancellationToken cancellationToken)
+    private static (PreparedPrompt Prompt, GrammarConstraint? Grammar, FieldPath? GrammarField, ToolSet? Tools, ThinkingPlan? Thinking) Prepare(GenerationRequest request, IModelBackend model, CancellationToken cancellationToken)
     {
         var format = ResponseConstraint.For(request.Config.ResponseFormat, cancellationToken);
         var tools = ToolSetParser.Parse(request.Tools, request.ToolChoice);
@@ -157,10 +178,11 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
         if (format is not null) instructions.Add(format.Instruction);
 
         var messages = new List<PromptMessage>(request.Contents.Count + 1);
-        var system = request.SystemInstruction is null ? "" : JoinText(request.SystemInstruction, "systemInstruction", toolFormat);
+        var resolution = request.Config.MediaResolution;
+        var (system, systemMedia) = request.SystemInstruction is null ? ("", null) : JoinText(request.SystemInstruction, "systemInstruction", toolFormat, resolution);
         foreach (var instruction in instructions)
             system = system.Length == 0 ? instruction : system + "\n\n" + instruction;
-        if (system.Length > 0) messages.Add(new PromptMessage("system", system));
+        if (system.Length > 0 || systemMedia is not null) messages.Add(new PromptMessage("system", system, systemMedia));
         for (var i = 0; i < request.Contents.Count; i++)
         {
             var content = request.Contents[i];
@@ -170,7 +192,8 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
                 Content.ModelRole => "assistant",
                 _ => throw CastorException.InvalidField($"contents[{i}].role", $"'{content.Role}' is not a valid role. Please use a valid role: user, model."),
             };
-            messages.Add(new PromptMessage(role, JoinText(content, $"contents[{i}]", toolFormat)));
+            var (text, media) = JoinText(content, $"contents[{i}]", toolFormat, resolution);
+            messages.Add(new PromptMessage(role, text, media));
         }
 
         GrammarConstraint? grammar = format?.Grammar;
@@ -188,7 +211,9 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
                 throw CastorException.InvalidField("tools.functionDeclarations." + ex.Path.TrimStart('/').Replace('/', '.'), ex.Message);
             }
         }
-        var prompt = model.TokenizePrompt(messages);
+        var prompt = messages.Any(m => m.Media is not null)
+            ? new PreparedPrompt([], model.TokenizeMediaPrompt(messages))
+            : new PreparedPrompt(model.TokenizePrompt(messages), null);
         var thinking = PlanThinking(request.Config.ThinkingConfig, model, grammar, ref prompt);
         return (prompt, grammar, field, tools, thinking);
     }
@@ -198,7 +223,7 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
     /// marker is forced. Models that cannot think ignore the setting, as the API does; a strict grammar (structured output,
     /// forced calls) must hold from the first token, so such requests answer directly.
     /// </summary>
-    private static ThinkingPlan? PlanThinking(ThinkingConfig? config, IModelBackend model, GrammarConstraint? grammar, ref int[] prompt)
+    private static ThinkingPlan? PlanThinking(ThinkingConfig? config, IModelBackend model, GrammarConstraint? grammar, ref PreparedPrompt prompt)
     {
         if (model.Description.Thinking is not { } markers) return null;
         var budget = config?.ThinkingBudget ?? config?.ThinkingLevel switch
@@ -213,15 +238,19 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
         if (budget == 0 && markers.StartsInThought)
         {
             // The template opened a thought: close it in the prompt so the model starts with its answer.
-            prompt = [.. prompt, .. model.TokenizeMarker(markers.End)];
+            prompt = prompt.Append(model.TokenizeMarker(markers.End));
             return null;
         }
         return new ThinkingPlan(model.TokenizeMarker(markers.Start), model.TokenizeMarker(markers.End), budget, markers.StartsInThought);
     }
 
-    /// <summary>The text a content contributes to the prompt. Thoughts from earlier turns are not fed back, as in the API.</summary>
-    private static string JoinText(Content content, string path, ToolCallFormat tools)
+    /// <summary>
+    /// The text a content contributes to the prompt, and its images and audio at their places in it (null when it has
+    /// none). Thoughts from earlier turns are not fed back, as in the API.
+    /// </summary>
+    private static (string Text, List<PromptMedia>? Media) JoinText(Content content, string path, ToolCallFormat tools, MediaResolution? resolution)
     {
+        List<PromptMedia>? media = null;
         if (content.Parts.Count == 0)
             throw CastorException.InvalidField($"{path}.parts", "must not be empty; a content needs at least one part.");
         var sb = new StringBuilder();
@@ -243,6 +272,12 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
                     throw CastorException.Unsupported($"{field}.inlineData", $"Inline data of type '{inline.MimeType}'");
                 case FileDataPart file:
                     throw CastorException.Unsupported($"{field}.fileData", $"File data ('{file.FileUri}')");
+                case MediaPart item:
+                    // Only a model that reported a projector gets decoded media (FilePartResolver checks first); the
+                    // item sits on a line of its own among the text parts.
+                    if (sb.Length > 0) sb.Append('\n');
+                    (media ??= []).Add(new PromptMedia(sb.Length, item.Media, MaxImageTokens(item.Resolution ?? resolution)));
+                    break;
                 case FunctionCallPart call:
                     if (call.Name.Length == 0) throw CastorException.InvalidField($"{field}.functionCall.name", "a function call needs a name.");
                     if (sb.Length > 0) sb.Append('\n');
@@ -259,7 +294,30 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
                     throw CastorException.InvalidField(field, "the part has no data; set text, inlineData or fileData.");
             }
         }
-        return sb.ToString();
+        return (sb.ToString(), media);
+    }
+
+    /// <summary>
+    /// mediaResolution as the most tokens an image may become (projectors with a dynamic resolution honour it, fixed-size
+    /// ones ignore it), after the API's own image costs: 66 tokens at low resolution (a low-resolution video frame), 258
+    /// at medium (one image tile); high, ultra high and unset leave the projector's own limit.
+    /// </summary>
+    private static int? MaxImageTokens(MediaResolution? resolution) => resolution switch
+    {
+        MediaResolution.Low => 66,
+        MediaResolution.Medium => 258,
+        _ => null,
+    };
+
+    /// <summary>
+    /// A prompt ready to run: text tokens, or a backend's prompt with media (then <see cref="Tokens"/> is empty), and
+    /// what it costs by modality.
+    /// </summary>
+    private readonly record struct PreparedPrompt(int[] Tokens, MediaPrompt? Media)
+    {
+        public PromptTokenCounts Counts => Media is { } m ? new PromptTokenCounts(m.TextTokens, m.ImageTokens, m.AudioTokens) : new PromptTokenCounts(Tokens.Length);
+
+        public PreparedPrompt Append(int[] tokens) => Media is { } m ? new PreparedPrompt([], m.Append(tokens)) : new PreparedPrompt([.. Tokens, .. tokens], null);
     }
 
     private static void ValidateConfig(GenerationConfig c)
@@ -389,11 +447,15 @@ public class GenerationStream
         _inner = inner ?? throw new ArgumentNullException(nameof(inner));
         ModelVersion = inner.ModelVersion;
         PromptTokenCount = inner.PromptTokenCount;
+        PromptTokensDetails = inner.PromptTokensDetails;
         CandidateCount = inner.CandidateCount;
     }
 
     public string ModelVersion { get; }
     public int PromptTokenCount { get; }
+
+    /// <summary>The prompt's tokens by modality (null: all text).</summary>
+    public PromptTokenCounts? PromptTokensDetails { get; init; }
     public int CandidateCount { get; }
 
     /// <summary>
@@ -460,7 +522,10 @@ public class GenerationStream
             if (failure is not null)
                 throw new CastorException(failure.ByRequest ? ErrorStatus.InvalidArgument : ErrorStatus.Internal, failure.Message);
 
-            var usage = new Usage(PromptTokenCount, outputs.Sum() - thoughtTokens.Sum(), CachedContentTokenCount: reused, ThoughtsTokenCount: thoughtTokens.Sum());
+            var usage = new Usage(PromptTokenCount, outputs.Sum() - thoughtTokens.Sum(), CachedContentTokenCount: reused, ThoughtsTokenCount: thoughtTokens.Sum())
+            {
+                PromptTokensDetails = PromptTokensDetails,
+            };
             for (var i = 0; i < CandidateCount; i++)
             {
                 if (texts[i].Length == 0 && finishes[i] is null) continue;

@@ -17,4 +17,8 @@ public interface IGenerationService
 
     /// <summary>Counts the prompt tokens a generateContent call would use.</summary>
     Task<int> CountTokensAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken);
+
+    /// <summary>The prompt tokens by modality (countTokens' promptTokensDetails); a service that does not say counts all as text.</summary>
+    async Task<PromptTokenCounts> CountPromptTokensAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken) =>
+        new(await CountTokensAsync(caller, request, cancellationToken).ConfigureAwait(false));
 }

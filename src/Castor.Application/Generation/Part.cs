@@ -16,10 +16,18 @@ public sealed record TextPart(string Text) : Part
 }
 
 /// <summary>Bytes sent inline (base64 on the wire).</summary>
-public sealed record InlineDataPart(string MimeType, string Base64Data) : Part;
+public sealed record InlineDataPart(string MimeType, string Base64Data) : Part
+{
+    /// <summary>The part's <c>mediaResolution.level</c>, for an image; null when not set.</summary>
+    public MediaResolution? MediaResolution { get; init; }
+}
 
 /// <summary>A reference to an uploaded file or a URL.</summary>
-public sealed record FileDataPart(string? MimeType, string FileUri) : Part;
+public sealed record FileDataPart(string? MimeType, string FileUri) : Part
+{
+    /// <inheritdoc cref="InlineDataPart.MediaResolution"/>
+    public MediaResolution? MediaResolution { get; init; }
+}
 
 public sealed record FunctionCallPart(string Name, JsonElement? Args, string? Id) : Part;
 

@@ -4,4 +4,7 @@ namespace Castor.Application.Generation;
 public sealed record Usage(int PromptTokenCount, int CandidatesTokenCount, int CachedContentTokenCount = 0, int ThoughtsTokenCount = 0)
 {
     public int TotalTokenCount => PromptTokenCount + CandidatesTokenCount + ThoughtsTokenCount;
+
+    /// <summary>The prompt's tokens by modality (null: all text).</summary>
+    public PromptTokenCounts? PromptTokensDetails { get; init; }
 }

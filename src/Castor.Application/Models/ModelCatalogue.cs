@@ -295,6 +295,7 @@ public sealed class ModelCatalogue : IDisposable
     {
         var description = $"Local GGUF model {model.FileName} ({model.Architecture}, {FormatCount(model.ParameterCount)} parameters), " +
                           $"chat template: {model.ChatTemplateName}.";
+        if (model.Projector is { } projector) description += " " + projector.Describe();
         if (isAlias) description = $"Alias of {model.Id}. " + description;
         return new ModelInfo(
             Name: name,

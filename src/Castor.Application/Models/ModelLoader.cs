@@ -49,6 +49,8 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
             }
         }
 
+        PairProjectors(settings, specs);
+
         var models = new List<IModelBackend>();
         foreach (var spec in specs)
         {
@@ -111,7 +113,9 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
     private LlamaBackend Load(ModelSpec spec)
     {
         var size = new FileInfo(spec.Path).Length;
-        _console.WriteLine($"Loading {spec.Id} ({FormatBytes(size)}) from {spec.Path} …");
+        _console.WriteLine(spec.Projector is { } projector
+            ? $"Loading {spec.Id} ({FormatBytes(size)}) from {spec.Path} with projector {Path.GetFileName(projector)} …"
+            : $"Loading {spec.Id} ({FormatBytes(size)}) from {spec.Path} …");
         var clock = Stopwatch.StartNew();
         try
         {
@@ -156,7 +160,26 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
 
     private static ModelSpec Spec(string id, string path, ModelSettings? settings) =>
         new(id, path, settings?.ChatTemplate, settings?.ContextSize, settings?.DisplayName,
-            settings?.Thinking is { } t ? new ThinkingMarkers(t.Start, t.End, t.StartsInThought) : null, settings?.FlashAttention);
+            settings?.Thinking is { } t ? new ThinkingMarkers(t.Start, t.End, t.StartsInThought) : null, settings?.FlashAttention,
+            string.IsNullOrWhiteSpace(settings?.Projector) ? null : Path.GetFullPath(settings.Projector));
+
+    /// <summary>
+    /// A folder holding exactly one generative model and one projector (a Hugging Face GGUF repository's layout) pairs
+    /// them, unless the model has a configured projector.
+    /// </summary>
+    private static void PairProjectors(ModelCatalogueSettings settings, List<ModelSpec> specs)
+    {
+        foreach (var location in settings.Locations)
+        {
+            if (GgufDiscovery.ProjectorIn(location) is not { } projector) continue;
+            var folder = Path.GetFullPath(location);
+            var inFolder = specs.Select((s, i) => (s, i))
+                .Where(x => string.Equals(Path.GetDirectoryName(x.s.Path), folder.TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal))
+                .ToList();
+            if (inFolder is [var (spec, index)] && spec.Projector is null)
+                specs[index] = spec with { Projector = projector };
+        }
+    }
 
     /// <summary>Configuration decides; otherwise the GGUF's metadata (a pooling type, or an encoder architecture).</summary>
     private static bool IsEmbeddingModel(ModelSettings? settings, string path)

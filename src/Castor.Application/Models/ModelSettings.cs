@@ -8,6 +8,12 @@ public sealed class ModelSettings
     /// <summary>A .gguf file; names a model with this entry's id.</summary>
     public string? Path { get; set; }
 
+    /// <summary>
+    /// A multimodal projector (<c>mmproj</c> GGUF) that lets the model take images or audio. Without it, a models folder
+    /// holding one generative model and one projector pairs them.
+    /// </summary>
+    public string? Projector { get; set; }
+
     /// <summary>A llama.cpp template name (chatml, llama3, gemma, …) or "transcript", overriding the GGUF's own.</summary>
     public string? ChatTemplate { get; set; }
     public int? ContextSize { get; set; }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Threading.Channels;
+using Castor.Engine.Media;
 using Castor.Engine.Scheduling;
 using Castor.Engine.Templates;
 using LLama;
@@ -21,8 +22,9 @@ public sealed class LlamaModel : IDisposable
     private readonly bool _parseSpecialTokens;
 
     private LlamaModel(ModelSpec spec, LLamaWeights weights, LLamaContext context, SequenceScheduler scheduler, ChatTemplate template, int contextPerSequence,
-        bool? flashAttention)
+        bool? flashAttention, MediaProjector? projector)
     {
+        Projector = projector;
         FlashAttentionSetting = flashAttention;
         Spec = spec;
         _weights = weights;
@@ -43,6 +45,9 @@ public sealed class LlamaModel : IDisposable
     public ThinkingMarkers? Thinking { get; }
 
     public ModelSpec Spec { get; }
+
+    /// <summary>The multimodal projector, when the model takes images or audio; loaded once, shared by every request.</summary>
+    public MediaProjector? Projector { get; }
     public string Id => Spec.Id;
     public ChatTemplate Template { get; }
 
@@ -93,6 +98,7 @@ public sealed class LlamaModel : IDisposable
         };
 
         var weights = LLamaWeights.LoadFromFile(parameters);
+        MediaProjector? projector = null;
         try
         {
             // A context setting, decided once the weights' metadata (the head size) is known.
@@ -107,13 +113,15 @@ public sealed class LlamaModel : IDisposable
             parameters.ContextSize = (uint)(perSequence * parallel);
             parameters.SeqMax = (uint)parallel;
             var template = ChatTemplate.For(weights, spec.ChatTemplate);
+            projector = spec.Projector is { } projectorPath ? MediaProjector.Load(projectorPath, weights, batchThreads) : null;
             var context = weights.CreateContext(parameters, logger);
             var scheduler = new SequenceScheduler(spec.Id, weights, context,
                 new SchedulerOptions(parallel, perSequence, (int)parameters.BatchSize, options.MaxQueue) { GrammarStepTimeout = options.GrammarStepTimeout }, logger);
-            return new LlamaModel(spec, weights, context, scheduler, template, perSequence, parameters.FlashAttention);
+            return new LlamaModel(spec, weights, context, scheduler, template, perSequence, parameters.FlashAttention, projector);
         }
         catch
         {
+            projector?.Dispose();
             weights.Dispose();
             throw;
         }
@@ -128,6 +136,44 @@ public sealed class LlamaModel : IDisposable
         var result = new int[tokens.Length];
         for (var i = 0; i < tokens.Length; i++) result[i] = (int)tokens[i];
         return result;
+    }
+
+    /// <summary>
+    /// Renders a conversation whose messages may hold media and tokenizes it into text runs and media placeholders
+    /// (through the projector). Throws <see cref="ArgumentException"/> for media this model cannot take.
+    /// </summary>
+    public EnginePrompt TokenizeMediaPrompt(IReadOnlyList<ChatMessage> messages)
+    {
+        if (!messages.Any(m => m.Media is { Count: > 0 }))
+            return EnginePrompt.FromTokens(TokenizePrompt(messages));
+        if (Projector is null)
+            throw new ArgumentException($"Model '{Id}' takes text only: it has no multimodal projector for images or audio.");
+        var media = new List<PromptMedia>();
+        var rendered = new ChatMessage[messages.Count];
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i];
+            if (message.Media is not { Count: > 0 } items)
+            {
+                rendered[i] = message;
+                continue;
+            }
+            var text = new StringBuilder(message.Text.Length + items.Count * Projector.Marker.Length);
+            var at = 0;
+            foreach (var item in items.OrderBy(m => m.Offset))
+            {
+                if (item.Offset < at || item.Offset > message.Text.Length)
+                    throw new ArgumentException($"A media item's offset {item.Offset} is outside its message's text.");
+                text.Append(message.Text, at, item.Offset - at).Append(Projector.Marker);
+                at = item.Offset;
+                media.Add(item);
+            }
+            text.Append(message.Text, at, message.Text.Length - at);
+            rendered[i] = new ChatMessage(message.Role, text.ToString());
+        }
+        var prompt = Template.Render(rendered);
+        var addBos = _weights.Vocab.ShouldAddBOS && !Template.RendersBos;
+        return Projector.Tokenize(prompt, addBos, _parseSpecialTokens, media);
     }
 
     /// <summary>Tokens of a marker such as <c>&lt;/think&gt;</c> (special tokens recognised).</summary>
@@ -145,6 +191,7 @@ public sealed class LlamaModel : IDisposable
     {
         _scheduler.Dispose();
         _context.Dispose();
+        Projector?.Dispose();
         _weights.Dispose();
     }
 }

@@ -1,8 +1,11 @@
 namespace Castor.Engine.Models;
 
-/// <summary>A GGUF file to load, with what configuration says about it.</summary>
+/// <summary>
+/// A GGUF file to load, with what configuration says about it. <see cref="Projector"/>: the multimodal projector
+/// (<c>mmproj</c> GGUF) that lets the model take images or audio.
+/// </summary>
 public sealed record ModelSpec(string Id, string Path, string? ChatTemplate = null, int? ContextSize = null, string? DisplayName = null,
-    ThinkingMarkers? Thinking = null, FlashAttentionMode? FlashAttention = null);
+    ThinkingMarkers? Thinking = null, FlashAttentionMode? FlashAttention = null, string? Projector = null);
 
 /// <summary>
 /// How a model marks its thoughts (e.g. <c>&lt;think&gt;</c> … <c>&lt;/think&gt;</c>). <see cref="StartsInThought"/>:

@@ -45,13 +45,14 @@ internal sealed class BatchPlanner(SlotTable slots, int batchSize)
             seq.Pending = 0;
             if (budget == 0) continue;
             var keys = seq.Job.PromptKeys;
-            var count = Math.Min(budget, keys.Length - seq.PromptOffset);
+            // Text stops at a media item: that is a step of its own (MediaEvaluator).
+            var count = Math.Min(budget, seq.Job.NextMediaStart(seq.PromptOffset) - seq.PromptOffset);
+            if (count == 0) continue;
             var position = seq.Slot.Resident.Count;
             for (var k = 0; k < count; k++)
             {
                 var last = seq.PromptOffset + k == keys.Length - 1;
                 if (last) seq.LogitIndex = batch.TokenCount;
-                // Text positions only: the scheduler refuses prompts with media until it can evaluate them.
                 batch.Add((LLamaToken)(int)keys[seq.PromptOffset + k], position + k, seq.Slot.Id, last);
             }
             seq.Pending = count;

@@ -15,6 +15,38 @@ internal sealed class GenerationJob(EngineRequest request, Channel<EngineEvent> 
 
     /// <summary>The prompt's <see cref="PrefixMatcher"/> keys, computed once on the caller's thread.</summary>
     public long[] PromptKeys { get; } = PrefixMatcher.Keys(request.Prompt);
+
+    /// <summary>Where each media item of the prompt starts (a position) and the item, in prompt order.</summary>
+    private readonly (int Start, MediaPlaceholder Media)[] _media = MediaStarts(request.Prompt);
+
+    /// <summary>The media item starting at prompt position <paramref name="offset"/>, if one does.</summary>
+    public MediaPlaceholder? MediaAt(int offset)
+    {
+        foreach (var (start, media) in _media)
+            if (start == offset) return media;
+        return null;
+    }
+
+    /// <summary>Where the first media item at or after <paramref name="offset"/> starts (the prompt's length when none does).</summary>
+    public int NextMediaStart(int offset)
+    {
+        foreach (var (start, _) in _media)
+            if (start >= offset) return start;
+        return PromptKeys.Length;
+    }
+
+    private static (int, MediaPlaceholder)[] MediaStarts(EnginePrompt prompt)
+    {
+        if (!prompt.HasMedia) return [];
+        var list = new List<(int, MediaPlaceholder)>();
+        var at = 0;
+        foreach (var chunk in prompt.Chunks)
+        {
+            if (chunk is MediaPlaceholder media) list.Add((at, media));
+            at += chunk.Length;
+        }
+        return [.. list];
+    }
     public TokenSampler[] Samplers { get; } = samplers;
     public Channel<EngineEvent> Output { get; } = output;
     public CancellationToken CancellationToken { get; } = cancellationToken;

@@ -1,3 +1,6 @@
+using Castor.Engine.Media;
+using LLama.Native;
+
 namespace Castor.Engine.Scheduling;
 
 /// <summary>
@@ -5,8 +8,32 @@ namespace Castor.Engine.Scheduling;
 /// embeddings fill. <see cref="Hash"/> identifies the content (a hash of its bytes and the encoder settings), so a
 /// resident copy of the same item is reused as a whole by prefix matching, and never in part: a half-evaluated
 /// image is not a prefix of anything.
+/// <para>
+/// <see cref="Tokens"/> is what the item costs (embeddings the model attends to, as usage reports them); it exceeds
+/// <see cref="Positions"/> for projectors with M-RoPE (Qwen-VL), whose image advances the position by less than its
+/// token count. A placeholder made by a projector carries its prepared input (<see cref="Encoded"/>); one without it
+/// can be matched but not evaluated.
+/// </para>
 /// </summary>
 public sealed record MediaPlaceholder(string MimeType, ulong Hash, int Positions) : PromptChunk
 {
     public override int Length => Positions;
+
+    /// <summary>Embeddings the item puts in the KV cache, as the API counts its tokens.</summary>
+    public int Tokens { get; init; } = Positions;
+
+    public MediaModality Modality { get; init; } =
+        MimeType.StartsWith("audio/", StringComparison.OrdinalIgnoreCase) ? MediaModality.Audio : MediaModality.Image;
+
+    /// <summary>The projector's prepared input (an owned mtmd chunk), which the scheduler encodes into a sequence.</summary>
+    internal SafeMtmdInputChunk? Encoded { get; init; }
+
+    /// <summary>The projector context that prepared <see cref="Encoded"/> and encodes it.</summary>
+    internal SafeMtmdModelHandle? Encoder { get; init; }
+
+    /// <summary>
+    /// Its embeddings may be decoded in slices, as steps of their own: causal attention and one position a token (not
+    /// Gemma 3's bidirectional image attention, which needs the whole image in one batch, nor M-RoPE's 2-D positions).
+    /// </summary>
+    internal bool Sliceable { get; init; }
 }

@@ -40,4 +40,8 @@ internal sealed class Sequence(GenerationJob job, int candidate, Slot slot, Toke
     public long DrawStarted { get; set; }
     public bool DrawForced { get; set; }
     public float[]? Logits { get; set; }
+
+    /// <summary>The encoded media item being decoded in slices, and how many of its positions are resident so far.</summary>
+    public float[]? MediaEmbeddings { get; set; }
+    public int MediaDone { get; set; }
 }

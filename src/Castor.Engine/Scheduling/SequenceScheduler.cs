@@ -41,6 +41,7 @@ public sealed class SequenceScheduler : IDisposable
     private readonly AdmissionQueue _queue = new();
     private readonly SlotTable _slots;
     private readonly BatchPlanner _planner;
+    private readonly MediaEvaluator _media;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _thread;
     private readonly LLamaToken _bos;
@@ -59,6 +60,15 @@ public sealed class SequenceScheduler : IDisposable
     private long _promptTokensReused;
     private long _meterBytes;
     private long _meterTokens;
+    private long _mediaCredit;
+
+    /// <summary>
+    /// While sequences are generating, media steps may take one part in <see cref="MediaShare"/> of the scheduler's
+    /// time: each decode batch earns them a share of its duration, each media step spends what it took, and none runs in
+    /// debt. Other streams then keep about 5/6 of their speed however many images arrive; the images wait instead.
+    /// </summary>
+    private const int MediaShare = 6;
+    private static readonly long MaxMediaCredit = System.Diagnostics.Stopwatch.Frequency / 4;
 
     public SequenceScheduler(string modelId, LLamaWeights weights, LLamaContext context, SchedulerOptions options, ILogger logger)
     {
@@ -71,6 +81,7 @@ public sealed class SequenceScheduler : IDisposable
         _slots = new SlotTable(options.Parallel);
         _planner = new BatchPlanner(_slots, options.BatchSize);
         Prefixes = new PrefixCache(context.NativeHandle, _slots);
+        _media = new MediaEvaluator(context.NativeHandle, _slots, options.BatchSize, weights.EmbeddingSize);
         _grammarWorkers = new GrammarWorkers(modelId);
         _pieces = new TokenPieces(weights.NativeHandle, weights.Vocab.Count);
         _wholeTokenEvents = new TextGenerated?[weights.Vocab.Count];
@@ -121,10 +132,9 @@ public sealed class SequenceScheduler : IDisposable
             throw new ArgumentException("The prompt does not fit the context window.", nameof(request));
         if (request.Candidates < 1 || request.Candidates > _options.Parallel)
             throw new ArgumentOutOfRangeException(nameof(request), $"Candidates must be between 1 and {_options.Parallel} (the parallel sequences of this model).");
-        // Prefix matching understands media placeholders; filling their positions needs a media encoder this engine
-        // does not have yet (an "evaluate media" work item), so such a prompt is refused rather than decoded wrong.
-        if (request.Prompt.HasMedia)
-            throw new NotSupportedException("This engine cannot evaluate media in a prompt yet.");
+        // A placeholder that no projector prepared can be matched but not evaluated: refused rather than decoded wrong.
+        if (request.Prompt.HasMedia && request.Prompt.Chunks.Any(c => c is MediaPlaceholder { Encoded: null }))
+            throw new NotSupportedException("The prompt has media that no projector of this model prepared.");
 
         // Capacity counts requests, running or waiting: a burst that fits the free sequences is never refused,
         // and at most MaxQueue requests wait beyond them.
@@ -287,11 +297,13 @@ public sealed class SequenceScheduler : IDisposable
         _planner.Plan(batch);
         if (batch.TokenCount == 0)
         {
-            WaitForDraws();
+            if (!EvaluateMedia()) WaitForDraws();
             return;
         }
 
+        var started = Stopwatch.GetTimestamp();
         var result = batch.DecodeWith(_context.NativeHandle);
+        _mediaCredit = Math.Min(MaxMediaCredit, _mediaCredit + (Stopwatch.GetTimestamp() - started) / (MediaShare - 1));
         if (result != DecodeResult.Ok)
         {
             FailAll($"llama.cpp could not decode the batch ({result}).");
@@ -308,6 +320,50 @@ public sealed class SequenceScheduler : IDisposable
             else
                 SampleNext(seq);
         }
+        // Every logit of the batch has been read: a media item can now be decoded on its own, within its share.
+        if (!AnyGenerating())
+        {
+            // Nothing streams: media run freely, and owe nothing to streams that start later.
+            _mediaCredit = Math.Max(_mediaCredit, 0);
+            EvaluateMedia();
+        }
+        else if (_mediaCredit > 0)
+            EvaluateMedia();
+    }
+
+    private bool AnyGenerating()
+    {
+        foreach (var slot in _slots.All)
+            if (slot.Active is { State: SequenceState.Decoding or SequenceState.Drawing }) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// Encodes the media item the longest-waiting prompt has reached, as a step of its own; false when no prompt waits
+    /// at one. A prompt that ends with the item starts generating from its logits.
+    /// </summary>
+    private bool EvaluateMedia()
+    {
+        if (_media.Next() is not var (seq, media)) return false;
+        var job = seq.Job;
+        var last = seq.PromptOffset + media.Positions == job.PromptKeys.Length;
+        var started = Stopwatch.GetTimestamp();
+        var outcome = _media.Step(seq, media, last);
+        _mediaCredit -= Stopwatch.GetTimestamp() - started;
+        if (outcome == MediaEvaluator.Outcome.Failed)
+        {
+            ReleaseJob(job, new GenerationFailed($"The engine could not encode a media item ({media.MimeType}) of the prompt."));
+            return true;
+        }
+        if (outcome == MediaEvaluator.Outcome.InProgress) return true;
+        Interlocked.Add(ref _promptTokensComputed, media.Positions);
+        if (last)
+        {
+            // mtmd's last decode asked for the item's final logits only: they are output 0.
+            seq.LogitIndex = 0;
+            CompletePrompt(seq);
+        }
+        return true;
     }
 
     /// <summary>The prompt is in the KV cache: fork it to the other candidates and draw every candidate's first token.</summary>
@@ -315,7 +371,9 @@ public sealed class SequenceScheduler : IDisposable
     {
         var job = primary.Job;
         Interlocked.Add(ref _promptTokensReused, job.ReusedTokens);
-        job.Output.Writer.TryWrite(new PromptProcessed(job.Request.Prompt.Length, job.ReusedTokens));
+        // Counted in tokens, as usage reports them (an M-RoPE image has more tokens than positions).
+        var prompt = job.Request.Prompt;
+        job.Output.Writer.TryWrite(new PromptProcessed(prompt.TokenCount, prompt.TokensWithin(job.ReusedTokens)));
         foreach (var seq in job.Sequences)
         {
             if (seq != primary)
