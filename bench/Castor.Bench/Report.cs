@@ -18,6 +18,9 @@ public sealed class Report(BenchOptions options)
     public JsonObject? GrammarCost { get; set; }
     public JsonObject? LongPrompts { get; set; }
     public JsonObject? IdlePrefixes { get; set; }
+
+    /// <summary>(g) Cached contents: TTFT with a restored snapshot vs inline, fresh and after a restart.</summary>
+    public JsonObject? CachedContents { get; set; }
     public double ElapsedSeconds { get; set; }
     public double LoadAtStart { get; set; } = double.NaN;
     public double LoadAtEnd { get; set; } = double.NaN;
@@ -197,6 +200,8 @@ public sealed class Report(BenchOptions options)
             root["longPrompts"] = e;
         if (IdlePrefixes is { } f)
             root["idlePrefixes"] = f;
+        if (CachedContents is { } g)
+            root["cachedContents"] = g;
         if (Ttft is { } c)
         {
             root["ttft"] = new JsonObject
