@@ -54,42 +54,63 @@ public sealed class SnapshotFileStore(string root)
         }
     }
 
-    /// <summary>The verified snapshot, or null when there is none or it is damaged (wrong magic, truncated, checksum mismatch).</summary>
+    /// <summary>
+    /// The verified snapshot, or null when there is none or it is damaged (wrong magic, truncated, checksum mismatch).
+    /// The file is read once, hashed on the way, into one array for the state (snapshots are tens of MiB: a restart's
+    /// first use of a cache waits for this read).
+    /// </summary>
     public async Task<SnapshotFile?> ReadAsync(string projectId, string id, CancellationToken cancellationToken = default)
     {
-        byte[] bytes;
+        FileStream stream;
         try
         {
-            bytes = await File.ReadAllBytesAsync(PathOf(projectId, id), cancellationToken).ConfigureAwait(false);
+            stream = new FileStream(PathOf(projectId, id), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16,
+                FileOptions.Asynchronous | FileOptions.SequentialScan);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
         }
-        return Parse(bytes);
+        await using (stream.ConfigureAwait(false))
+        {
+            try
+            {
+                return await ReadAsync(stream, cancellationToken).ConfigureAwait(false);
+            }
+            catch (EndOfStreamException)
+            {
+                return null;
+            }
+        }
     }
 
-    internal static SnapshotFile? Parse(byte[] bytes)
+    private static async Task<SnapshotFile?> ReadAsync(FileStream stream, CancellationToken cancellationToken)
     {
-        var checksumAt = bytes.Length - SHA256.HashSizeInBytes;
-        if (checksumAt < Magic.Length + 12 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic)) return null;
-        if (!SHA256.HashData(bytes.AsSpan(0, checksumAt)).AsSpan().SequenceEqual(bytes.AsSpan(checksumAt))) return null;
-        var at = Magic.Length;
-        var identityLength = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(at));
-        at += 4;
-        if (identityLength < 0 || identityLength > checksumAt - at) return null;
-        var identity = Encoding.UTF8.GetString(bytes, at, identityLength);
-        at += identityLength;
-        if (checksumAt - at < 4) return null;
-        var tokenCount = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(at));
-        at += 4;
-        if (tokenCount < 0 || (long)tokenCount * 4 > checksumAt - at - 4) return null;
+        var length = stream.Length;
+        if (length < Magic.Length + 12 + SHA256.HashSizeInBytes) return null;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        async Task<byte[]> Next(long count)
+        {
+            if (count < 0 || count > length - stream.Position - SHA256.HashSizeInBytes) throw new EndOfStreamException();
+            var bytes = new byte[count];
+            await stream.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+            hash.AppendData(bytes);
+            return bytes;
+        }
+
+        if (!(await Next(Magic.Length).ConfigureAwait(false)).AsSpan().SequenceEqual(Magic)) return null;
+        var identityLength = BinaryPrimitives.ReadInt32LittleEndian(await Next(4).ConfigureAwait(false));
+        var identity = Encoding.UTF8.GetString(await Next(identityLength).ConfigureAwait(false));
+        var tokenCount = BinaryPrimitives.ReadInt32LittleEndian(await Next(4).ConfigureAwait(false));
+        var tokenBytes = await Next(4L * tokenCount).ConfigureAwait(false);
         var tokens = new int[tokenCount];
-        for (var i = 0; i < tokenCount; i++, at += 4) tokens[i] = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(at));
-        var stateLength = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(at));
-        at += 4;
-        if (stateLength != checksumAt - at) return null;
-        return new SnapshotFile(identity, tokens, bytes.AsSpan(at, stateLength).ToArray());
+        for (var i = 0; i < tokenCount; i++) tokens[i] = BinaryPrimitives.ReadInt32LittleEndian(tokenBytes.AsSpan(4 * i));
+        var stateLength = BinaryPrimitives.ReadInt32LittleEndian(await Next(4).ConfigureAwait(false));
+        if (stateLength != length - stream.Position - SHA256.HashSizeInBytes) return null;
+        var state = await Next(stateLength).ConfigureAwait(false);
+        var checksum = new byte[SHA256.HashSizeInBytes];
+        await stream.ReadExactlyAsync(checksum, cancellationToken).ConfigureAwait(false);
+        return hash.GetHashAndReset().AsSpan().SequenceEqual(checksum) ? new SnapshotFile(identity, tokens, state) : null;
     }
 
     public void Delete(string projectId, string id) => TryDelete(PathOf(projectId, id));

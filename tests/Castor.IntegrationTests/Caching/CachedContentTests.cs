@@ -162,6 +162,32 @@ public sealed class CachedContentTests(CachesServerFixture server)
     }
 
     [Fact]
+    public async Task Candidates_fork_a_restored_cache_like_a_computed_prompt()
+    {
+        using var client = await NewProjectClientAsync();
+        var (_, created) = await client.PostAsync("/v1beta/cachedContents", CreateBody());
+        var scheduler = Backend.Model.Scheduler;
+        string Two(string? cache, bool inline)
+        {
+            var body = JsonNode.Parse(QuestionBody(cache, inline))!;
+            body["generationConfig"]!["candidateCount"] = 2;
+            return body.ToJsonString();
+        }
+
+        await scheduler.ReleaseIdlePrefixesAsync();
+        var restored = scheduler.SnapshotsRestored;
+        var (_, cached) = await client.PostAsync("/v1beta/models/gemini-2.5-flash:generateContent", Two((string)created!["name"]!, inline: false));
+        Assert.Equal(restored + 1, scheduler.SnapshotsRestored);
+        await scheduler.ReleaseIdlePrefixesAsync();
+        var (_, inline) = await client.PostAsync("/v1beta/models/gemini-2.5-flash:generateContent", Two(null, inline: true));
+
+        string Candidate(JsonNode? r, int i) =>
+            string.Concat(r!["candidates"]![i]!["content"]!["parts"]!.AsArray().Select(p => (string?)p!["text"] ?? ""));
+        Assert.Equal(Candidate(inline, 0), Candidate(cached, 0));
+        Assert.Equal(Candidate(inline, 1), Candidate(cached, 1));
+    }
+
+    [Fact]
     public async Task The_OpenAI_route_uses_a_cache_named_in_extra_body()
     {
         using var client = await NewProjectClientAsync();
