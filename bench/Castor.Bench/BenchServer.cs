@@ -43,13 +43,17 @@ public sealed class BenchServer : IAsyncDisposable
     public const string ApiKey = "castor-bench-key-0001";
 
     private readonly WebApplication _app;
-    private readonly string? _data;
+    private readonly string _data;
+
+    // False when the caller gave the data folder (a restart reuses it): the caller removes it.
+    private readonly bool _ownsData;
     private readonly HttpClient _http;
 
-    private BenchServer(WebApplication app, string? data, Uri baseAddress, int parallel)
+    private BenchServer(WebApplication app, string data, bool ownsData, Uri baseAddress, int parallel)
     {
         _app = app;
         _data = data;
+        _ownsData = ownsData;
         BaseAddress = baseAddress;
         Parallel = parallel;
         _http = new HttpClient(new SocketsHttpHandler
@@ -94,7 +98,7 @@ public sealed class BenchServer : IAsyncDisposable
                 logging => logging.SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Warning), cancellationToken);
             await app.StartAsync(cancellationToken);
             var address = new Uri(CastorHost.Addresses(app)[0].TrimEnd('/') + "/");
-            server = new BenchServer(app, dataFolder is null ? data : null, address, parallel);
+            server = new BenchServer(app, data, dataFolder is null, address, parallel);
             server.ModelId = await server.FirstModelIdAsync(cancellationToken);
             return server;
         }
@@ -279,7 +283,7 @@ public sealed class BenchServer : IAsyncDisposable
         finally
         {
             await _app.DisposeAsync();
-            if (_data is not null) TryDelete(_data);
+            if (_ownsData) TryDelete(_data);
         }
     }
 
