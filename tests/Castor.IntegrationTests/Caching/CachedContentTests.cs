@@ -45,7 +45,7 @@ public sealed class CachedContentTests(CachesServerFixture server)
         ["generationConfig"] = new JsonObject { ["temperature"] = 1.0, ["seed"] = seed, ["maxOutputTokens"] = 24 },
     }.ToJsonString();
 
-    private LlamaBackend Backend => server.App.Services.GetRequiredService<ModelCatalogue>().Models.OfType<LlamaBackend>().Single();
+    private LlamaBackend Backend => server.App.Services.GetRequiredService<ModelCatalogue>().Models.OfType<LlamaBackend>().Single(m => m.Description.Id == "stories260k");
 
     [Fact]
     public async Task Create_get_list_update_and_delete_a_cache_as_the_API_does()
@@ -267,7 +267,7 @@ public sealed class CachedContentTests(CachesServerFixture server)
     }
 
     [Fact]
-    public async Task A_request_that_names_a_cache_cannot_set_its_own_system_instruction_or_tools()
+    public async Task A_request_that_names_a_cache_cannot_set_its_own_system_instruction_or_tools_or_use_another_model()
     {
         using var client = await NewProjectClientAsync();
         var (_, created) = await client.PostAsync("/v1beta/cachedContents", CreateBody());
@@ -282,6 +282,10 @@ public sealed class CachedContentTests(CachesServerFixture server)
         (status, error) = await client.PostAsync("/v1beta/models/gemini-2.5-flash:generateContent", body.ToJsonString());
         Assert.Equal(400, status);
         Assert.Equal("tools", Field(error, 400, "INVALID_ARGUMENT"));
+
+        var (otherModel, mismatch) = await client.PostAsync($"/v1beta/models/{CachesServerFixture.Twin}:generateContent", QuestionBody((string)created["name"]!));
+        Assert.Equal(400, otherModel);
+        Assert.Equal("model", Field(mismatch, 400, "INVALID_ARGUMENT"));
 
         var (malformed, bad) = await client.PostAsync("/v1beta/models/gemini-2.5-flash:generateContent", QuestionBody("cachedContents/Not Valid!"));
         Assert.Equal(400, malformed);
