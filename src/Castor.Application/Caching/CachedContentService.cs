@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Castor.Application.Backends;
 using Castor.Application.Errors;
+using Castor.Application.Files;
 using Castor.Application.Generation;
 using Castor.Application.Keys;
 using Castor.Application.Models;
@@ -20,7 +21,7 @@ namespace Castor.Application.Caching;
 /// or another KV layout is computed again from the stored definition.
 /// </summary>
 public sealed partial class CachedContentService(ICachedContentStore store, SnapshotFileStore files, ModelCatalogue catalogue, CacheSettings settings,
-    TimeProvider clock, ILogger<CachedContentService> logger, GenerationOptions? generation = null) : ICachedContentService
+    TimeProvider clock, ILogger<CachedContentService> logger, GenerationOptions? generation = null, FilePartResolver? fileParts = null) : ICachedContentService
 {
     public const string NamePrefix = "cachedContents/";
     public const int DefaultPageSize = 100;
@@ -45,7 +46,16 @@ public sealed partial class CachedContentService(ICachedContentStore store, Snap
         if (request.Contents.Count == 0 && request.SystemInstruction is null)
             throw CastorException.InvalidField("contents", "a cached content needs contents or a system instruction.");
 
-        var definition = new CachedContentDefinition(request.Contents, request.SystemInstruction, request.Tools, request.ToolChoice);
+        // File and inline parts become their text now, as generation would make them: the cache keeps working after the
+        // files it was made from expire, and its prompt is the one the same parts inline give.
+        var (contents, system) = (request.Contents, request.SystemInstruction);
+        if (fileParts is not null)
+        {
+            var resolved = await fileParts.ResolveAsync(new GenerationRequest { Model = request.Model, Contents = contents, SystemInstruction = system },
+                caller.ProjectId, cancellationToken).ConfigureAwait(false);
+            (contents, system) = (resolved.Contents, resolved.SystemInstruction);
+        }
+        var definition = new CachedContentDefinition(contents, system, request.Tools, request.ToolChoice);
         using var lease = catalogue.Acquire(request.Model, "createCachedContent");
         var backend = lease.Backend;
         var tokens = PrefixTokens(definition, request.Model, backend, cancellationToken);

@@ -188,6 +188,36 @@ public sealed class CachedContentTests(CachesServerFixture server)
     }
 
     [Fact]
+    public async Task A_cache_made_from_an_uploaded_file_holds_its_text_as_the_same_file_inline_gives()
+    {
+        using var client = await NewProjectClientAsync();
+        var file = await Castor.IntegrationTests.Files.Uploads.UploadAsync(client, global::System.Text.Encoding.UTF8.GetBytes(Document), "text/plain");
+        var uri = file.GetProperty("uri").GetString()!;
+        var fileContents = new JsonArray(new JsonObject
+        {
+            ["role"] = "user",
+            ["parts"] = new JsonArray(new JsonObject { ["fileData"] = new JsonObject { ["mimeType"] = "text/plain", ["fileUri"] = uri } }),
+        });
+        var (status, created) = await client.PostAsync("/v1beta/cachedContents", new JsonObject
+        {
+            ["model"] = "models/gemini-2.5-flash",
+            ["contents"] = fileContents,
+        }.ToJsonString());
+        Assert.Equal(200, status);
+        var question = new JsonObject { ["role"] = "user", ["parts"] = new JsonArray(new JsonObject { ["text"] = "What did Lily find?" }) };
+        var (_, cached) = await client.PostAsync("/v1beta/models/gemini-2.5-flash:countTokens", new JsonObject
+        {
+            ["generateContentRequest"] = new JsonObject { ["cachedContent"] = (string)created!["name"]!, ["contents"] = new JsonArray(question.DeepClone()) },
+        }.ToJsonString());
+        var (_, inline) = await client.PostAsync("/v1beta/models/gemini-2.5-flash:countTokens", new JsonObject
+        {
+            ["contents"] = new JsonArray(fileContents[0]!.DeepClone(), question.DeepClone()),
+        }.ToJsonString());
+        Assert.Equal((int)inline!["totalTokens"]!, (int)cached!["totalTokens"]!);
+        Assert.True((int)created["usageMetadata"]!["totalTokenCount"]! >= CachesServerFixture.MinCacheTokens);
+    }
+
+    [Fact]
     public async Task The_OpenAI_route_uses_a_cache_named_in_extra_body()
     {
         using var client = await NewProjectClientAsync();
