@@ -75,6 +75,12 @@ public sealed class Bench(BenchOptions options, string benchFolder)
             ReclaimNativeLog();
         }
 
+        if (options.Includes('h'))
+        {
+            report.CachedContents = await new CachedContentBench(options, modelPath, Log).RunAsync(cancellationToken);
+            ReclaimNativeLog();
+        }
+
         GrammarCost? grammar = null;
         if (options.Includes('d'))
             grammar = await GrammarCostAsync(bare, cancellationToken);

@@ -44,12 +44,16 @@ public sealed class BenchServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly string _data;
+
+    // False when the caller gave the data folder (a restart reuses it): the caller removes it.
+    private readonly bool _ownsData;
     private readonly HttpClient _http;
 
-    private BenchServer(WebApplication app, string data, Uri baseAddress, int parallel)
+    private BenchServer(WebApplication app, string data, bool ownsData, Uri baseAddress, int parallel)
     {
         _app = app;
         _data = data;
+        _ownsData = ownsData;
         BaseAddress = baseAddress;
         Parallel = parallel;
         _http = new HttpClient(new SocketsHttpHandler
@@ -71,9 +75,10 @@ public sealed class BenchServer : IAsyncDisposable
     public int Parallel { get; }
 
     public static async Task<BenchServer> StartAsync(string modelPath, int threads, int parallel, int contextSize, bool verbose, CancellationToken cancellationToken,
-        Castor.Engine.Models.FlashAttentionMode? flashAttention = null, string? projector = null)
+        Castor.Engine.Models.FlashAttentionMode? flashAttention = null, string? projector = null, string? dataFolder = null)
     {
-        var data = Path.Combine(Path.GetTempPath(), "castor-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        // A given data folder outlives the server (a restart reuses it); the caller removes it.
+        var data = dataFolder ?? Path.Combine(Path.GetTempPath(), "castor-bench-" + Guid.NewGuid().ToString("N")[..8]);
         var options = new CastorOptions
         {
             Urls = "http://127.0.0.1:0",
@@ -95,7 +100,7 @@ public sealed class BenchServer : IAsyncDisposable
                 logging => logging.SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Warning), cancellationToken);
             await app.StartAsync(cancellationToken);
             var address = new Uri(CastorHost.Addresses(app)[0].TrimEnd('/') + "/");
-            server = new BenchServer(app, data, address, parallel);
+            server = new BenchServer(app, data, dataFolder is null, address, parallel);
             server.ModelId = await server.FirstModelIdAsync(cancellationToken);
             return server;
         }
@@ -103,7 +108,7 @@ public sealed class BenchServer : IAsyncDisposable
         {
             if (server is not null) await server.DisposeAsync();
             else if (app is not null) await app.DisposeAsync();
-            TryDelete(data);
+            if (dataFolder is null) TryDelete(data);
             throw;
         }
     }
@@ -118,6 +123,21 @@ public sealed class BenchServer : IAsyncDisposable
             ?? throw new BenchException("The server loaded no model (run with --verbose to see its start-up output).");
         return name.StartsWith("models/", StringComparison.Ordinal) ? name["models/".Length..] : name;
     }
+
+    /// <summary>Sends a JSON request to <paramref name="path"/> and returns the answer (a non-2xx status is a <see cref="BenchException"/>).</summary>
+    public async Task<JsonNode> PostJsonAsync(string path, JsonObject body, CancellationToken cancellationToken)
+    {
+        using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        using var response = await _http.PostAsync(path, content, cancellationToken);
+        var answer = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode) throw new BenchException($"POST {path} answered {(int)response.StatusCode}: {answer}");
+        return JsonNode.Parse(answer)!;
+    }
+
+    /// <summary>Drops every prompt the server's idle sequences keep resident, so the next request finds nothing to reuse.</summary>
+    public Task<int> ReleaseIdlePrefixesAsync() =>
+        Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Castor.Application.Models.ModelCatalogue>(_app.Services)
+            .Models.OfType<Castor.Application.Backends.LlamaBackend>().First().Model.Scheduler.ReleaseIdlePrefixesAsync();
 
     /// <summary>Counts tokens with the server's own tokenizer (<c>:countTokens</c> on a lone user turn, BOS included).</summary>
     public async Task<int> CountTokensAsync(string text, CancellationToken cancellationToken)
@@ -275,7 +295,7 @@ public sealed class BenchServer : IAsyncDisposable
         finally
         {
             await _app.DisposeAsync();
-            TryDelete(_data);
+            if (_ownsData) TryDelete(_data);
         }
     }
 

@@ -19,6 +19,9 @@ public sealed class Report(BenchOptions options)
     public JsonObject? LongPrompts { get; set; }
     public JsonObject? IdlePrefixes { get; set; }
     public JsonObject? Images { get; set; }
+
+    /// <summary>(h) Cached contents: TTFT with a restored snapshot vs inline, fresh and after a restart.</summary>
+    public JsonObject? CachedContents { get; set; }
     public double ElapsedSeconds { get; set; }
     public double LoadAtStart { get; set; } = double.NaN;
     public double LoadAtEnd { get; set; } = double.NaN;
@@ -211,6 +214,8 @@ public sealed class Report(BenchOptions options)
             root["idlePrefixes"] = f;
         if (Images is { } g)
             root["images"] = g;
+        if (CachedContents is { } h)
+            root["cachedContents"] = h;
         if (Ttft is { } c)
         {
             root["ttft"] = new JsonObject

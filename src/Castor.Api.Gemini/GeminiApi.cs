@@ -13,7 +13,7 @@ public static class GeminiApi
 {
     public static readonly IReadOnlyList<string> Versions = ["v1beta", "v1", "v1alpha"];
 
-    /// <summary>Maps models, generateContent, streamGenerateContent, countTokens and files under /v1beta, /v1 and /v1alpha, and uploads under /upload/….</summary>
+    /// <summary>Maps models, generateContent, streamGenerateContent, countTokens, files and cachedContents under /v1beta, /v1 and /v1alpha, and uploads under /upload/….</summary>
     public static IEndpointRouteBuilder MapGeminiApi(this IEndpointRouteBuilder routes)
     {
         // Resumable and multipart uploads; one group, so an unmatched /upload/... path is still this API's (key first).
@@ -32,6 +32,11 @@ public static class GeminiApi
             group.MapGet("/files", FilesApi.ListAsync);
             group.MapGet("/files/{**name}", FilesApi.GetAsync);
             group.MapDelete("/files/{**name}", FilesApi.DeleteAsync);
+            group.MapPost("/cachedContents", CachedContentsApi.CreateAsync);
+            group.MapGet("/cachedContents", CachedContentsApi.ListAsync);
+            group.MapGet("/cachedContents/{**name}", CachedContentsApi.GetAsync);
+            group.MapPatch("/cachedContents/{**name}", CachedContentsApi.UpdateAsync);
+            group.MapDelete("/cachedContents/{**name}", CachedContentsApi.DeleteAsync);
             // Uploads stream to disk: they bypass RequestBody's 20 MB JSON limit.
             upload.MapPost($"/{version}/files", UploadApi.HandleAsync);
         }

@@ -1,3 +1,4 @@
+using Castor.Application.Caching;
 using Castor.Application.Embeddings;
 using Castor.Application.Files;
 using Castor.Application.Generation;
@@ -18,8 +19,13 @@ public static class ApplicationServiceCollectionExtensions
     /// <see cref="RequestLimitSettings"/> defaults depend on the loaded models: the host configures them.
     /// </summary>
     public static IServiceCollection AddCastorApplication(this IServiceCollection services, Action<GenerationOptions>? generation = null,
-        Action<EmbeddingOptions>? embeddings = null, Action<FileLimits>? files = null, Action<MediaLimits>? media = null)
+        Action<EmbeddingOptions>? embeddings = null, Action<FileLimits>? files = null, Action<MediaLimits>? media = null,
+        Action<CacheSettings>? caches = null)
     {
+        Add(services, caches)
+            .Validate(o => o.MaxBytes > 0, "Caches:MaxBytes must be positive.")
+            .Validate(o => o.SweepInterval > TimeSpan.Zero, "Caches:SweepInterval must be positive.")
+            .Validate(o => o.MinCacheTokens.Values.All(n => n >= 1), "ModelSettings:{id}:MinCacheTokens must be at least 1.");
         Add(services, generation);
         Add(services, embeddings)
             .Validate(o => o.MaxBatchRequests >= 1, "MaxEmbedBatchRequests must be at least 1.");
@@ -65,6 +71,8 @@ public static class ApplicationServiceCollectionExtensions
         services.AddSingleton<IMediaDecoder, MediaDecoder>();
         services.AddSingleton<FilePartResolver>();
         services.AddSingleton<FileSweeper>();
+        services.AddSingleton<CachedContentService>();
+        services.AddSingleton<ICachedContentService>(sp => sp.GetRequiredService<CachedContentService>());
         return services;
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Castor.Application.Keys;
 using Castor.Server;
+using Castor.Storage.Caches;
 using Castor.Storage.Relational;
 using Castor.Engine.Models;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,7 @@ public static class Program
         var root = new RootCommand("Castor: the Gemini API, served by open models on your own machine.");
         root.Subcommands.Add(ServeCommand());
         root.Subcommands.Add(KeysCommand());
+        root.Subcommands.Add(CachesCommand());
         return await root.Parse(args).InvokeAsync();
     }
 
@@ -128,6 +130,44 @@ public static class Program
         }));
 
         return new Command("keys", "Manage API keys and projects.") { create, list, revoke };
+    }
+
+    private static Command CachesCommand()
+    {
+        var list = new Command("list", "List live cached contents of every project (name, project, model, tokens, snapshot on disk, expiry).") { DataOption, ConfigOption };
+        list.SetAction(async (parse, ct) =>
+        {
+            try
+            {
+                var options = OptionsLoader.Load(parse.GetValue(ConfigOption));
+                var data = parse.GetValue(DataOption) ?? options.Data;
+                var database = await CastorStorage.OpenAsync(options, data, ct);
+                var snapshots = new SnapshotFileStore(Path.Combine(data, "caches"));
+                var caches = await new SqlCachedContentStore(database).ListAllAsync(DateTimeOffset.UtcNow, ct);
+                if (caches.Count == 0)
+                {
+                    Console.Error.WriteLine("No cached contents.");
+                    return 0;
+                }
+                Console.WriteLine($"{"NAME",-32} {"PROJECT",-16} {"MODEL",-28} {"TOKENS",8} {"SNAPSHOT",12} {"EXPIRES (UTC)",-20} DISPLAY NAME");
+                long total = 0;
+                foreach (var c in caches)
+                {
+                    var file = new FileInfo(snapshots.PathOf(c.ProjectId, c.Id));
+                    var bytes = file.Exists ? file.Length : 0;
+                    total += bytes;
+                    Console.WriteLine($"{"cachedContents/" + c.Id,-32} {c.ProjectId,-16} {c.Model,-28} {c.TokenCount,8} {(bytes == 0 ? "none" : $"{bytes / 1048576.0:0.0} MiB"),12} {c.ExpireTime.UtcDateTime,-20:yyyy-MM-dd HH:mm:ss} {c.DisplayName}");
+                }
+                Console.WriteLine($"{caches.Count} cached contents, {total / 1048576.0:0.0} MiB of KV snapshots on disk (Caches:MaxBytes {options.Caches.MaxBytes / 1048576.0:0} MiB).");
+                return 0;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException or InvalidDataException or FormatException)
+            {
+                Console.Error.WriteLine($"castor: {ex.Message}");
+                return 1;
+            }
+        });
+        return new Command("caches", "Inspect cached contents (explicit context caches) and their KV snapshots.") { list };
     }
 
     private static async Task<int> WithKeys(ParseResult parse, Func<ApiKeyService, Task<int>> action)

@@ -2,6 +2,7 @@ using Castor.Api.Gemini;
 using Castor.Api.Gemini.Infrastructure;
 using Castor.Api.Hosting;
 using Castor.Application;
+using Castor.Application.Caching;
 using Castor.Application.Files;
 using Castor.Application.Media;
 using Castor.Engine;
@@ -78,7 +79,9 @@ public static class CastorHost
         builder.Services.AddCastorStorage(options, database);
         builder.Services.AddCastorApplication(
             generation: g => g.SharePrefixesAcrossProjects = options.Cache.ShareAcrossProjects,
-            embeddings: e => e.MaxBatchRequests = options.MaxEmbedBatchRequests);
+            embeddings: e => e.MaxBatchRequests = options.MaxEmbedBatchRequests,
+            caches: c => ConfigureCaches(options, c));
+        builder.Services.AddHostedService<CacheMaintenance>();
         // The Files section is bound straight into the application's FileLimits: the layer gets that object, validated.
         builder.Services.AddBoundOptions(options.Files);
         builder.Services.AddBoundOptions(options.Media);
@@ -129,6 +132,16 @@ public static class CastorHost
         if (configured.RequestBodyMemory != 0) limits.RequestBodyMemory = configured.RequestBodyMemory;
     }
 
+    /// <summary>The Caches section and each model's MinCacheTokens.</summary>
+    private static void ConfigureCaches(CastorOptions options, CacheSettings caches)
+    {
+        caches.MaxBytes = options.Caches.MaxBytes;
+        caches.SweepInterval = options.Caches.SweepInterval;
+        foreach (var (id, model) in options.ModelSettings)
+            if (model.MinCacheTokens is { } minimum) caches.MinCacheTokens[id] = minimum;
+        foreach (var (id, minimum) in options.Caches.MinCacheTokens) caches.MinCacheTokens.TryAdd(id, minimum);
+    }
+
     /// <summary>The addresses Kestrel actually bound (port 0 becomes a real port).</summary>
     public static IReadOnlyList<string> Addresses(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
@@ -149,6 +162,8 @@ public static class CastorHost
         };
         return new ModelLoader(engine, loggers, console).LoadAll(settings);
     }
+
+    private static string Mib(long bytes) => $"{bytes / (1024.0 * 1024):0.#} MiB";
 
     private static void PrintBanner(WebApplication app, CastorOptions options, IRelationalDatabase database, ModelCatalogue registry, ApiKeyService keys, TextWriter console)
     {
@@ -179,6 +194,10 @@ public static class CastorHost
             console.WriteLine($"  Embedding     {e.Id}  ({e.Info.Runtime}, {e.Info.Dimensions} dimensions, prompts: {e.Prompts.Style}){(e == registry.DefaultEmbedding ? "  [default]" : "")}");
         foreach (var group in registry.EmbeddingAliases.GroupBy(a => a.Target.Id))
             console.WriteLine($"  Aliases       {string.Join(", ", group.Select(a => a.Alias))} → {group.Key}");
+
+        var caches = app.Services.GetRequiredService<CachedContentService>();
+        var live = caches.ListAllAsync(CancellationToken.None).GetAwaiter().GetResult();
+        console.WriteLine($"  Caches        {live.Count} cached contents, {Mib(live.Sum(c => c.SnapshotBytes))} of KV snapshots on disk; up to {Mib(options.Caches.MaxBytes)} in memory and on disk (Caches:MaxBytes)");
 
         var activeKeys = keys.CountActiveAsync().GetAwaiter().GetResult();
         if (activeKeys == 0)

@@ -1,3 +1,4 @@
+using Castor.Application.Caching;
 using Castor.Application.Models;
 using Castor.Application.Embeddings;
 using Castor.Application.Files;
@@ -71,6 +72,9 @@ public sealed class CastorOptions
 
     /// <summary>Implicit prefix caching (Cache:ShareAcrossProjects).</summary>
     public CacheOptions Cache { get; set; } = new();
+
+    /// <summary>Cached contents' KV snapshots: <c>Caches:MaxBytes</c> (memory, and again disk), <c>Caches:SweepInterval</c>.</summary>
+    public CacheSettings Caches { get; set; } = new();
 
     /// <summary>Per-key, per-project and per-request limits (Limits:MaxConcurrentRequestsPerKey, …, CASTOR_LIMITS__*).</summary>
     public LimitsOptions Limits { get; set; } = new();

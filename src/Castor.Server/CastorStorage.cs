@@ -1,4 +1,5 @@
 using Castor.Application.Files;
+using Castor.Storage.Caches;
 using Castor.Storage.Files;
 using Castor.Storage.Keys;
 using Castor.Storage.Postgres;
@@ -31,6 +32,8 @@ public static class CastorStorage
         services.AddSingleton<IKeyStore, SqlKeyStore>();
         services.AddSingleton<IFileStore, SqlFileStore>();
         services.AddSingleton(new FileContentStore(Path.Combine(options.Data, "files")));
+        services.AddSingleton<ICachedContentStore, SqlCachedContentStore>();
+        services.AddSingleton(new SnapshotFileStore(Path.Combine(options.Data, "caches")));
         services.AddHostedService(sp => new FileMaintenance(sp.GetRequiredService<FileProcessor>(), sp.GetRequiredService<FileSweeper>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<FileLimits>().SweepInterval, sp.GetRequiredService<ILogger<FileMaintenance>>()));
         return services;

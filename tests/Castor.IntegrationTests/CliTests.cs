@@ -93,6 +93,31 @@ public sealed class CliTests : IDisposable
         Assert.Equal("gamma", caller.ProjectName);
     }
 
+    [Fact]
+    public async Task Caches_list_shows_every_projects_live_caches_and_their_snapshot_size()
+    {
+        var (emptyExit, _, none) = await Run("caches", "list", "--data", _data);
+        Assert.Equal(0, emptyExit);
+        Assert.Contains("No cached contents", none);
+
+        var database = new SqliteDatabase(_data);
+        await database.MigrateAsync();
+        var project = await new SqlKeyStore(database).EnsureProjectAsync("delta");
+        var now = DateTimeOffset.UtcNow;
+        var caches = new SqlCachedContentStore(database);
+        await caches.InsertAsync(new Castor.Storage.Caches.StoredCachedContent(project, "live1", "models/gemini-2.5-flash", "doc", "{}", 1234, now, now, now.AddHours(1)));
+        await caches.InsertAsync(new Castor.Storage.Caches.StoredCachedContent(project, "gone1", "models/gemini-2.5-flash", null, "{}", 99, now.AddHours(-2), now.AddHours(-2), now.AddHours(-1)));
+        await new Castor.Storage.Caches.SnapshotFileStore(Path.Combine(_data, "caches")).WriteAsync(project, "live1", "id", [1, 2], new byte[3 * 1024 * 1024]);
+
+        var (exit, list, _) = await Run("caches", "list", "--data", _data);
+        Assert.Equal(0, exit);
+        var row = list.Split('\n').Single(l => l.Contains("cachedContents/live1"));
+        Assert.Contains(project, row);
+        Assert.Contains("1234", row);
+        Assert.Contains("3.0 MiB", row);
+        Assert.DoesNotContain("gone1", list);
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(_data, recursive: true); } catch (IOException) { }

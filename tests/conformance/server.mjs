@@ -120,6 +120,19 @@ export async function startCastor({ threads = 2, config, extraArgs = [] } = {}) 
     client(key = apiKey) {
       return new GoogleGenAI({ apiKey: key, httpOptions: { baseUrl: server.baseUrl } });
     },
+    /** A new API key for `project` (created with `castor keys create` on the same data folder), for isolation tests. */
+    async createKey(project) {
+      const keys = spawn(process.env.DOTNET ?? 'dotnet', [dll, 'keys', 'create', '--project', project, '--data', dataDir], {
+        cwd: dataDir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      keys.stdout.setEncoding('utf8');
+      keys.stdout.on('data', (s) => (out += s));
+      const code = await new Promise((res) => keys.once('exit', res));
+      if (code !== 0) throw new Error(`castor keys create exited with ${code}`);
+      return out.trim();
+    },
     async stop() {
       process.removeListener('exit', killOnExit);
       if (child.exitCode === null && child.signalCode === null) {
@@ -192,6 +205,9 @@ export function useCastor(options) {
     },
     client(key) {
       return server.client(key);
+    },
+    createKey(project) {
+      return server.createKey(project);
     },
   };
 }

@@ -17,4 +17,11 @@ public sealed record BackendRequest(
     ThinkingPlan? Thinking = null,
     int? TopLogprobs = null,
     string PrefixPartition = "",
-    MediaPrompt? MediaPrompt = null);
+    MediaPrompt? MediaPrompt = null)
+{
+    /// <summary>
+    /// KV of a prefix of the prompt saved earlier (a cached content's), restored instead of computing those tokens
+    /// unless they are resident already; only the part the prompt shares with it is used, so the prompt decides the output.
+    /// </summary>
+    public KvSnapshot? PrefixSnapshot { get; init; }
+}

@@ -34,4 +34,18 @@ public interface IModelBackend : IDisposable
     /// for the grammar. The reader completes after every candidate has finished (or after <see cref="BackendFailed"/>).
     /// </summary>
     ChannelReader<BackendEvent> Generate(BackendRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What a <see cref="KvSnapshot"/> must have been made under to be restored by this backend (weights and KV layout);
+    /// empty when the backend cannot restore snapshots.
+    /// </summary>
+    string SnapshotIdentity => "";
+
+    /// <summary>
+    /// Computes the KV of <paramref name="tokens"/> (a prompt prefix; resident prefixes of <paramref name="partition"/>
+    /// are reused) and returns it as a snapshot that <see cref="BackendRequest.PrefixSnapshot"/> restores later instead
+    /// of computing those tokens again. Backends without KV state throw <see cref="NotSupportedException"/>.
+    /// </summary>
+    Task<KvSnapshot> SavePrefixSnapshotAsync(IReadOnlyList<int> tokens, string partition, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("This backend cannot save KV snapshots.");
 }

@@ -85,7 +85,12 @@ public sealed class LlamaBackend : IModelBackend
             request.Grammar is { } g ? new GrammarConstraint(g.Gbnf, g.Root, g.TriggerPatterns) : null,
             request.Thinking is { } t ? new ThinkingControl(t.StartTokens, t.EndTokens, t.Budget, t.StartsInThought) : null,
             request.TopLogprobs,
-            request.PrefixPartition);
+            request.PrefixPartition)
+        {
+            Snapshot = request.PrefixSnapshot is { } snapshot && snapshot.Identity == SnapshotIdentity
+                ? new PrefixSnapshot(snapshot.Tokens, snapshot.State)
+                : null,
+        };
         try
         {
             return new EngineEventReader(Model.Generate(engineRequest, cancellationToken));
@@ -98,6 +103,14 @@ public sealed class LlamaBackend : IModelBackend
         {
             throw new GrammarRejectedException(ex.Message, ex);
         }
+    }
+
+    public string SnapshotIdentity => Model.SnapshotIdentity;
+
+    public async Task<KvSnapshot> SavePrefixSnapshotAsync(IReadOnlyList<int> tokens, string partition, CancellationToken cancellationToken)
+    {
+        var snapshot = await Model.SavePrefixSnapshotAsync(tokens, partition, cancellationToken).ConfigureAwait(false);
+        return new KvSnapshot(SnapshotIdentity, snapshot.Tokens, snapshot.State);
     }
 
     public void Dispose() => Model.Dispose();

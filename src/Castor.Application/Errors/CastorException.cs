@@ -45,6 +45,10 @@ public sealed class CastorException : Exception
     /// <inheritdoc cref="Unsupported(FieldPath, string)"/>
     public static CastorException Unsupported(string field, string what) => Unsupported(FieldPath.Parse(field), what);
 
+    /// <summary>An error of any status about one request field (a cache the caller may not use, …); the message names the field.</summary>
+    public static CastorException WithField(ErrorStatus status, string field, string description) =>
+        new(status, FieldPath.Parse(field), f => $"{description.TrimEnd('.')} (field '{f}').", description);
+
     public static CastorException NotFound(string message) => new(ErrorStatus.NotFound, message);
 
     public static CastorException Overloaded() => new(ErrorStatus.Unavailable, "The model is overloaded. Please try again later.");

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Channels;
 using Castor.Application.Backends;
+using Castor.Application.Caching;
 using Castor.Application.Errors;
 using Castor.Application.Files;
 using Castor.Application.Keys;
@@ -19,24 +20,31 @@ namespace Castor.Application.Generation;
 /// renders and tokenizes the prompt, applies sampling defaults, and runs it on the model's <see cref="IModelBackend"/>.
 /// Everything that can be refused is refused in <c>Start</c>, before a streamed response begins.
 /// </summary>
-public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver? files = null, GenerationOptions? options = null) : IGenerationService
+public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver? files = null, GenerationOptions? options = null,
+    ICachedContentService? caches = null) : IGenerationService
 {
     private readonly bool _sharePrefixes = options?.SharePrefixesAcrossProjects ?? false;
 
     /// <summary>
-    /// Validates and submits a request, after turning its file and inline parts into text (in the caller's project);
-    /// the returned stream yields text as the model produces it.
+    /// Validates and submits a request, after putting its cached content first and turning its file and inline parts
+    /// into text (in the caller's project); the returned stream yields text as the model produces it.
     /// </summary>
-    public async Task<GenerationStream> StartAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken) =>
-        Start(caller, await ResolveFilesAsync(caller, request, cancellationToken).ConfigureAwait(false), cancellationToken);
+    public async Task<GenerationStream> StartAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken)
+    {
+        var (withCache, cache) = await ResolveCacheAsync(caller, request, cancellationToken).ConfigureAwait(false);
+        return Start(caller, await ResolveFilesAsync(caller, withCache, cancellationToken).ConfigureAwait(false), cache, cancellationToken);
+    }
 
-    /// <summary><see cref="StartAsync"/> for a request whose parts are already text.</summary>
-    internal GenerationStream Start(Caller caller, GenerationRequest request, CancellationToken cancellationToken)
+    /// <summary><see cref="StartAsync"/> for a request whose parts are already text (and whose cached content, if any, is resolved).</summary>
+    internal GenerationStream Start(Caller caller, GenerationRequest request, CancellationToken cancellationToken) =>
+        Start(caller, request, null, cancellationToken);
+
+    private GenerationStream Start(Caller caller, GenerationRequest request, ResolvedCachedContent? cache, CancellationToken cancellationToken)
     {
         var lease = catalogue.Acquire(request.Model);
         try
         {
-            return Start(caller, request, lease, cancellationToken);
+            return Start(caller, request, lease, cache, cancellationToken);
         }
         catch
         {
@@ -45,7 +53,8 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
         }
     }
 
-    private GenerationStream Start(Caller caller, GenerationRequest request, ModelLease lease, CancellationToken cancellationToken)
+    private GenerationStream Start(Caller caller, GenerationRequest request, ModelLease lease, ResolvedCachedContent? cache,
+        CancellationToken cancellationToken)
     {
         var model = lease.Backend;
         var facts = model.Description;
@@ -84,7 +93,7 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
             var topLogprobs = config.ResponseLogprobs == true ? config.Logprobs ?? 0 : (int?)null;
             var output = grammar is null ? null : new OutputGrammar(grammar.Gbnf, grammar.Root, grammar.TriggerPatterns);
             events = model.Generate(new BackendRequest(prompt.Tokens, sampling, maxOutput, config.StopSequences ?? [], candidates, output, thinking, topLogprobs,
-                PrefixPartition(caller), prompt.Media), cancellationToken);
+                PrefixPartition(caller), prompt.Media) { PrefixSnapshot = cache?.Snapshot }, cancellationToken);
         }
         catch (GrammarRejectedException ex)
         {
@@ -92,15 +101,53 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
         }
         var splitTools = tools is { Mode: not FunctionCallingMode.None } ? ToolCallFormat.For(facts.ChatTemplateSource) : null;
         return new GenerationStream(facts.Id, prompt.Counts.Total, candidates, events, splitTools,
-            thinking is null ? null : facts.Thinking, config.ThinkingConfig?.IncludeThoughts == true, lease, cancellationToken)
+            thinking is null ? null : facts.Thinking, config.ThinkingConfig?.IncludeThoughts == true, lease,
+            cache is null ? null : Math.Min(cache.Cache.TotalTokenCount, prompt.Counts.Total), cancellationToken)
         {
             PromptTokensDetails = prompt.Counts,
         };
     }
 
     /// <summary>Implicit caching stays inside a project unless the server is set up for one tenant.</summary>
-    private string PrefixPartition(Caller caller) =>
-        _sharePrefixes ? "" : "project:" + caller.ProjectId;
+    private string PrefixPartition(Caller caller) => PrefixPartitionOf(caller.ProjectId, _sharePrefixes);
+
+    /// <summary>The resident-prefix partition of a project's requests (one for all when prefixes are shared across projects).</summary>
+    internal static string PrefixPartitionOf(string projectId, bool shared = false) => shared ? "" : "project:" + projectId;
+
+    /// <summary>
+    /// A request that names a cached content: the cache's system instruction, tools, tool config and contents go
+    /// before the request's contents, as the API does; the request may not set those itself, and must be for the
+    /// cache's model.
+    /// </summary>
+    private async Task<(GenerationRequest Request, ResolvedCachedContent? Cache)> ResolveCacheAsync(Caller caller, GenerationRequest request,
+        CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(request.CachedContent)) return (request, null);
+        if (caches is null) throw CastorException.Unsupported("cachedContent", "Context caching");
+        if (request.SystemInstruction is not null)
+            throw CastorException.InvalidField("systemInstruction",
+                "CachedContent can not be used with GenerateContent request setting system_instruction, tools or tool_config. Move them into the cached content.");
+        if (request.Tools.Count > 0)
+            throw CastorException.InvalidField("tools",
+                "CachedContent can not be used with GenerateContent request setting system_instruction, tools or tool_config. Move them into the cached content.");
+        if (request.ToolChoice is not null)
+            throw CastorException.InvalidField("toolConfig",
+                "CachedContent can not be used with GenerateContent request setting system_instruction, tools or tool_config. Move them into the cached content.");
+        var cache = await caches.ResolveAsync(caller, request.CachedContent, "cachedContent", cancellationToken).ConfigureAwait(false);
+        var requested = catalogue.ResolveGenerative(request.Model).Description.Id;
+        var cached = catalogue.ResolveGenerative(cache.Cache.Model).Description.Id;
+        if (!string.Equals(requested, cached, StringComparison.OrdinalIgnoreCase))
+            throw CastorException.InvalidField("model",
+                $"Model {ModelCatalogue.StripPrefix(request.Model)} does not match the model of {cache.Cache.Name} ({cache.Cache.Model}); use the cache's model.");
+        return (request with
+        {
+            Contents = [.. cache.Contents, .. request.Contents],
+            SystemInstruction = cache.SystemInstruction,
+            Tools = cache.Tools,
+            ToolChoice = cache.ToolChoice,
+            CachedContent = null,
+        }, cache);
+    }
 
     /// <summary>Runs a request to completion.</summary>
     public async Task<GenerationResult> GenerateAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken)
@@ -138,6 +185,7 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
     /// <summary>The prompt tokens a generateContent call would use, by modality (images and audio as the projector encodes them).</summary>
     public async Task<PromptTokenCounts> CountPromptTokensAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken)
     {
+        (request, _) = await ResolveCacheAsync(caller, request, cancellationToken).ConfigureAwait(false);
         request = await ResolveFilesAsync(caller, request, cancellationToken).ConfigureAwait(false);
         using var lease = catalogue.Acquire(request.Model, "countTokens");
         if (request.Contents.Count == 0 && request.SystemInstruction is null) return new PromptTokenCounts(0);
@@ -157,6 +205,19 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
         return new MediaTarget(backend.Description.Id, backend.Description.Projector is { } p
             ? new MediaSupport(p.Vision, p.Audio, p.AudioSampleRate > 0 ? p.AudioSampleRate : MediaSupport.DefaultAudioSampleRate)
             : MediaSupport.None);
+    }
+
+    /// <summary>
+    /// The prompt tokens <paramref name="request"/> renders to on <paramref name="model"/> (its files resolved already).
+    /// A cached content is a KV snapshot of text tokens, so images and audio in it are refused rather than dropped.
+    /// </summary>
+    internal static int[] PreparePrompt(GenerationRequest request, IModelBackend model, CancellationToken cancellationToken)
+    {
+        var prompt = Prepare(request, model, cancellationToken).Prompt;
+        if (prompt.Media is not null)
+            throw CastorException.InvalidField("contents",
+                "Castor cannot cache images or audio yet: send them in the request that uses the cached content instead.");
+        return prompt.Tokens;
     }
 
     /// <summary>
@@ -401,8 +462,6 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
             throw CastorException.InvalidField(p + "speechConfig", "speech generation is not supported by this model.");
         if (c.HasImageConfig)
             throw CastorException.InvalidField(p + "imageConfig", "image generation is not supported by this model.");
-        if (!string.IsNullOrEmpty(request.CachedContent))
-            throw CastorException.Unsupported("cachedContent", "Context caching");
     }
 }
 
@@ -421,10 +480,15 @@ public class GenerationStream
     private readonly bool _includeThoughts;
     private readonly IDisposable? _lease;
 
+    // A request that names a cached content reports the cache's tokens as cached, restored or not (as the API bills
+    // them); otherwise cachedContentTokenCount is what implicit prefix reuse found resident.
+    private readonly int? _cachedContentTokens;
+
     internal GenerationStream(string modelVersion, int promptTokenCount, int candidateCount, ChannelReader<BackendEvent> events,
         ToolCallFormat? functionCalls = null, ThoughtMarkers? thinking = null, bool includeThoughts = false, IDisposable? lease = null,
-        CancellationToken cancellationToken = default)
+        int? cachedContentTokens = null, CancellationToken cancellationToken = default)
     {
+        _cachedContentTokens = cachedContentTokens;
         ModelVersion = modelVersion;
         PromptTokenCount = promptTokenCount;
         CandidateCount = candidateCount;
@@ -522,7 +586,7 @@ public class GenerationStream
             if (failure is not null)
                 throw new CastorException(failure.ByRequest ? ErrorStatus.InvalidArgument : ErrorStatus.Internal, failure.Message);
 
-            var usage = new Usage(PromptTokenCount, outputs.Sum() - thoughtTokens.Sum(), CachedContentTokenCount: reused, ThoughtsTokenCount: thoughtTokens.Sum())
+            var usage = new Usage(PromptTokenCount, outputs.Sum() - thoughtTokens.Sum(), CachedContentTokenCount: _cachedContentTokens ?? reused, ThoughtsTokenCount: thoughtTokens.Sum())
             {
                 PromptTokensDetails = PromptTokensDetails,
             };

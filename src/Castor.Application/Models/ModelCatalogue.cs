@@ -305,7 +305,7 @@ public sealed class ModelCatalogue : IDisposable
             Description: description,
             InputTokenLimit: model.ContextSize - 1,
             OutputTokenLimit: model.ContextSize - 1,
-            SupportedGenerationMethods: ["generateContent", "countTokens"],
+            SupportedGenerationMethods: ["generateContent", "countTokens", "createCachedContent"],
             Temperature: GenerationDefaults.Temperature,
             MaxTemperature: GenerationDefaults.MaxTemperature,
             TopP: GenerationDefaults.TopP,

@@ -17,6 +17,9 @@ public sealed class ModelSettings
     /// <summary>A llama.cpp template name (chatml, llama3, gemma, …) or "transcript", overriding the GGUF's own.</summary>
     public string? ChatTemplate { get; set; }
     public int? ContextSize { get; set; }
+
+    /// <summary>The fewest tokens a cached content for this model may hold (default 1,024, as the API's 2.5 Flash).</summary>
+    public int? MinCacheTokens { get; set; }
     public string? DisplayName { get; set; }
 
     /// <summary>auto, on or off for this model, over the global FlashAttention setting.</summary>

@@ -184,6 +184,29 @@ public sealed class LlamaModel : IDisposable
     public int CountTokens(string text) =>
         text.Length == 0 ? 0 : _weights.NativeHandle.Tokenize(text, false, false, Encoding.UTF8).Length;
 
+    /// <summary>
+    /// What a prefix snapshot of this model must match to be restored here: the weights (file name, size and modification
+    /// time, cheaper than hashing gigabytes on every start) and the KV layout (context per sequence, flash attention,
+    /// KV type). A snapshot made under another identity is recomputed instead.
+    /// </summary>
+    public string SnapshotIdentity => _snapshotIdentity ??= ComputeSnapshotIdentity();
+
+    private string? _snapshotIdentity;
+
+    private string ComputeSnapshotIdentity()
+    {
+        {
+            var file = new FileInfo(Spec.Path);
+            var modified = file.Exists ? file.LastWriteTimeUtc.Ticks : 0;
+            var size = file.Exists ? file.Length : 0;
+            return $"gguf={file.Name};bytes={size};mtime={modified};params={ParameterCount};ctx={ContextSize};fa={FlashAttentionSetting?.ToString() ?? "auto"};kv=f16;llamasharp=0.30";
+        }
+    }
+
+    /// <summary>Computes a prefix's KV and returns it as a snapshot (see <see cref="SequenceScheduler.SavePrefixSnapshotAsync"/>).</summary>
+    public Task<PrefixSnapshot> SavePrefixSnapshotAsync(IReadOnlyList<int> tokens, string partition, CancellationToken cancellationToken) =>
+        _scheduler.SavePrefixSnapshotAsync(tokens, partition, EnginePriority.Interactive, cancellationToken);
+
     public ChannelReader<EngineEvent> Generate(EngineRequest request, CancellationToken cancellationToken) =>
         _scheduler.Submit(request, cancellationToken);
 

@@ -23,6 +23,12 @@ public sealed record EngineRequest(
     string PrefixPartition = "",
     EnginePriority Priority = EnginePriority.Interactive)
 {
+    /// <summary>
+    /// KV of a prefix of the prompt computed earlier (a cached content's): restored into the sequence instead of decoding
+    /// those tokens, unless they are resident already. Only the part the prompt shares with it is used.
+    /// </summary>
+    public PrefixSnapshot? Snapshot { get; init; }
+
     /// <summary>A request whose prompt is plain text tokens (one <see cref="TokenRun"/>).</summary>
     public EngineRequest(
         IReadOnlyList<int> PromptTokens,

@@ -82,6 +82,7 @@ public sealed class SequenceScheduler : IDisposable
         _planner = new BatchPlanner(_slots, options.BatchSize);
         Prefixes = new PrefixCache(context.NativeHandle, _slots);
         _media = new MediaEvaluator(context.NativeHandle, _slots, options.BatchSize, weights.EmbeddingSize);
+        Snapshots = new SnapshotSteps(context.NativeHandle, _slots, Prefixes, options.BatchSize);
         _grammarWorkers = new GrammarWorkers(modelId);
         _pieces = new TokenPieces(weights.NativeHandle, weights.Vocab.Count);
         _wholeTokenEvents = new TextGenerated?[weights.Vocab.Count];
@@ -92,6 +93,12 @@ public sealed class SequenceScheduler : IDisposable
     public SchedulerOptions Options => _options;
 
     internal PrefixCache Prefixes { get; }
+
+    internal SnapshotSteps Snapshots { get; }
+
+    /// <summary>Prefix snapshots restored into a sequence instead of computing their tokens, and the tokens they held.</summary>
+    public long SnapshotsRestored => Snapshots.Restored;
+    public long SnapshotTokensRestored => Snapshots.RestoredTokens;
 
     /// <summary>Sequences currently generating.</summary>
     public int ActiveSequences => _slots.ActiveCount;
@@ -195,6 +202,26 @@ public sealed class SequenceScheduler : IDisposable
         return command.Completion;
     }
 
+    /// <summary>
+    /// Computes the KV of <paramref name="tokens"/> in a free sequence of <paramref name="partition"/> (what is resident
+    /// already is reused) and returns that sequence's state, to restore later in place of decoding those tokens. It
+    /// runs on the scheduler thread between steps, in admission order, once a sequence is free.
+    /// </summary>
+    public Task<PrefixSnapshot> SavePrefixSnapshotAsync(IReadOnlyList<int> tokens, string partition = "",
+        EnginePriority priority = EnginePriority.Interactive, CancellationToken cancellationToken = default)
+    {
+        if (tokens.Count == 0 || tokens.Count >= _options.ContextPerSequence)
+            throw new ArgumentException($"A snapshot holds between 1 and {_options.ContextPerSequence - 1} tokens.", nameof(tokens));
+        var command = new SaveSnapshotCommand(tokens, partition, priority, cancellationToken);
+        if (_stopping.IsCancellationRequested)
+        {
+            command.Abandon();
+            return command.Completion;
+        }
+        Enqueue(command);
+        return command.Completion;
+    }
+
     private void Enqueue(WorkItem item)
     {
         _queue.Enqueue(item);
@@ -265,6 +292,8 @@ public sealed class SequenceScheduler : IDisposable
         var candidates = job.Request.Candidates;
         if (_slots.FreeCount < candidates) return false;
         var partition = job.Request.PrefixPartition;
+        if (job.Request.Snapshot is { } snapshot)
+            Snapshots.RestoreIfUseful(snapshot, job.Request.Prompt, job.PromptKeys, partition);
         var (primary, reused) = Prefixes.Claim(job.Request.Prompt, job.PromptKeys, partition);
 
         job.ReusedTokens = reused;

@@ -183,7 +183,7 @@ public sealed class ChatCompletionsWireTests(CastorServerFixture server)
     [InlineData("""{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"x"}],"response_format":{"type":"xml"}}""", "response_format.type")]
     [InlineData("""{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"x"}],"reasoning_effort":"extreme"}""", "reasoning_effort")]
     [InlineData("""{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"x"}],"reasoning_effort":"low","extra_body":{"google":{"thinking_config":{"thinking_budget":800}}}}""", "reasoning_effort")]
-    [InlineData("""{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"x"}],"extra_body":{"google":{"cached_content":"cachedContents/abc"}}}""", "extra_body.google.cached_content")]
+    [InlineData("""{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"x"}],"extra_body":{"google":{"cached_content":"cachedContents/Not Valid!"}}}""", "extra_body.google.cached_content")]
     [InlineData("""{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"x"}],"logprobs":true,"top_logprobs":21}""", "top_logprobs")]
     [InlineData("""{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"x"}],"top_logprobs":2}""", "top_logprobs")]
     [InlineData("""{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"x"}],"logit_bias":{"50256":-100}}""", "logit_bias")]

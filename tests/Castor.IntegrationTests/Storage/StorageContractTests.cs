@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Castor.Storage.Caches;
 using Castor.Storage.Files;
 using Castor.Storage.Keys;
 using Castor.Storage.Relational;
@@ -18,9 +19,44 @@ public abstract class StorageContractTests : IAsyncLifetime
     protected IRelationalDatabase Database { get; set; } = null!;
     private SqlKeyStore Keys => new(Database);
     private SqlFileStore Files => new(Database);
+    private SqlCachedContentStore Caches => new(Database);
 
     public abstract Task InitializeAsync();
     public abstract Task DisposeAsync();
+
+    [StorageFact]
+    public async Task Cached_contents_round_trip_page_per_project_move_their_expiry_and_expire()
+    {
+        var alpha = await Keys.EnsureProjectAsync("alpha");
+        var beta = await Keys.EnsureProjectAsync("beta");
+        var first = new StoredCachedContent(alpha, "c1", "models/gemini-2.5-flash", "doc", "{\"contents\":[]}", 1500, T0, T0, T0.AddHours(1));
+        await Caches.InsertAsync(first);
+        await Caches.InsertAsync(first with { Id = "c2", DisplayName = null, CreateTime = T0.AddSeconds(1) });
+        await Caches.InsertAsync(first with { Id = "c3", CreateTime = T0.AddSeconds(1) });
+        await Caches.InsertAsync(first with { ProjectId = beta, Id = "c9" });
+
+        Assert.Equal(first, await Caches.GetAsync(alpha, "c1", T0));
+        Assert.Null(await Caches.GetAsync(beta, "c1", T0));
+        Assert.Null(await Caches.GetAsync(alpha, "c1", T0.AddHours(1)));
+
+        var page1 = await Caches.ListAsync(alpha, T0, 2, null);
+        Assert.Equal(["c3", "c2"], page1.Select(c => c.Id));
+        var page2 = await Caches.ListAsync(alpha, T0, 2, new CachedContentCursor(page1[^1].CreateTime, page1[^1].Id));
+        Assert.Equal(["c1"], page2.Select(c => c.Id));
+        Assert.Equal(4, (await Caches.ListAllAsync(T0)).Count);
+
+        Assert.True(await Caches.UpdateExpiryAsync(alpha, "c1", T0.AddHours(5), T0.AddMinutes(1), T0));
+        Assert.False(await Caches.UpdateExpiryAsync(beta, "c1", T0.AddHours(5), T0.AddMinutes(1), T0));
+        var moved = await Caches.GetAsync(alpha, "c1", T0);
+        Assert.Equal((T0.AddHours(5), T0.AddMinutes(1)), (moved!.ExpireTime, moved.UpdateTime));
+
+        var expired = await Caches.DeleteExpiredAsync(T0.AddHours(2));
+        Assert.Equal(new[] { (alpha, "c2"), (alpha, "c3"), (beta, "c9") }.Order(), expired.Order());
+        Assert.Equal(["c1"], (await Caches.ListAllAsync(T0)).Select(c => c.Id));
+        Assert.False(await Caches.DeleteAsync(beta, "c1"));
+        Assert.True(await Caches.DeleteAsync(alpha, "c1"));
+        Assert.Empty(await Caches.ListAllAsync(T0));
+    }
 
     [StorageFact]
     public async Task Migrating_again_changes_nothing()
