@@ -1,3 +1,4 @@
+using Castor.Application.Batches;
 using Castor.Application.Embeddings;
 using Castor.Application.Files;
 using Castor.Application.Generation;
@@ -11,9 +12,9 @@ namespace Castor.Application;
 public static class ApplicationServiceCollectionExtensions
 {
     /// <summary>
-    /// The application services (keys, generation, embeddings, files, request limits) and their settings as
+    /// The application services (keys, generation, embeddings, files, batches, request limits) and their settings as
     /// <c>IOptions&lt;T&gt;</c>, each checked when the host starts with a message that names the setting. Needs the stores
-    /// (<c>IKeyStore</c>, <c>IFileStore</c>, <c>FileContentStore</c>), a <c>ModelCatalogue</c> and a <see cref="TimeProvider"/>.
+    /// (<c>IKeyStore</c>, <c>IFileStore</c>, <c>IBatchStore</c>, <c>FileContentStore</c>), a <c>ModelCatalogue</c> and a <see cref="TimeProvider"/>.
     /// <see cref="RequestLimitSettings"/> defaults depend on the loaded models: the host configures them.
     /// </summary>
     public static IServiceCollection AddCastorApplication(this IServiceCollection services, Action<GenerationOptions>? generation = null,
@@ -52,6 +53,14 @@ public static class ApplicationServiceCollectionExtensions
         services.AddSingleton<IFileService>(sp => sp.GetRequiredService<FileService>());
         services.AddSingleton<FilePartResolver>();
         services.AddSingleton<FileSweeper>();
+        services.AddOptions<BatchOptions>().ValidateOnStart()
+            .Validate(o => o.MaxRunTime > TimeSpan.Zero, "Batches:MaxRunTime must be positive.")
+            .Validate(o => o.LeaseDuration > TimeSpan.Zero, "Batches:LeaseDuration must be positive.")
+            .Validate(o => o.PollInterval > TimeSpan.Zero, "Batches:PollInterval must be positive.")
+            .Validate(o => o.MaxConcurrentRequests >= 0, "Batches:MaxConcurrentRequests must not be negative (0 means the default).");
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<BatchOptions>>().Value);
+        services.AddSingleton<BatchWorker>();
+        services.AddSingleton<BatchService>();
         return services;
     }
 

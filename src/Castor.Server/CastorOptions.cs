@@ -1,5 +1,6 @@
 using Castor.Application.Models;
 using Castor.Application.Embeddings;
+using Castor.Application.Batches;
 using Castor.Application.Files;
 using Castor.Engine.Models;
 
@@ -59,6 +60,9 @@ public sealed class CastorOptions
 
     /// <summary>Files API limits and upkeep (Files:MaxFileBytes, Files:ProjectQuotaBytes, Files:FileLifetime, Files:SweepInterval, …): the application's own type, so its defaults are defined once.</summary>
     public FileLimits Files { get; set; } = new();
+
+    /// <summary>Batch API jobs (Batches:MaxRunTime, Batches:LeaseDuration, Batches:PollInterval, Batches:MaxConcurrentRequests): the application's own type.</summary>
+    public BatchOptions Batches { get; set; } = new();
 
     /// <summary>Implicit prefix caching (Cache:ShareAcrossProjects).</summary>
     public CacheOptions Cache { get; set; } = new();

@@ -64,7 +64,8 @@ public sealed class LlamaBackend : IModelBackend
             request.Grammar is { } g ? new GrammarConstraint(g.Gbnf, g.Root, g.TriggerPatterns) : null,
             request.Thinking is { } t ? new ThinkingControl(t.StartTokens, t.EndTokens, t.Budget, t.StartsInThought) : null,
             request.TopLogprobs,
-            request.PrefixPartition);
+            request.PrefixPartition,
+            request.Priority);
         try
         {
             return new EngineEventReader(Model.Generate(engineRequest, cancellationToken));

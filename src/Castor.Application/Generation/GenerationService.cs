@@ -82,7 +82,7 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
             var topLogprobs = config.ResponseLogprobs == true ? config.Logprobs ?? 0 : (int?)null;
             var output = grammar is null ? null : new OutputGrammar(grammar.Gbnf, grammar.Root, grammar.TriggerPatterns);
             events = model.Generate(new BackendRequest(prompt, sampling, maxOutput, config.StopSequences ?? [], candidates, output, thinking, topLogprobs,
-                PrefixPartition(caller)), cancellationToken);
+                PrefixPartition(caller), request.Priority), cancellationToken);
         }
         catch (GrammarRejectedException ex)
         {
