@@ -205,6 +205,7 @@ public sealed class SqlBatchStore(IRelationalDatabase database) : IBatchStore
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    // lease_owner stays on a finished request: it records which node ran it.
     public async Task<bool> CompleteRequestAsync(string owner, BatchRequestId request, BatchRequestResult result, DateTimeOffset now,
         CancellationToken cancellationToken = default)
     {
@@ -212,7 +213,7 @@ public sealed class SqlBatchStore(IRelationalDatabase database) : IBatchStore
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (var complete = Sql.Command(connection, tx, """
                          UPDATE batch_requests SET state = @state, result = @result, prompt_tokens = @prompt, output_tokens = @output, finish_time = @now,
-                                                   lease_owner = NULL, lease_until = NULL
+                                                   lease_until = NULL
                          WHERE batch_id = @batch AND position = @position AND state = 'PENDING' AND lease_owner = @owner
                          """, ("@state", result.Succeeded ? "SUCCEEDED" : "FAILED"), ("@result", result.Json), ("@prompt", result.PromptTokens),
                          ("@output", result.OutputTokens), ("@now", Dialect.Time(now)), ("@batch", request.BatchId), ("@position", request.Position),

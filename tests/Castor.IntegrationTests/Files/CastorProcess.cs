@@ -15,7 +15,7 @@ public sealed partial class CastorProcess : IAsyncDisposable
     public Uri BaseAddress { get; private set; } = null!;
     public string Output { get { lock (_output) return _output.ToString(); } }
 
-    public static async Task<CastorProcess> StartAsync(string dataFolder, string apiKey)
+    public static async Task<CastorProcess> StartAsync(string dataFolder, string apiKey, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -28,6 +28,7 @@ public sealed partial class CastorProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         start.Environment["CASTOR_API_KEY"] = apiKey;
         start.Environment["CASTOR_BUILTIN_EMBEDDING_MODEL"] = "false";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
 
         var castor = new CastorProcess(Process.Start(start)!);
         var ready = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
