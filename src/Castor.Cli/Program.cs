@@ -14,6 +14,7 @@ public static class Program
         var root = new RootCommand("Castor: the Gemini API, served by open models on your own machine.");
         root.Subcommands.Add(ServeCommand());
         root.Subcommands.Add(KeysCommand());
+        root.Subcommands.Add(BatchesCommand.Create(DataOption, ConfigOption));
         return await root.Parse(args).InvokeAsync();
     }
 

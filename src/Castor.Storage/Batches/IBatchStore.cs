@@ -21,6 +21,12 @@ public interface IBatchStore
     /// <summary>The project's jobs, newest first, after <paramref name="after"/> (the last job of the previous page).</summary>
     Task<IReadOnlyList<StoredBatch>> ListAsync(string projectId, int limit, BatchCursor? after, CancellationToken cancellationToken = default);
 
+    /// <summary>A job of any project, by id (the operator's CLI).</summary>
+    Task<StoredBatch?> FindAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Jobs of every project, newest first (the operator's CLI).</summary>
+    Task<IReadOnlyList<StoredBatch>> ListAllAsync(int limit, CancellationToken cancellationToken = default);
+
     /// <summary>How many of the job's requests succeeded, failed or wait, and the tokens the finished ones used.</summary>
     Task<BatchCounts> CountAsync(string batchId, CancellationToken cancellationToken = default);
 

@@ -85,6 +85,24 @@ public sealed class SqlBatchStore(IRelationalDatabase database) : IBatchStore
         return list;
     }
 
+    public async Task<StoredBatch?> FindAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var query = Sql.Command(connection, null, $"SELECT {BatchColumns} FROM batches WHERE id = @id", ("@id", id));
+        await using var reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadBatch(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<StoredBatch>> ListAllAsync(int limit, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var query = Sql.Command(connection, null, $"SELECT {BatchColumns} FROM batches ORDER BY create_time DESC, id DESC LIMIT @limit", ("@limit", limit));
+        var list = new List<StoredBatch>();
+        await using var reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) list.Add(ReadBatch(reader));
+        return list;
+    }
+
     public async Task<BatchCounts> CountAsync(string batchId, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
