@@ -83,6 +83,7 @@ public static class CastorHost
         builder.Services.AddOptions<RequestLimitSettings>().Configure<ModelCatalogue>((limits, registry) => ResolveLimits(options, registry, limits));
         builder.Services.AddCastorApi(defaultErrorWriter: GeminiErrors.Instance);
         builder.Services.AddGeminiApi();
+        builder.Services.AddOpenAIApi();
         builder.Services.AddSingleton(sp => LoadModels(options, sp.GetRequiredService<EngineOptions>(), sp.GetRequiredService<ILoggerFactory>(), console));
 
         var app = builder.Build();

@@ -23,10 +23,11 @@ public sealed class BatchService(IBatchStore store, IFileService files, ModelCat
 
     public async Task<BatchJob> CreateAsync(Caller caller, NewBatch batch, CancellationToken cancellationToken)
     {
+        // Empty for OpenAI batches, whose every request names its own model.
         var model = ModelCatalogue.StripPrefix(batch.Model);
         // An unknown model (or one that cannot do the job's method) is refused now, as the online call would refuse it.
-        if (batch.Kind == BatchKind.EmbedContent) catalogue.ResolveEmbedding(model, "asyncBatchEmbedContent");
-        else catalogue.ResolveGenerative(model, "batchGenerateContent");
+        if (model.Length > 0 && batch.Kind == BatchKind.EmbedContent) catalogue.ResolveEmbedding(model, "asyncBatchEmbedContent");
+        else if (model.Length > 0) catalogue.ResolveGenerative(model, "batchGenerateContent");
         if (batch.DisplayName is { Length: > MaxDisplayNameLength })
             throw CastorException.InvalidField("batch.displayName", $"the display name has {batch.DisplayName.Length} characters; at most {MaxDisplayNameLength} are allowed.");
         if (batch.Requests is null == batch.InputFile is null)
@@ -37,7 +38,7 @@ public sealed class BatchService(IBatchStore store, IFileService files, ModelCat
             throw CastorException.InvalidArgument("No request of the batch is valid: " + FirstError(batch.Requests));
 
         var now = Now();
-        var stored = new StoredBatch(NewId(), caller.ProjectId, BatchKinds.Name(batch.Kind), batch.Dialect.Name, "models/" + model, batch.DisplayName,
+        var stored = new StoredBatch(NewId(), caller.ProjectId, BatchKinds.Name(batch.Kind), batch.Dialect.Name, model.Length == 0 ? "" : "models/" + model, batch.DisplayName,
             batch.InputFile is null ? null : FileService.NamePrefix + FileService.ParseName(batch.InputFile, "batch.inputConfig.fileName"),
             null, BatchState.Pending, null, 0, false, now, now, null, now + options.MaxRunTime);
         var requests = batch.Requests is not null
