@@ -1,10 +1,12 @@
 // The Batch API through @google/genai, as the Batch Mode docs use it: batches.create (inline and from a JSONL file),
-// batches.get polled until the job ends, list, cancel, delete, createEmbeddings, and files.download of the responses file.
+// batches.get polled until the job ends, list, cancel, delete, createEmbeddings, and files.download of the responses file;
+// and the openai SDK's files.create + batches.create + batches.retrieve + files.content, as the OpenAI compatibility page shows.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import OpenAI, { toFile } from 'openai';
 import { PROMPT } from './common.mjs';
 import { GEMINI_MODEL, useCastor } from './server.mjs';
 
@@ -98,5 +100,32 @@ describe('batches', () => {
     const responses = done.dest.inlinedEmbedContentResponses;
     assert.equal(responses.length, 2);
     for (const r of responses) assert.equal(r.response.embedding.values.length, 8);
+  });
+
+  test('openai: files.create, batches.create, batches.retrieve until completed, files.content', async () => {
+    const openai = new OpenAI({ apiKey: castor.apiKey, baseURL: `${castor.baseUrl}/v1beta/openai/`, maxRetries: 0 });
+    const lines = ['1', '2'].map((id) => JSON.stringify({
+      custom_id: id, method: 'POST', url: '/v1/chat/completions',
+      body: { model: GEMINI_MODEL, messages: [{ role: 'user', content: `${PROMPT} ${id}` }], max_tokens: 5 },
+    }));
+    const file = await openai.files.create({ file: await toFile(Buffer.from(lines.join('\n') + '\n'), 'batch.jsonl'), purpose: 'batch' });
+    assert.match(file.id, /^files\//);
+
+    let batch = await openai.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    assert.equal(batch.object, 'batch');
+    for (let i = 0; i < 1200 && !['completed', 'failed', 'cancelled', 'expired'].includes(batch.status); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      batch = await openai.batches.retrieve(batch.id);
+    }
+    assert.equal(batch.status, 'completed');
+    assert.equal(batch.request_counts.completed, 2);
+
+    const content = await (await openai.files.content(batch.output_file_id)).text();
+    const results = content.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(results.map((r) => r.custom_id).sort(), ['1', '2']);
+    for (const r of results) {
+      assert.equal(r.response.status_code, 200);
+      assert.ok(r.response.body.choices[0].message.content.length > 0);
+    }
   });
 });
