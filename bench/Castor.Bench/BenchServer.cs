@@ -62,7 +62,7 @@ public sealed class BenchServer : IAsyncDisposable
     public int Parallel { get; }
 
     public static async Task<BenchServer> StartAsync(string modelPath, int threads, int parallel, int contextSize, bool verbose, CancellationToken cancellationToken,
-        Castor.Engine.Models.FlashAttentionMode? flashAttention = null)
+        Castor.Engine.Models.FlashAttentionMode? flashAttention = null, Action<CastorOptions>? configure = null)
     {
         var data = Path.Combine(Path.GetTempPath(), "castor-bench-" + Guid.NewGuid().ToString("N")[..8]);
         var options = new CastorOptions
@@ -76,6 +76,7 @@ public sealed class BenchServer : IAsyncDisposable
             ApiKey = ApiKey,
             FlashAttention = flashAttention,
         };
+        configure?.Invoke(options);
         WebApplication? app = null;
         BenchServer? server = null;
         try
@@ -106,6 +107,17 @@ public sealed class BenchServer : IAsyncDisposable
         var name = models?.FirstOrDefault()?["name"]?.GetValue<string>()
             ?? throw new BenchException("The server loaded no model (run with --verbose to see its start-up output).");
         return name.StartsWith("models/", StringComparison.Ordinal) ? name["models/".Length..] : name;
+    }
+
+    /// <summary>A plain JSON call (the Batch API's create, get and cancel); throws on an error status.</summary>
+    public async Task<JsonNode> SendJsonAsync(HttpMethod method, string path, JsonObject? body, CancellationToken cancellationToken)
+    {
+        using var message = new HttpRequestMessage(method, path);
+        if (body is not null) message.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        using var response = await _http.SendAsync(message, cancellationToken);
+        var answer = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode) throw new BenchException($"{method} {path} answered {(int)response.StatusCode}: {answer}");
+        return JsonNode.Parse(answer) ?? throw new BenchException($"{method} {path} answered no JSON.");
     }
 
     /// <summary>Counts tokens with the server's own tokenizer (<c>:countTokens</c> on a lone user turn, BOS included).</summary>

@@ -18,6 +18,7 @@ public sealed class Report(BenchOptions options)
     public JsonObject? GrammarCost { get; set; }
     public JsonObject? LongPrompts { get; set; }
     public JsonObject? IdlePrefixes { get; set; }
+    public JsonObject? BatchJobs { get; set; }
     public double ElapsedSeconds { get; set; }
     public double LoadAtStart { get; set; } = double.NaN;
     public double LoadAtEnd { get; set; } = double.NaN;
@@ -197,6 +198,8 @@ public sealed class Report(BenchOptions options)
             root["longPrompts"] = e;
         if (IdlePrefixes is { } f)
             root["idlePrefixes"] = f;
+        if (BatchJobs is { } g)
+            root["batchJobs"] = g;
         if (Ttft is { } c)
         {
             root["ttft"] = new JsonObject
