@@ -55,7 +55,7 @@ public sealed record ModelCheckResult(int Vocabulary, ulong Parameters, ulong By
 
 /// <summary>
 /// The engine with nothing around it: one llama context created with the parameters Castor's <c>LlamaModel.Load</c>
-/// uses (unified KV sized for every sequence's window, batch 512, the same threads for decode and batches), driven by a tight loop of
+/// uses (unified KV sized for every sequence's window, batch 512, the same threads as the server: decode and batch threads resolved alike), driven by a tight loop of
 /// synchronous <c>Decode</c> calls and the sampler chain Castor builds for the same settings. No detokenizing, no channels, no HTTP.
 /// </summary>
 public sealed class BareEngine : IDisposable
@@ -66,7 +66,7 @@ public sealed class BareEngine : IDisposable
     private readonly int _batchSize;
 
     /// <param name="flashAttention">Unset: what Castor chooses when nothing is configured (<see cref="Castor.Engine.Models.FlashAttention.Resolve"/>).</param>
-    public BareEngine(string modelPath, int threads, int contextPerSequence, int sequences = 1, int batchSize = 512,
+    public BareEngine(string modelPath, BenchOptions threads, int contextPerSequence, int sequences = 1, int batchSize = 512,
         Castor.Engine.Models.FlashAttentionMode? flashAttention = null)
     {
         _batchSize = batchSize;
@@ -78,8 +78,8 @@ public sealed class BareEngine : IDisposable
             KVUnified = true,
             BatchSize = (uint)batchSize,
             UBatchSize = (uint)batchSize,
-            Threads = threads,
-            BatchThreads = threads,
+            Threads = threads.DecodeThreads,
+            BatchThreads = threads.BatchThreads,
             GpuLayerCount = 0,
             LoadMode = LLamaLoadMode.MemoryMap,
         };

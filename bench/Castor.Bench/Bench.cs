@@ -19,13 +19,13 @@ public sealed class Bench(BenchOptions options, string benchFolder)
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var report = new Report(options) { LoadAtStart = LoadAverage() };
-        Log($"Castor benchmark: {Environment.ProcessorCount} logical processors, {options.Threads} threads, .NET {Environment.Version}, load average {report.LoadAtStart:0.00}");
+        Log($"Castor benchmark: {Environment.ProcessorCount} logical processors, {options.DecodeThreads} decode threads ({options.BatchThreads} for prompts), .NET {Environment.Version}, load average {report.LoadAtStart:0.00}");
         if (report.LoadAtStart > Environment.ProcessorCount * 0.25)
             Log("  warning: other processes are using the CPU; the figures will be noisy. Run on a quiet machine for numbers you compare.");
 
         var modelPath = _modelPath = ResolveModel();
         var loading = Stopwatch.StartNew();
-        using var bare = new BareEngine(modelPath, options.Threads, options.ContextSize);
+        using var bare = new BareEngine(modelPath, options, options.ContextSize);
         Log($"Loaded {Path.GetFileName(modelPath)} in {loading.Elapsed.TotalSeconds:0.0} s; checking it decodes …");
         var check = bare.Check("Once upon a time, there was a little girl named Lily.", 32, expectTextOnly: options.Model is null);
         var model = new ModelInfo(modelPath, DescribeModel(modelPath), options.Model is null, check.Parameters, check.Bytes, check.Vocabulary, check.Sample);
@@ -204,7 +204,7 @@ public sealed class Bench(BenchOptions options, string benchFolder)
         var grammar = new Castor.Engine.Grammars.GrammarConstraint(Castor.Engine.Grammars.JsonSchemaGrammar.Compile(schema, cancellationToken: CancellationToken.None));
         var model = bare.Weights.NativeHandle;
         var prompt = bare.Tokenize(instruction + "\n\n" + user);
-        using var twin = new BareEngine(_modelPath, options.Threads, options.ContextSize);
+        using var twin = new BareEngine(_modelPath, options, options.ContextSize);
         LockstepRun Lockstep(int run, int maxTokens)
         {
             var sampling = new Castor.Engine.Sampling.SamplingParameters(Temperature, TopP, TopK, (uint)(options.Seed + run));
@@ -336,6 +336,7 @@ public sealed class Bench(BenchOptions options, string benchFolder)
         var httpRuns = new List<StreamResult>();
         var bareCpuPerToken = new List<double>();
         var httpCpuPerToken = new List<double>();
+        var externalRuns = new List<ExternalStreamResult>();
         await using var server = await BenchServer.StartAsync(_modelPath, options.Threads, 1, options.ContextSize, options.Verbose, cancellationToken);
         ReclaimNativeLog();
 
@@ -373,6 +374,13 @@ public sealed class Bench(BenchOptions options, string benchFolder)
                 b = bare.Run(prompt, options.Tokens, Sampling());
                 bareCpu = Environment.CpuUsage.TotalTime - cpu;
             }
+            // Third, the same prompt streamed to curl in its own process: this process's CPU is then the server's alone.
+            if (await server.StreamWithCurlAsync(Request(text, options.Tokens), cancellationToken) is { } x)
+            {
+                externalRuns.Add(x);
+                Log($"    run {run + 1}/{options.Runs}: curl (out of process) {x.EndToEndTokensPerSecond,7:0.0} tok/s end to end ({x.CandidatesTokens} tokens); " +
+                    $"server CPU per token {x.ServerCpuMicrosPerToken:0} µs: engine threads {x.EngineCpuMicrosPerToken:0} µs, the rest {x.OtherCpuMicrosPerToken:0} µs");
+            }
             bareRuns.Add(b);
             httpRuns.Add(h);
             bareCpuPerToken.Add(bareCpu.TotalMicroseconds / Math.Max(1, b.Tokens));
@@ -382,7 +390,7 @@ public sealed class Bench(BenchOptions options, string benchFolder)
             if (h.CandidatesTokens < options.Tokens)
                 Log($"    note: the HTTP stream stopped after {h.CandidatesTokens} of {options.Tokens} tokens ({h.FinishReason}); rates use the real count.");
         }
-        return new SingleStreamResult { Bare = bareRuns, Http = httpRuns, BareCpuMicrosPerToken = bareCpuPerToken, HttpCpuMicrosPerToken = httpCpuPerToken };
+        return new SingleStreamResult { Bare = bareRuns, Http = httpRuns, BareCpuMicrosPerToken = bareCpuPerToken, HttpCpuMicrosPerToken = httpCpuPerToken, External = externalRuns };
     }
 
     /// <summary>
@@ -397,7 +405,7 @@ public sealed class Bench(BenchOptions options, string benchFolder)
         if (levels.Max() > server.Parallel)
             Log($"    note: levels above Parallel = {server.Parallel} queue on the server.");
 
-        using var bare = new BareEngine(_modelPath, options.Threads, options.ContextSize, sequences: levels.Max());
+        using var bare = new BareEngine(_modelPath, options, options.ContextSize, sequences: levels.Max());
         // Warm-up: opens every connection and touches every sequence slot, on both sides.
         await Round(server, levels.Max(), WarmupTokens, cancellationToken);
         BareRound(bare, levels.Max(), WarmupTokens);

@@ -5,7 +5,14 @@ namespace Castor.Bench;
 
 public sealed class BenchOptions
 {
-    public int Threads { get; set; } = Environment.ProcessorCount;
+    /// <summary>0: what Castor chooses when nothing is configured (<see cref="Castor.Engine.Models.CpuThreads"/>).</summary>
+    public int Threads { get; set; }
+
+    /// <summary>Threads for single-token steps, as the server resolves them.</summary>
+    public int DecodeThreads => Threads > 0 ? Threads : Castor.Engine.Models.CpuThreads.DefaultDecode();
+
+    /// <summary>Threads for multi-token steps, as the server resolves them.</summary>
+    public int BatchThreads => Threads > 0 ? Threads : Castor.Engine.Models.CpuThreads.DefaultBatch();
     public int Tokens { get; set; } = 128;
     public string Size { get; set; } = "base";
     public GgmlType WeightType { get; set; } = GgmlType.Q8_0;
@@ -32,7 +39,8 @@ public sealed class BenchOptions
 
         Usage: dotnet run -c Release --project bench/Castor.Bench -- [options]
 
-          --threads N          CPU threads for the server and the bare loop (default: all logical processors)
+          --threads N          CPU threads for the server and the bare loop, decode and prompts alike (default: Castor's own
+                               default, one logical processor fewer than the machine's for decode, all for prompts)
           --tokens N           tokens decoded per stream in (a) and (b) (default 128)
           --size NAME          synthesised model: small (~10 M), base (~100 M, default), large (~400 M)
           --type T             synthesised weight type: q8_0 (default) or f16

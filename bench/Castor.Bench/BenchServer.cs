@@ -28,6 +28,15 @@ public sealed record StreamResult(
     public double MedianIntervalMs { get; init; } = double.NaN;
 }
 
+/// <summary>A stream read by a client in another process: what this process spent is the server's alone.</summary>
+public sealed record ExternalStreamResult(int CandidatesTokens, double FirstByteSeconds, double TotalSeconds, ThreadCpu Threads, TimeSpan ProcessCpu)
+{
+    public double EndToEndTokensPerSecond => CandidatesTokens / TotalSeconds;
+    public double ServerCpuMicrosPerToken => ProcessCpu.TotalMicroseconds / Math.Max(1, CandidatesTokens);
+    public double EngineCpuMicrosPerToken => Threads.EngineNanoseconds / 1000.0 / Math.Max(1, CandidatesTokens);
+    public double OtherCpuMicrosPerToken => Threads.OtherNanoseconds / 1000.0 / Math.Max(1, CandidatesTokens);
+}
+
 /// <summary>A real Castor, composed by <see cref="CastorHost"/> exactly as <c>castor serve</c> does, on a free loopback port.</summary>
 public sealed class BenchServer : IAsyncDisposable
 {
@@ -135,6 +144,62 @@ public sealed class BenchServer : IAsyncDisposable
     /// Sends one <c>:streamGenerateContent?alt=sse</c> request and reads it to the end. The first-text time is taken
     /// when the first <c>data:</c> event with non-empty text arrives; token counts come from the last event's usageMetadata.
     /// </summary>
+    /// <summary>
+    /// The same stream read by <c>curl</c> in its own process, so this process's CPU time is the server's alone (split
+    /// into the engine's threads and the rest by <see cref="ThreadCpu"/>). Null when curl is not installed.
+    /// </summary>
+    public async Task<ExternalStreamResult?> StreamWithCurlAsync(JsonObject request, CancellationToken cancellationToken)
+    {
+        var body = Path.Combine(_data, "curl-request.json");
+        var output = Path.Combine(_data, "curl-output.txt");
+        await File.WriteAllTextAsync(body, request.ToJsonString(), cancellationToken);
+        var start = new ProcessStartInfo("curl")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+                 {
+                     "-sS", "-N", "--fail-with-body", "-H", "content-type: application/json", "-H", "x-goog-api-key: " + ApiKey,
+                     "--data-binary", "@" + body, "-o", output, "-w", "%{time_starttransfer} %{time_total}",
+                     new Uri(BaseAddress, $"v1beta/models/{ModelId}:streamGenerateContent?alt=sse").ToString(),
+                 })
+            start.ArgumentList.Add(arg);
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new BenchException("curl did not start.");
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+        using (process)
+        {
+            var cpu = Environment.CpuUsage.TotalTime;
+            var threads = ThreadCpu.Now();
+            var timings = await process.StandardOutput.ReadToEndAsync(cancellationToken);
+            var error = await process.StandardError.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken);
+            var used = ThreadCpu.Now() - threads;
+            var processCpu = Environment.CpuUsage.TotalTime - cpu;
+            if (process.ExitCode != 0) throw new BenchException($"curl failed ({process.ExitCode}): {error}{await File.ReadAllTextAsync(output, cancellationToken)}");
+            var parts = timings.Split(' ');
+            var candidates = 0;
+            foreach (var line in await File.ReadAllLinesAsync(output, cancellationToken))
+            {
+                if (!line.StartsWith("data:", StringComparison.Ordinal)) continue;
+                using var doc = JsonDocument.Parse(line.AsMemory(5));
+                if (doc.RootElement.TryGetProperty("usageMetadata", out var usage) && usage.TryGetProperty("candidatesTokenCount", out var c))
+                    candidates = c.GetInt32();
+            }
+            return new ExternalStreamResult(candidates,
+                double.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture),
+                double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), used, processCpu);
+        }
+    }
+
     public async Task<StreamResult> StreamAsync(JsonObject request, CancellationToken cancellationToken)
     {
         var json = request.ToJsonString();

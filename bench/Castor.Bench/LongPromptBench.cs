@@ -30,7 +30,7 @@ public sealed class LongPromptBench(BenchOptions options, string modelPath, Acti
         var defaultMode = "";
         await using (var server = await BenchServer.StartAsync(modelPath, options.Threads, 1, context, options.Verbose, cancellationToken))
         {
-            using var bare = new BareEngine(modelPath, options.Threads, context);
+            using var bare = new BareEngine(modelPath, options, context);
             defaultMode = FlashAttention.Describe(FlashAttention.Resolve(null, gpuLayers: 0, FlashAttention.HeadSize(bare.Weights.Metadata)));
             foreach (var size in sizes)
                 for (var run = 0; run < runs; run++)
@@ -76,7 +76,7 @@ public sealed class LongPromptBench(BenchOptions options, string modelPath, Acti
         // The three settings side by side, interleaved run by run with a rotating order, so the machine's load swings
         // (builds next door) land on all of them alike instead of on whichever was measured first.
         var modes = new[] { FlashAttentionMode.Off, FlashAttentionMode.On, FlashAttentionMode.Auto };
-        var engines = modes.Select(mode => new BareEngine(modelPath, options.Threads, context, flashAttention: mode)).ToArray();
+        var engines = modes.Select(mode => new BareEngine(modelPath, options, context, flashAttention: mode)).ToArray();
         try
         {
             var rates = modes.Select(_ => sizes.ToDictionary(size => size, _ => new List<double>())).ToArray();

@@ -29,8 +29,8 @@ public sealed class Report(BenchOptions options)
         o.WriteLine("== Castor benchmark ==");
         if (Model is { } m)
             o.WriteLine(F($"Model   {Path.GetFileName(m.Path)}: {m.Description}; {m.Parameters / 1e6:0.0} M parameters, {m.Bytes / (1024.0 * 1024):0.0} MiB"));
-        o.WriteLine(F($"Setup   {options.Threads} threads on {Environment.ProcessorCount} logical processors ({CpuName()}), {options.Tokens} tokens per stream, medians of {options.Runs} runs, context {options.ContextSize}/sequence, seed {options.Seed}; took {ElapsedSeconds:0} s"));
-        o.WriteLine(F($"Load    1-minute load average {LoadAtStart:0.00} before, {LoadAtEnd:0.00} after (the bench itself keeps {options.Threads} busy)"));
+        o.WriteLine(F($"Setup   {options.DecodeThreads} decode threads ({options.BatchThreads} for prompts) on {Environment.ProcessorCount} logical processors ({CpuName()}), {options.Tokens} tokens per stream, medians of {options.Runs} runs, context {options.ContextSize}/sequence, seed {options.Seed}; took {ElapsedSeconds:0} s"));
+        o.WriteLine(F($"Load    1-minute load average {LoadAtStart:0.00} before, {LoadAtEnd:0.00} after (the bench itself keeps {options.BatchThreads} busy)"));
 
         if (SingleStream is { } a)
         {
@@ -42,6 +42,11 @@ public sealed class Report(BenchOptions options)
             o.WriteLine(F($"    HTTP / bare                       {a.Ratio,10:0.000}   {a.EndToEndRatio,10:0.000}   target ≥ {SingleStreamResult.Target:0.00} (decode): {Verdict(a.Ratio >= SingleStreamResult.Target)}"));
             if (a.HttpCpuMicrosPerToken.Count > 0)
                 o.WriteLine(F($"    CPU per token (all threads)       bare {Stats.Median(a.BareCpuMicrosPerToken.ToList()):0} µs, HTTP {Stats.Median(a.HttpCpuMicrosPerToken.ToList()):0} µs: the server and its client cost {a.CpuMicrosPerTokenOverhead:0} µs a token"));
+            if (a.External.Count > 0)
+            {
+                o.WriteLine(F($"    HTTP, curl in its own process     {"",10}   {a.ExternalEndToEnd,10:0.0}   (÷ bare end-to-end: {a.ExternalEndToEndRatio:0.000})"));
+                o.WriteLine(F($"    server CPU per token (curl run)   {a.ServerCpuMicrosPerToken:0} µs: engine threads (decode, sampling, detokenizing) {a.EngineCpuMicrosPerToken:0} µs, the rest (adapter, JSON, stream writes, Kestrel) {a.OtherCpuMicrosPerToken:0} µs"));
+            }
         }
 
         if (Concurrency is { } b)
@@ -115,7 +120,8 @@ public sealed class Report(BenchOptions options)
             },
             ["settings"] = new JsonObject
             {
-                ["threads"] = options.Threads,
+                ["threads"] = options.DecodeThreads,
+                ["batchThreads"] = options.BatchThreads,
                 ["tokensPerStream"] = options.Tokens,
                 ["runs"] = options.Runs,
                 ["parallel"] = options.Parallel,
@@ -156,6 +162,11 @@ public sealed class Report(BenchOptions options)
                 ["bareCpuMicrosPerToken"] = Array(a.BareCpuMicrosPerToken.ToList()),
                 ["httpCpuMicrosPerToken"] = Array(a.HttpCpuMicrosPerToken.ToList()),
                 ["cpuMicrosPerTokenOverhead"] = Num(a.CpuMicrosPerTokenOverhead),
+                ["externalClientEndToEndTokensPerSecond"] = a.External.Count > 0 ? Num(a.ExternalEndToEnd) : null,
+                ["externalClientEndToEndRatio"] = a.External.Count > 0 ? Num(a.ExternalEndToEndRatio, 4) : null,
+                ["serverCpuMicrosPerToken"] = a.External.Count > 0 ? Num(a.ServerCpuMicrosPerToken) : null,
+                ["serverEngineThreadsCpuMicrosPerToken"] = a.External.Count > 0 ? Num(a.EngineCpuMicrosPerToken) : null,
+                ["serverOtherThreadsCpuMicrosPerToken"] = a.External.Count > 0 ? Num(a.OtherCpuMicrosPerToken) : null,
                 ["bareFirstTokenMs"] = Num(a.BareFirstTokenMs),
                 ["httpTtftMs"] = Num(a.HttpTtftMs),
                 ["runs"] = new JsonObject

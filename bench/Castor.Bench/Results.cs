@@ -14,6 +14,13 @@ public sealed class SingleStreamResult
     /// </summary>
     public IReadOnlyList<double> BareCpuMicrosPerToken { get; init; } = [];
     public IReadOnlyList<double> HttpCpuMicrosPerToken { get; init; } = [];
+    /// <summary>The same streams read by curl in another process (empty without curl).</summary>
+    public IReadOnlyList<ExternalStreamResult> External { get; init; } = [];
+    public double ExternalEndToEnd => Stats.Median(External.Select(r => r.EndToEndTokensPerSecond).ToList());
+    public double ExternalEndToEndRatio => ExternalEndToEnd / BareEndToEnd;
+    public double ServerCpuMicrosPerToken => Stats.Median(External.Select(r => r.ServerCpuMicrosPerToken).ToList());
+    public double EngineCpuMicrosPerToken => Stats.Median(External.Select(r => r.EngineCpuMicrosPerToken).ToList());
+    public double OtherCpuMicrosPerToken => Stats.Median(External.Select(r => r.OtherCpuMicrosPerToken).ToList());
     public double CpuMicrosPerTokenOverhead => Stats.Median(HttpCpuMicrosPerToken.ToList()) - Stats.Median(BareCpuMicrosPerToken.ToList());
     public double BareDecode => Stats.Median(Bare.Select(r => r.DecodeTokensPerSecond).ToList());
     public double HttpDecode => Stats.Median(Http.Select(r => r.DecodeTokensPerSecond).ToList());

@@ -29,7 +29,8 @@ public static class Program
             Description = "A folder of .gguf files or one .gguf file; repeat for more. Default: ./models.",
             AllowMultipleArgumentsPerToken = false,
         };
-        var threads = new Option<int?>("--threads", "-t") { Description = "CPU threads for inference (default: all)." };
+        var threads = new Option<int?>("--threads", "-t") { Description = "CPU threads for decoding a single stream (default: one logical processor fewer than the machine has, at most one per core, so the server keeps a core)." };
+        var batchThreads = new Option<int?>("--batch-threads") { Description = "CPU threads for prompts and several sequences at once (default: --threads when given, else all logical processors)." };
         var contextSize = new Option<int?>("--context-size", "-c") { Description = "Tokens per request, prompt and output (default: the model's training context, at most 8192). May exceed the training context." };
         // The numbers come from the engine's own rule, so the help cannot drift from the default it describes.
         var parallel = new Option<int?>("--parallel")
@@ -45,7 +46,7 @@ public static class Program
         var defaultModel = new Option<string?>("--default-model") { Description = "Model that Gemini model names resolve to (default: the first found)." };
         var publicUrl = new Option<string?>("--public-url") { Description = "The URL clients reach the server at, for upload and file URLs (behind a proxy). Default: the address a request arrived on, or CASTOR_PUBLIC_URL." };
 
-        var command = new Command("serve", "Start the server.") { urls, models, DataOption, threads, contextSize, parallel, flashAttention, defaultModel, publicUrl, ConfigOption };
+        var command = new Command("serve", "Start the server.") { urls, models, DataOption, threads, batchThreads, contextSize, parallel, flashAttention, defaultModel, publicUrl, ConfigOption };
         command.SetAction(async (parse, cancellationToken) =>
         {
             CastorOptions options;
@@ -62,6 +63,7 @@ public static class Program
             if (parse.GetValue(models) is { Length: > 0 } m) options.Models = m.ToList();
             if (parse.GetValue(DataOption) is { } d) options.Data = d;
             if (parse.GetValue(threads) is { } t) options.Threads = t;
+            if (parse.GetValue(batchThreads) is { } bt) options.BatchThreads = bt;
             if (parse.GetValue(contextSize) is { } c) options.ContextSize = c;
             if (parse.GetValue(parallel) is { } p) options.Parallel = p;
             if (parse.GetValue(defaultModel) is { } dm) options.DefaultModel = dm;

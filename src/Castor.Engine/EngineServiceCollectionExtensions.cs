@@ -14,7 +14,8 @@ public static class EngineServiceCollectionExtensions
     {
         services.AddOptions<EngineOptions>()
             .Configure(configure)
-            .Validate(o => o.Threads >= 0, "Threads must not be negative (0 means all logical processors).")
+            .Validate(o => o.Threads >= 0, "Threads must not be negative (0 means one logical processor fewer than the machine has).")
+            .Validate(o => o.BatchThreads >= 0, "BatchThreads must not be negative (0 means Threads when set, else all logical processors).")
             .Validate(o => o.ContextSize >= 0, "ContextSize must not be negative (0 means the model's training context, at most 8192).")
             .Validate(o => o.Parallel >= 0, "Parallel must not be negative (0 means sized from the context).")
             .Validate(o => o.MaxQueue >= 0, "MaxQueue must not be negative.")

@@ -64,6 +64,7 @@ public static class CastorHost
         builder.Services.AddCastorEngine(engine =>
         {
             engine.Threads = options.Threads;
+            engine.BatchThreads = options.BatchThreads;
             engine.ContextSize = options.ContextSize;
             engine.Parallel = options.Parallel;
             engine.MaxQueue = options.MaxQueue;
@@ -169,7 +170,7 @@ public static class CastorHost
             foreach (var backend in registry.Models)
             {
                 var m = backend.Description;
-                console.WriteLine($"  Model         {m.Id}  ({m.Architecture}, {m.Parallel} parallel sequences × context {m.ContextSize} = {m.KvCells} KV cells, flash attention {FlashAttention.Describe(m.FlashAttention)}, chat template: {m.ChatTemplateName}){(backend == registry.DefaultGenerative ? "  [default]" : "")}");
+                console.WriteLine($"  Model         {m.Id}  ({m.Architecture}, {m.Parallel} parallel sequences × context {m.ContextSize} = {m.KvCells} KV cells, flash attention {FlashAttention.Describe(m.FlashAttention)}, {m.DecodeThreads} CPU threads ({m.BatchThreads} for prompts), chat template: {m.ChatTemplateName}){(backend == registry.DefaultGenerative ? "  [default]" : "")}");
             }
             foreach (var group in registry.Aliases.GroupBy(a => a.Target.Description.Id))
                 console.WriteLine($"  Aliases       {string.Join(", ", group.Select(a => a.Alias))} → {group.Key}");

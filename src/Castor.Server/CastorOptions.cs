@@ -29,7 +29,12 @@ public sealed class CastorOptions
     /// <summary>State folder: SQLite database (castor.db) and uploaded files (files/).</summary>
     public string Data { get; set; } = "data";
 
+    /// <summary>CPU threads for a single stream's decode steps; 0 = one logical processor left to the server (at most one per core).</summary>
     public int Threads { get; set; }
+
+    /// <summary>CPU threads for prompt and multi-sequence steps; 0 = Threads when set, else every logical processor.</summary>
+    public int BatchThreads { get; set; }
+
     public int ContextSize { get; set; }
     public int Parallel { get; set; }
     public int MaxQueue { get; set; } = EngineOptions.DefaultMaxQueue;

@@ -63,6 +63,26 @@ public sealed class FlashAttentionSettingTests
     public void Unset_flash_attention_on_the_cpu_follows_the_head_size(int headSize, bool? expected) =>
         Assert.Equal(expected, Castor.Engine.Models.FlashAttention.Resolve(null, gpuLayers: 0, headSize));
 
+    [Theory]
+    [InlineData(2, 2, 1)]        // this project's 2-core machines: one decode thread, one core for the server
+    [InlineData(8, 8, 7)]        // no SMT: leave one
+    [InlineData(16, 8, 8)]       // SMT: one per physical core, the siblings take the server's work
+    [InlineData(1, 1, 1)]        // never zero
+    [InlineData(4, null, 3)]     // topology unknown (not Linux): one fewer than the logical processors
+    [InlineData(3, 16, 2)]       // a container limited to 3 CPUs on a big machine: the limit decides
+    public void Unset_decode_threads_leave_a_logical_processor_to_the_server(int logical, int? physical, int expected) =>
+        Assert.Equal(expected, Castor.Engine.Models.CpuThreads.DefaultDecode(logical, physical));
+
+    [Fact]
+    public void Batch_threads_bind_from_the_environment()
+    {
+        var map = OptionsLoader.FromEnvironment(new Hashtable { ["CASTOR_THREADS"] = "3", ["CASTOR_BATCH_THREADS"] = "5" });
+        var options = new Castor.Server.CastorOptions();
+        new ConfigurationBuilder().AddInMemoryCollection(map).Build().GetSection(Castor.Server.CastorOptions.Section).Bind(options);
+        Assert.Equal(3, options.Threads);
+        Assert.Equal(5, options.BatchThreads);
+    }
+
     [Fact]
     public void The_head_size_comes_from_the_key_length_or_the_embedding_per_head()
     {

@@ -32,6 +32,8 @@ public sealed class LlamaBackend : IModelBackend
             Parallel = model.Parallel,
             KvCells = model.KvCells,
             FlashAttention = model.FlashAttentionSetting,
+            DecodeThreads = model.DecodeThreads,
+            BatchThreads = model.BatchThreads,
             Thinking = model.Thinking is { } t ? new ThoughtMarkers(t.Start, t.End, t.StartsInThought) : null,
         };
     }

@@ -24,6 +24,9 @@ public sealed record ModelDescription
     public int KvCells { get; init; }
     /// <summary>Whether flash attention is on (null: left to the backend).</summary>
     public bool? FlashAttention { get; init; }
+    /// <summary>CPU threads for single-token steps and for multi-token steps (0: not a CPU backend's concern).</summary>
+    public int DecodeThreads { get; init; }
+    public int BatchThreads { get; init; }
     /// <summary>The model's thought markers, when it is a thinking model.</summary>
     public ThoughtMarkers? Thinking { get; init; }
 }

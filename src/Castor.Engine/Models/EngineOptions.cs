@@ -3,8 +3,13 @@ namespace Castor.Engine.Models;
 /// <summary>How the engine loads and runs models. Zero means "choose for me".</summary>
 public sealed class EngineOptions
 {
-    /// <summary>CPU threads for decoding; 0 = all logical processors.</summary>
+    /// <summary>CPU threads for steps of one token (a single stream's decode); 0 = <see cref="CpuThreads.DefaultDecode()"/>
+    /// (one logical processor left to the server).</summary>
     public int Threads { get; set; }
+
+    /// <summary>CPU threads for steps of many tokens (prompts, several sequences); 0 = <see cref="Threads"/> when that is
+    /// set, else every logical processor (<see cref="CpuThreads.DefaultBatch"/>).</summary>
+    public int BatchThreads { get; set; }
 
     /// <summary>Tokens one request may use (prompt + output); 0 = the model's training context, capped at <see cref="DefaultContextCap"/>.
     /// May exceed the training context when asked for explicitly (llama.cpp allows it).</summary>

@@ -55,6 +55,12 @@ public sealed class LlamaModel : IDisposable
     /// <summary>Flash attention as passed to llama.cpp: on, off, or null for llama.cpp's auto.</summary>
     public bool? FlashAttentionSetting { get; }
 
+    /// <summary>CPU threads llama.cpp uses for single-token steps (<see cref="CpuThreads"/>).</summary>
+    public int DecodeThreads => _context.GenerationThreads;
+
+    /// <summary>CPU threads llama.cpp uses for multi-token steps (prompts, several sequences).</summary>
+    public int BatchThreads => _context.BatchThreads;
+
     /// <summary>Cells of the KV cache, all streams together: room for every sequence to fill its own window at once.</summary>
     public int KvCells => (int)_context.ContextSize;
     public int TrainingContextSize => _weights.ContextSize;
@@ -67,7 +73,8 @@ public sealed class LlamaModel : IDisposable
 
     public static LlamaModel Load(ModelSpec spec, EngineOptions options, ILogger logger)
     {
-        var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
+        var threads = options.Threads > 0 ? options.Threads : CpuThreads.DefaultDecode();
+        var batchThreads = options.BatchThreads > 0 ? options.BatchThreads : options.Threads > 0 ? options.Threads : CpuThreads.DefaultBatch();
 
         var parameters = new ModelParams(spec.Path)
         {
@@ -80,7 +87,7 @@ public sealed class LlamaModel : IDisposable
             BatchSize = (uint)Math.Max(32, options.BatchSize),
             UBatchSize = (uint)Math.Max(32, options.BatchSize),
             Threads = threads,
-            BatchThreads = threads,
+            BatchThreads = batchThreads,
             GpuLayerCount = options.GpuLayers,
             LoadMode = LLamaLoadMode.MemoryMap,
         };
