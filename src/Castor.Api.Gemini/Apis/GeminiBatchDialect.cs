@@ -63,9 +63,7 @@ internal sealed class GeminiBatchDialect(IGenerationService generation, IEmbeddi
             else
             {
                 var wire = JsonSerializer.Deserialize(json, GeminiJson.TypeInfo<GenerateContentRequest>())!;
-                var mapped = GeminiMapping.ToGenerationRequest(model, wire);
-                if (mapped.Contents.Count == 0)
-                    throw CastorException.InvalidField("contents", "contents is not specified; send at least one content with a part.");
+                GenerationService.Validate(GeminiMapping.ToGenerationRequest(model, wire));
             }
             return new NewBatchRequest(key, metadata, json, null);
         }

@@ -42,6 +42,14 @@ internal sealed class OpenAIBatchDialect(IGenerationService generation) : IBatch
             var wire = JsonSerializer.Deserialize(json, OpenAIJson.TypeInfo<ChatCompletionRequest>())!;
             var mapped = ChatMapping.ToGenerationRequest(wire);
             if (mapped.Stream) return Invalid(key, $"line {lineNumber}: stream is not available in a batch.");
+            try
+            {
+                GenerationService.Validate(mapped.Request);
+            }
+            catch (CastorException error)
+            {
+                throw ChatMapping.ToOpenAINames(error, mapped.MessageOfContent);
+            }
             return new NewBatchRequest(key, null, json, null);
         }
         catch (JsonException ex)

@@ -46,7 +46,7 @@ public sealed class BatchService(IBatchStore store, IFileService files, ModelCat
             : ReadFileAsync(caller, batch, model, stored.InputFile!, cancellationToken);
         stored = await store.CreateAsync(stored, requests, cancellationToken).ConfigureAwait(false);
         worker.Wake();
-        return new BatchJob(stored, new BatchCounts(0, 0, stored.RequestCount, 0, 0));
+        return new BatchJob(stored, await store.CountAsync(stored.Id, cancellationToken).ConfigureAwait(false));
     }
 
     public async Task<BatchJob> GetAsync(Caller caller, string name, CancellationToken cancellationToken)

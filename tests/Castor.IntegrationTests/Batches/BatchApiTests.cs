@@ -68,15 +68,19 @@ public sealed class BatchApiTests(BatchServerFixture server)
         [
             new { request = BatchClient.Request("Once upon a time") },
             new { request = new { contents = "not a list" } },
+            new { request = new { contents = new[] { new { parts = new[] { new { text = "x" } } } }, generationConfig = new { temperature = 5 } } },
         ]);
+        // Refused up front with the online call's rules: both wait in no queue.
+        Assert.Equal("2", operation["metadata"]!["batchStats"]!["failedRequestCount"]!.GetValue<string>());
         var done = await BatchClient.WaitAsync(_client, operation["name"]!.GetValue<string>());
 
         Assert.Equal("BATCH_STATE_SUCCEEDED", BatchClient.State(done));
         Assert.Equal(1, BatchClient.Stat(done, "successfulRequestCount"));
-        Assert.Equal(1, BatchClient.Stat(done, "failedRequestCount"));
+        Assert.Equal(2, BatchClient.Stat(done, "failedRequestCount"));
         var responses = done["metadata"]!["output"]!["inlinedResponses"]!["inlinedResponses"]!.AsArray();
         Assert.NotNull(responses[0]!["response"]);
         Assert.Equal(400, responses[1]!["error"]!["code"]!.GetValue<int>());
+        Assert.Contains("temperature", responses[2]!["error"]!["message"]!.GetValue<string>());
         Assert.Equal("INVALID_ARGUMENT", responses[1]!["error"]!["status"]!.GetValue<string>());
     }
 
