@@ -75,7 +75,8 @@ public sealed class BenchServer : IAsyncDisposable
     public int Parallel { get; }
 
     public static async Task<BenchServer> StartAsync(string modelPath, int threads, int parallel, int contextSize, bool verbose, CancellationToken cancellationToken,
-        Castor.Engine.Models.FlashAttentionMode? flashAttention = null, string? projector = null, string? dataFolder = null)
+        Castor.Engine.Models.FlashAttentionMode? flashAttention = null, string? projector = null, string? dataFolder = null,
+        Action<CastorOptions>? configure = null)
     {
         // A given data folder outlives the server (a restart reuses it); the caller removes it.
         var data = dataFolder ?? Path.Combine(Path.GetTempPath(), "castor-bench-" + Guid.NewGuid().ToString("N")[..8]);
@@ -92,6 +93,7 @@ public sealed class BenchServer : IAsyncDisposable
         };
         if (projector is not null)
             options.ModelSettings[Castor.Engine.Models.GgufDiscovery.IdFor(modelPath)] = new Castor.Application.Models.ModelSettings { Projector = projector };
+        configure?.Invoke(options);
         WebApplication? app = null;
         BenchServer? server = null;
         try
@@ -138,6 +140,17 @@ public sealed class BenchServer : IAsyncDisposable
     public Task<int> ReleaseIdlePrefixesAsync() =>
         Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Castor.Application.Models.ModelCatalogue>(_app.Services)
             .Models.OfType<Castor.Application.Backends.LlamaBackend>().First().Model.Scheduler.ReleaseIdlePrefixesAsync();
+
+    /// <summary>A plain JSON call (the Batch API's create, get and cancel); throws on an error status.</summary>
+    public async Task<JsonNode> SendJsonAsync(HttpMethod method, string path, JsonObject? body, CancellationToken cancellationToken)
+    {
+        using var message = new HttpRequestMessage(method, path);
+        if (body is not null) message.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        using var response = await _http.SendAsync(message, cancellationToken);
+        var answer = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode) throw new BenchException($"{method} {path} answered {(int)response.StatusCode}: {answer}");
+        return JsonNode.Parse(answer) ?? throw new BenchException($"{method} {path} answered no JSON.");
+    }
 
     /// <summary>Counts tokens with the server's own tokenizer (<c>:countTokens</c> on a lone user turn, BOS included).</summary>
     public async Task<int> CountTokensAsync(string text, CancellationToken cancellationToken)

@@ -22,6 +22,9 @@ public sealed class Report(BenchOptions options)
 
     /// <summary>(h) Cached contents: TTFT with a restored snapshot vs inline, fresh and after a restart.</summary>
     public JsonObject? CachedContents { get; set; }
+
+    /// <summary>(i) Batch jobs beside interactive traffic.</summary>
+    public JsonObject? BatchJobs { get; set; }
     public double ElapsedSeconds { get; set; }
     public double LoadAtStart { get; set; } = double.NaN;
     public double LoadAtEnd { get; set; } = double.NaN;
@@ -216,6 +219,8 @@ public sealed class Report(BenchOptions options)
             root["images"] = g;
         if (CachedContents is { } h)
             root["cachedContents"] = h;
+        if (BatchJobs is { } i)
+            root["batchJobs"] = i;
         if (Ttft is { } c)
         {
             root["ttft"] = new JsonObject

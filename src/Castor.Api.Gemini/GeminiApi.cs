@@ -1,5 +1,6 @@
 using Castor.Api.Gemini.Apis;
 using Castor.Api.Gemini.Infrastructure;
+using Castor.Application.Batches;
 using Castor.Application.Errors;
 using Castor.Application.Generation;
 using Castor.Application.Models;
@@ -13,7 +14,7 @@ public static class GeminiApi
 {
     public static readonly IReadOnlyList<string> Versions = ["v1beta", "v1", "v1alpha"];
 
-    /// <summary>Maps models, generateContent, streamGenerateContent, countTokens, files and cachedContents under /v1beta, /v1 and /v1alpha, and uploads under /upload/….</summary>
+    /// <summary>Maps models, generateContent, streamGenerateContent, countTokens, files, cachedContents and batches under /v1beta, /v1 and /v1alpha, and uploads under /upload/….</summary>
     public static IEndpointRouteBuilder MapGeminiApi(this IEndpointRouteBuilder routes)
     {
         // Resumable and multipart uploads; one group, so an unmatched /upload/... path is still this API's (key first).
@@ -29,6 +30,10 @@ public static class GeminiApi
                 return ModelsApi.Get(name, catalogue);
             });
             group.MapPost("/models/{**nameAndMethod}", DispatchAsync).LimitedAsModelRequest();
+            group.MapGet("/batches", BatchesApi.ListAsync);
+            group.MapGet("/batches/{**name}", BatchesApi.GetAsync);
+            group.MapPost("/batches/{**nameAndMethod}", BatchesApi.PostAsync);
+            group.MapDelete("/batches/{**name}", BatchesApi.DeleteAsync);
             group.MapGet("/files", FilesApi.ListAsync);
             group.MapGet("/files/{**name}", FilesApi.GetAsync);
             group.MapDelete("/files/{**name}", FilesApi.DeleteAsync);
@@ -67,6 +72,12 @@ public static class GeminiApi
                 break;
             case "batchEmbedContents":
                 await EmbeddingsApi.BatchEmbedContentsAsync(context, model);
+                break;
+            case "batchGenerateContent":
+                await BatchesApi.CreateAsync(context, model, BatchKind.GenerateContent);
+                break;
+            case "asyncBatchEmbedContent":
+                await BatchesApi.CreateAsync(context, model, BatchKind.EmbedContent);
                 break;
             default:
                 throw CastorException.NotFound($"models/{model} is not found for API version v1beta, or is not supported for {method}. " +

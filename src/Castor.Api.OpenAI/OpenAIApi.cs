@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Castor.Api.OpenAI;
 
 /// <summary>
-/// The OpenAI-compatible surface under <c>/v1beta/openai/</c>: chat completions, embeddings and models, on the same
+/// The OpenAI-compatible surface under <c>/v1beta/openai/</c>: chat completions, embeddings, models, and files and batches, on the same
 /// keys, models and services as the native API. Keys arrive as <c>Authorization: Bearer</c>; errors leave in OpenAI's shape.
 /// </summary>
 public static class OpenAIApi
@@ -23,6 +23,11 @@ public static class OpenAIApi
         group.MapPost("/chat/completions", (HttpContext context, IGenerationService generation) => ChatCompletionsApi.HandleAsync(context, generation)).LimitedAsModelRequest();
         group.MapPost("/embeddings", (HttpContext context, IEmbeddingService embeddings) => EmbeddingsApi.HandleAsync(context, embeddings)).LimitedAsModelRequest();
         group.MapGet("/models", (ModelCatalogue catalogue) => ModelsApi.List(catalogue));
+        group.MapPost("/files", BatchesApi.UploadFileAsync);
+        group.MapGet("/files/{**rest}", BatchesApi.GetFileAsync);
+        group.MapPost("/batches", BatchesApi.CreateAsync);
+        group.MapGet("/batches/{**id}", BatchesApi.GetAsync);
+        group.MapPost("/batches/{**rest}", BatchesApi.CancelAsync);
         group.MapGet("/models/{**id}", (string id, ModelCatalogue catalogue) => ModelsApi.Get(id, catalogue));
         // The docs' context-caching sample points the OpenAI client at /v1beta/ itself, so chat and embeddings answer there
         // too (models cannot: /v1beta/models is the native list). Each is its own group, so only these two paths are OpenAI's.

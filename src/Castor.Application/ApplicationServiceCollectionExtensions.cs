@@ -1,4 +1,5 @@
 using Castor.Application.Caching;
+using Castor.Application.Batches;
 using Castor.Application.Embeddings;
 using Castor.Application.Files;
 using Castor.Application.Generation;
@@ -13,9 +14,9 @@ namespace Castor.Application;
 public static class ApplicationServiceCollectionExtensions
 {
     /// <summary>
-    /// The application services (keys, generation, embeddings, files, media decoding, request limits) and their settings as
+    /// The application services (keys, generation, embeddings, files, media decoding, caches, batches, request limits) and their settings as
     /// <c>IOptions&lt;T&gt;</c>, each checked when the host starts with a message that names the setting. Needs the stores
-    /// (<c>IKeyStore</c>, <c>IFileStore</c>, <c>FileContentStore</c>), a <c>ModelCatalogue</c> and a <see cref="TimeProvider"/>.
+    /// (<c>IKeyStore</c>, <c>IFileStore</c>, <c>IBatchStore</c>, <c>FileContentStore</c>), a <c>ModelCatalogue</c> and a <see cref="TimeProvider"/>.
     /// <see cref="RequestLimitSettings"/> defaults depend on the loaded models: the host configures them.
     /// </summary>
     public static IServiceCollection AddCastorApplication(this IServiceCollection services, Action<GenerationOptions>? generation = null,
@@ -73,6 +74,14 @@ public static class ApplicationServiceCollectionExtensions
         services.AddSingleton<FileSweeper>();
         services.AddSingleton<CachedContentService>();
         services.AddSingleton<ICachedContentService>(sp => sp.GetRequiredService<CachedContentService>());
+        services.AddOptions<BatchOptions>().ValidateOnStart()
+            .Validate(o => o.MaxRunTime > TimeSpan.Zero, "Batches:MaxRunTime must be positive.")
+            .Validate(o => o.LeaseDuration > TimeSpan.Zero, "Batches:LeaseDuration must be positive.")
+            .Validate(o => o.PollInterval > TimeSpan.Zero, "Batches:PollInterval must be positive.")
+            .Validate(o => o.MaxConcurrentRequests >= 0, "Batches:MaxConcurrentRequests must not be negative (0 means the default).");
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<BatchOptions>>().Value);
+        services.AddSingleton<BatchWorker>();
+        services.AddSingleton<BatchService>();
         return services;
     }
 

@@ -16,6 +16,7 @@ public static class Program
         root.Subcommands.Add(ServeCommand());
         root.Subcommands.Add(KeysCommand());
         root.Subcommands.Add(CachesCommand());
+        root.Subcommands.Add(BatchesCommand.Create(DataOption, ConfigOption));
         return await root.Parse(args).InvokeAsync();
     }
 

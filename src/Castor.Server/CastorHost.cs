@@ -85,8 +85,11 @@ public static class CastorHost
         // The Files section is bound straight into the application's FileLimits: the layer gets that object, validated.
         builder.Services.AddBoundOptions(options.Files);
         builder.Services.AddBoundOptions(options.Media);
+        builder.Services.AddBoundOptions(options.Batches);
         builder.Services.AddOptions<RequestLimitSettings>().Configure<ModelCatalogue>((limits, registry) => ResolveLimits(options, registry, limits));
         builder.Services.AddCastorApi(defaultErrorWriter: GeminiErrors.Instance);
+        builder.Services.AddGeminiApi();
+        builder.Services.AddOpenAIApi();
         builder.Services.AddSingleton(sp => LoadModels(options, sp.GetRequiredService<EngineOptions>(), sp.GetRequiredService<ILoggerFactory>(), console));
 
         var app = builder.Build();
@@ -95,6 +98,7 @@ public static class CastorHost
         _ = app.Services.GetRequiredService<IOptions<EngineOptions>>().Value;
         _ = app.Services.GetRequiredService<IOptions<FileLimits>>().Value;
         _ = app.Services.GetRequiredService<IOptions<MediaLimits>>().Value;
+        _ = app.Services.GetRequiredService<IOptions<Castor.Application.Batches.BatchOptions>>().Value;
         _ = app.Services.GetRequiredService<IOptions<EmbeddingOptions>>().Value;
         // Models load before the first request, not lazily inside it.
         var registry = app.Services.GetRequiredService<ModelCatalogue>();

@@ -1,6 +1,7 @@
 using Castor.Application.Caching;
 using Castor.Application.Models;
 using Castor.Application.Embeddings;
+using Castor.Application.Batches;
 using Castor.Application.Files;
 using Castor.Application.Media;
 using Castor.Engine.Models;
@@ -69,6 +70,9 @@ public sealed class CastorOptions
 
     /// <summary>Image and audio decoding bounds (Media:MaxImagePixels, Media:MaxAudioSeconds, Media:FfmpegPath, …): the application's own type.</summary>
     public MediaLimits Media { get; set; } = new();
+
+    /// <summary>Batch API jobs (Batches:MaxRunTime, Batches:LeaseDuration, Batches:PollInterval, Batches:MaxConcurrentRequests): the application's own type.</summary>
+    public BatchOptions Batches { get; set; } = new();
 
     /// <summary>Implicit prefix caching (Cache:ShareAcrossProjects).</summary>
     public CacheOptions Cache { get; set; } = new();

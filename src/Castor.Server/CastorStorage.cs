@@ -1,5 +1,7 @@
+using Castor.Application.Batches;
 using Castor.Application.Files;
 using Castor.Storage.Caches;
+using Castor.Storage.Batches;
 using Castor.Storage.Files;
 using Castor.Storage.Keys;
 using Castor.Storage.Postgres;
@@ -31,13 +33,21 @@ public static class CastorStorage
         services.AddSingleton(database);
         services.AddSingleton<IKeyStore, SqlKeyStore>();
         services.AddSingleton<IFileStore, SqlFileStore>();
+        services.AddSingleton<IBatchStore, SqlBatchStore>();
         services.AddSingleton(new FileContentStore(Path.Combine(options.Data, "files")));
         services.AddSingleton<ICachedContentStore, SqlCachedContentStore>();
         services.AddSingleton(new SnapshotFileStore(Path.Combine(options.Data, "caches")));
         services.AddHostedService(sp => new FileMaintenance(sp.GetRequiredService<FileProcessor>(), sp.GetRequiredService<FileSweeper>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<FileLimits>().SweepInterval, sp.GetRequiredService<ILogger<FileMaintenance>>()));
+        services.AddHostedService(sp => new BatchProcessing(sp.GetRequiredService<BatchWorker>()));
         return services;
     }
+}
+
+/// <summary>Runs this node's batch worker for as long as the server runs.</summary>
+public sealed class BatchProcessing(BatchWorker worker) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => worker.RunAsync(stoppingToken);
 }
 
 /// <summary>Runs the file processor and, every <c>SweepInterval</c>, the sweeper, for as long as the server runs.</summary>

@@ -118,6 +118,44 @@ public sealed class CliTests : IDisposable
         Assert.DoesNotContain("gone1", list);
     }
 
+    [Fact]
+    public async Task Batches_list_get_and_cancel_show_a_jobs_progress_and_cancel_it()
+    {
+        await Run("keys", "create", "--project", "gamma", "--data", _data);
+        var database = new SqliteDatabase(_data);
+        string projectId;
+        await using (var connection = await database.OpenAsync())
+        await using (var query = connection.CreateCommand())
+        {
+            query.CommandText = "SELECT id FROM projects WHERE name = 'gamma'";
+            projectId = (string)(await query.ExecuteScalarAsync())!;
+        }
+        var store = new SqlBatchStore(database);
+        var now = DateTimeOffset.UtcNow;
+        await store.CreateAsync(new Castor.Storage.Batches.StoredBatch("clijob", projectId, "generateContent", "gemini", "models/m", "labels", null, null,
+            Castor.Storage.Batches.BatchState.Pending, null, 0, false, now, now, null, now.AddHours(1)),
+            new[] { new Castor.Storage.Batches.NewBatchRequest("a", null, "{}", null), new("b", null, null, "{\"code\":400}") }.ToAsyncEnumerable());
+
+        var (listExit, list, _) = await Run("batches", "list", "--data", _data);
+        Assert.Equal(0, listExit);
+        Assert.Contains("batches/clijob", list);
+        Assert.Contains("1/2 (50%)", list);
+
+        var (getExit, get, _) = await Run("batches", "get", "batches/clijob", "--data", _data);
+        Assert.Equal(0, getExit);
+        Assert.Contains("PENDING", get);
+        Assert.Contains("0 succeeded, 1 failed, 1 pending", get);
+
+        var (cancelExit, _, cancelled) = await Run("batches", "cancel", "clijob", "--data", _data);
+        Assert.Equal(0, cancelExit);
+        Assert.Contains("Cancelled batches/clijob", cancelled);
+        Assert.Contains("CANCELLED", (await Run("batches", "get", "clijob", "--data", _data)).Out);
+
+        var (missingExit, _, missing) = await Run("batches", "get", "nope", "--data", _data);
+        Assert.Equal(1, missingExit);
+        Assert.Contains("no batch job", missing);
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(_data, recursive: true); } catch (IOException) { }

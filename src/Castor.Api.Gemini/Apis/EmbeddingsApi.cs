@@ -37,7 +37,7 @@ internal static class EmbeddingsApi
     }
 
     /// <summary>The deprecated top-level fields and embedContentConfig mean the same; the config's value wins when both are set.</summary>
-    private static EmbeddingRequest ToRequest(EmbedContentRequest wire, string path)
+    internal static EmbeddingRequest ToRequest(EmbedContentRequest wire, string path)
     {
         var config = wire.EmbedContentConfig;
         return new EmbeddingRequest

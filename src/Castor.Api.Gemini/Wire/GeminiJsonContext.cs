@@ -28,6 +28,7 @@ namespace Castor.Api.Gemini.Wire;
 [JsonSerializable(typeof(EmptyResponse))]
 [JsonSerializable(typeof(CachedContentResource))]
 [JsonSerializable(typeof(ListCachedContentsResponse))]
+[JsonSerializable(typeof(CreateBatchRequest))]
 internal sealed partial class GeminiJsonContext : JsonSerializerContext;
 
 /// <summary>The options every Gemini endpoint reads and writes with.</summary>

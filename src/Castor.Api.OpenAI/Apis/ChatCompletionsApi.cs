@@ -47,14 +47,23 @@ internal static class ChatCompletionsApi
 
     private static async Task WholeAsync(HttpContext context, GenerationStream stream, ChatMapping.Mapped mapped, string id, long created, string model)
     {
+        var response = await CompleteAsync(stream, mapped, id, created, model, context.RequestAborted).ConfigureAwait(false);
+        context.Response.ContentType = "application/json; charset=UTF-8";
+        await JsonSerializer.SerializeAsync(context.Response.Body, response, OpenAIJson.TypeInfo<ChatCompletion>(), context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads a started generation to its end as one <c>chat.completion</c> (the whole answer, and each batch request's).</summary>
+    internal static async Task<ChatCompletion> CompleteAsync(GenerationStream stream, ChatMapping.Mapped mapped, string id, long created, string model,
+        CancellationToken cancellationToken)
+    {
         var choices = Enumerable.Range(0, stream.CandidateCount).Select(_ => new ChoiceBuilder(mapped.IncludeThoughts, mapped.Request.Config.ResponseLogprobs == true)).ToArray();
         Usage usage = new(stream.PromptTokenCount, 0);
-        await foreach (var update in stream.ReadAllAsync(context.RequestAborted).ConfigureAwait(false))
+        await foreach (var update in stream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             choices[update.CandidateIndex].Add(update);
             usage = update.Usage;
         }
-        var response = new ChatCompletion
+        return new ChatCompletion
         {
             Id = id,
             Created = created,
@@ -62,8 +71,6 @@ internal static class ChatCompletionsApi
             Choices = choices.Select((c, i) => c.ToChoice(i)).ToList(),
             Usage = ToUsage(usage),
         };
-        context.Response.ContentType = "application/json; charset=UTF-8";
-        await JsonSerializer.SerializeAsync(context.Response.Body, response, OpenAIJson.TypeInfo<ChatCompletion>(), context.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>

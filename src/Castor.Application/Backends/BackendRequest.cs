@@ -1,3 +1,5 @@
+using Castor.Engine.Scheduling;
+
 namespace Castor.Application.Backends;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Castor.Application.Backends;
 /// with seed <c>Sampling.Seed + i</c>). <see cref="TopLogprobs"/>: null for none, otherwise how many alternatives per token.
 /// <see cref="PrefixPartition"/>: resident prompt prefixes are reused only within one partition (the application passes
 /// the project), so reuse tells no tenant anything about another's prompts. <see cref="MediaPrompt"/>: a prompt with
-/// media from <see cref="IModelBackend.TokenizeMediaPrompt"/>, run instead of <see cref="PromptTokens"/>.
+/// media from <see cref="IModelBackend.TokenizeMediaPrompt"/>, run instead of <see cref="PromptTokens"/>. <see cref="Priority"/>: interactive requests start before batch ones.
 /// </summary>
 public sealed record BackendRequest(
     IReadOnlyList<int> PromptTokens,
@@ -17,7 +19,8 @@ public sealed record BackendRequest(
     ThinkingPlan? Thinking = null,
     int? TopLogprobs = null,
     string PrefixPartition = "",
-    MediaPrompt? MediaPrompt = null)
+    MediaPrompt? MediaPrompt = null,
+    EnginePriority Priority = EnginePriority.Interactive)
 {
     /// <summary>
     /// KV of a prefix of the prompt saved earlier (a cached content's), restored instead of computing those tokens

@@ -85,7 +85,8 @@ public sealed class LlamaBackend : IModelBackend
             request.Grammar is { } g ? new GrammarConstraint(g.Gbnf, g.Root, g.TriggerPatterns) : null,
             request.Thinking is { } t ? new ThinkingControl(t.StartTokens, t.EndTokens, t.Budget, t.StartsInThought) : null,
             request.TopLogprobs,
-            request.PrefixPartition)
+            request.PrefixPartition,
+            request.Priority)
         {
             Snapshot = request.PrefixSnapshot is { } snapshot && snapshot.Identity == SnapshotIdentity
                 ? new PrefixSnapshot(snapshot.Tokens, snapshot.State)

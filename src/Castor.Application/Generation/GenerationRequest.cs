@@ -1,4 +1,5 @@
 using Castor.Application.Tools;
+using Castor.Engine.Scheduling;
 
 namespace Castor.Application.Generation;
 
@@ -23,6 +24,9 @@ public sealed record GenerationRequest
 
     /// <summary>Safety thresholds as sent. Castor runs no content classifier, so nothing is ever blocked; the values are still validated.</summary>
     public IReadOnlyList<SafetySetting> SafetySettings { get; init; } = [];
+
+    /// <summary>Batch jobs run their requests at <see cref="EnginePriority.Batch"/>: every waiting interactive request starts first.</summary>
+    public EnginePriority Priority { get; init; } = EnginePriority.Interactive;
 }
 
 public sealed record SafetySetting(string? Category, string? Threshold);

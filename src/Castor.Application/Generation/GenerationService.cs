@@ -93,7 +93,7 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
             var topLogprobs = config.ResponseLogprobs == true ? config.Logprobs ?? 0 : (int?)null;
             var output = grammar is null ? null : new OutputGrammar(grammar.Gbnf, grammar.Root, grammar.TriggerPatterns);
             events = model.Generate(new BackendRequest(prompt.Tokens, sampling, maxOutput, config.StopSequences ?? [], candidates, output, thinking, topLogprobs,
-                PrefixPartition(caller), prompt.Media) { PrefixSnapshot = cache?.Snapshot }, cancellationToken);
+                PrefixPartition(caller), prompt.Media, request.Priority) { PrefixSnapshot = cache?.Snapshot }, cancellationToken);
         }
         catch (GrammarRejectedException ex)
         {
@@ -450,6 +450,19 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
     }
 
     /// <summary>Features that other issues bring; until then they are refused by name rather than ignored.</summary>
+    /// <summary>
+    /// The checks of a request that need no model (its config, safety settings, features this server refuses, contents),
+    /// exactly as <see cref="StartAsync"/> makes them: a batch job runs them on every request before the job is accepted.
+    /// </summary>
+    public static void Validate(GenerationRequest request)
+    {
+        ValidateConfig(request.Config);
+        RejectUnsupportedFeatures(request);
+        ValidateSafetySettings(request.SafetySettings);
+        if (request.Contents.Count == 0)
+            throw CastorException.InvalidField("contents", "contents is not specified; send at least one content with a part.");
+    }
+
     private static void RejectUnsupportedFeatures(GenerationRequest request)
     {
         const string p = "generationConfig.";

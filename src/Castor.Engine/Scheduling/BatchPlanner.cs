@@ -4,7 +4,8 @@ namespace Castor.Engine.Scheduling;
 
 /// <summary>
 /// Fills one decode batch: every generating sequence's last token first, then the pending prompts share what is left of
-/// the batch, the longest-waiting first, so a long prompt cannot stall other streams. After the decode,
+/// the batch, the longest-waiting first, so a long prompt cannot stall other streams; batch-priority sequences sit out
+/// the steps that compute an interactive prompt. After the decode,
 /// <see cref="Commit"/> records what the batch put in the cache. Its working arrays are sized once: planning a step
 /// allocates nothing.
 /// </summary>
@@ -19,6 +20,18 @@ internal sealed class BatchPlanner(SlotTable slots, int batchSize)
         batch.Clear();
         var budget = batchSize;
         var prefills = 0;
+        // Batch sequences yield while an interactive prompt is computed: that step holds the interactive prompt alone
+        // (and other interactive work), so its first token costs what it costs on an idle server, not a step widened by
+        // batch decodes and batch prompts. Batch work loses one step per interactive prompt chunk.
+        var interactivePrompt = false;
+        foreach (var slot in slots.All)
+        {
+            if (slot.Active is { State: SequenceState.Prefill } waiting && waiting.Job.Priority == EnginePriority.Interactive)
+            {
+                interactivePrompt = true;
+                break;
+            }
+        }
         foreach (var slot in slots.All)
         {
             if (slot.Active is not { } seq) continue;
@@ -30,7 +43,7 @@ internal sealed class BatchPlanner(SlotTable slots, int batchSize)
             if (seq.State != SequenceState.Decoding) continue;
             seq.LogitIndex = -1;
             seq.Pending = 0;
-            if (budget == 0) continue;
+            if (budget == 0 || (interactivePrompt && seq.Job.Priority == EnginePriority.Batch)) continue;
             seq.LogitIndex = batch.TokenCount;
             batch.Add(seq.LastToken, slot.Resident.Count, slot.Id, true);
             seq.Pending = 1;
@@ -43,7 +56,7 @@ internal sealed class BatchPlanner(SlotTable slots, int batchSize)
             _prefills[i] = null!;
             seq.LogitIndex = -1;
             seq.Pending = 0;
-            if (budget == 0) continue;
+            if (budget == 0 || (interactivePrompt && seq.Job.Priority == EnginePriority.Batch)) continue;
             var keys = seq.Job.PromptKeys;
             // Text stops at a media item: that is a step of its own (MediaEvaluator).
             var count = Math.Min(budget, seq.Job.NextMediaStart(seq.PromptOffset) - seq.PromptOffset);

@@ -1,0 +1,153 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using Castor.Application.Errors;
+using Castor.Application.Files;
+using Castor.Application.Keys;
+using Castor.Application.Models;
+using Castor.Application.Paging;
+using Castor.Storage.Batches;
+
+namespace Castor.Application.Batches;
+
+/// <summary>
+/// The Batch API's rules for the authenticated caller: creating a job (inline or from a JSONL file, every request
+/// validated up front and stored with the job in one transaction before the job is acknowledged), reading, listing,
+/// cancelling and deleting it, all within the caller's project. Running it is <see cref="BatchWorker"/>'s job.
+/// </summary>
+public sealed class BatchService(IBatchStore store, IFileService files, ModelCatalogue catalogue, BatchOptions options, BatchWorker worker, TimeProvider clock)
+{
+    public const int DefaultPageSize = 10;
+    public const int MaxPageSize = 100;
+    private const int MaxDisplayNameLength = 512;
+
+    public async Task<BatchJob> CreateAsync(Caller caller, NewBatch batch, CancellationToken cancellationToken)
+    {
+        // Empty for OpenAI batches, whose every request names its own model.
+        var model = ModelCatalogue.StripPrefix(batch.Model);
+        // An unknown model (or one that cannot do the job's method) is refused now, as the online call would refuse it.
+        if (model.Length > 0 && batch.Kind == BatchKind.EmbedContent) catalogue.ResolveEmbedding(model, "asyncBatchEmbedContent");
+        else if (model.Length > 0) catalogue.ResolveGenerative(model, "batchGenerateContent");
+        if (batch.DisplayName is { Length: > MaxDisplayNameLength })
+            throw CastorException.InvalidField("batch.displayName", $"the display name has {batch.DisplayName.Length} characters; at most {MaxDisplayNameLength} are allowed.");
+        if (batch.Requests is null == batch.InputFile is null)
+            throw CastorException.InvalidField("batch.inputConfig", "set exactly one of requests (inline requests) and fileName (a JSONL file uploaded with the Files API).");
+        if (batch.Requests is { Count: 0 })
+            throw CastorException.InvalidField("batch.inputConfig.requests.requests", "a batch needs at least one request.");
+        if (batch.Requests is not null && batch.Requests.All(r => r.Error is not null))
+            throw CastorException.InvalidArgument("No request of the batch is valid: " + FirstError(batch.Requests));
+
+        var now = Now();
+        var stored = new StoredBatch(NewId(), caller.ProjectId, BatchKinds.Name(batch.Kind), batch.Dialect.Name, model.Length == 0 ? "" : "models/" + model, batch.DisplayName,
+            batch.InputFile is null ? null : FileService.NamePrefix + FileService.ParseName(batch.InputFile, "batch.inputConfig.fileName"),
+            null, BatchState.Pending, null, 0, false, now, now, null, now + options.MaxRunTime);
+        var requests = batch.Requests is not null
+            ? batch.Requests.ToAsyncEnumerable()
+            : ReadFileAsync(caller, batch, model, stored.InputFile!, cancellationToken);
+        stored = await store.CreateAsync(stored, requests, cancellationToken).ConfigureAwait(false);
+        worker.Wake();
+        return new BatchJob(stored, await store.CountAsync(stored.Id, cancellationToken).ConfigureAwait(false));
+    }
+
+    public async Task<BatchJob> GetAsync(Caller caller, string name, CancellationToken cancellationToken)
+    {
+        var batch = await store.GetAsync(caller.ProjectId, ParseName(name), cancellationToken).ConfigureAwait(false) ?? throw NotFound(name);
+        return new BatchJob(batch, await store.CountAsync(batch.Id, cancellationToken).ConfigureAwait(false));
+    }
+
+    public async Task<BatchListing> ListAsync(Caller caller, int? pageSize, string? pageToken, CancellationToken cancellationToken)
+    {
+        if (pageSize is < 0)
+            throw CastorException.InvalidField("pageSize", $"{pageSize} is not a valid page size; use 1 to {MaxPageSize}.");
+        var size = pageSize is null or 0 ? DefaultPageSize : Math.Min(pageSize.Value, MaxPageSize);
+        var cursor = string.IsNullOrEmpty(pageToken) ? null : DecodeCursor(pageToken);
+        // One more than the page tells whether another page follows without a second query.
+        var rows = await store.ListAsync(caller.ProjectId, size + 1, cursor, cancellationToken).ConfigureAwait(false);
+        var page = new List<BatchJob>();
+        foreach (var batch in rows.Take(size))
+            page.Add(new BatchJob(batch, await store.CountAsync(batch.Id, cancellationToken).ConfigureAwait(false)));
+        var next = rows.Count > size
+            ? PageTokens.Encode(page[^1].Batch.CreateTime.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/" + page[^1].Batch.Id)
+            : null;
+        return new BatchListing(page, next);
+    }
+
+    /// <summary>
+    /// Pending requests are not run from now on; requests already running finish and their results are kept. A job
+    /// that already ended is left as it is.
+    /// </summary>
+    public async Task<BatchJob> CancelAsync(Caller caller, string name, CancellationToken cancellationToken)
+    {
+        var batch = await store.CancelAsync(caller.ProjectId, ParseName(name), Now(), cancellationToken).ConfigureAwait(false) ?? throw NotFound(name);
+        worker.Wake();
+        return new BatchJob(batch, await store.CountAsync(batch.Id, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Removes the job and its stored requests; its output file (a Files API file) stays until it expires or is deleted.</summary>
+    public async Task DeleteAsync(Caller caller, string name, CancellationToken cancellationToken)
+    {
+        if (!await store.DeleteAsync(caller.ProjectId, ParseName(name), cancellationToken).ConfigureAwait(false))
+            throw NotFound(name);
+    }
+
+    /// <summary>The job's requests in input order with their results (inline output), read as a stream.</summary>
+    public IAsyncEnumerable<StoredBatchRequest> ReadRequestsAsync(BatchJob job, CancellationToken cancellationToken) =>
+        store.ReadRequestsAsync(job.Batch.Id, cancellationToken);
+
+    /// <summary><c>batches/abc</c> or <c>abc</c> → <c>abc</c> (ids are what <see cref="NewId"/> makes: lower-case letters and digits).</summary>
+    public static string ParseName(string name)
+    {
+        var id = name.StartsWith(BatchJob.NamePrefix, StringComparison.Ordinal) ? name[BatchJob.NamePrefix.Length..] : name;
+        if (id.Length is 0 or > 64 || !id.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-'))
+            throw CastorException.InvalidField("name", $"'{name}' is not a valid batch name; use batches/ID.");
+        return id;
+    }
+
+    private async IAsyncEnumerable<NewBatchRequest> ReadFileAsync(Caller caller, NewBatch batch, string model, string fileName,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var (_, content) = await files.OpenAsync(caller, fileName, cancellationToken).ConfigureAwait(false);
+        await using var _ = content.ConfigureAwait(false);
+        using var reader = new StreamReader(content, Encoding.UTF8);
+        long lineNumber = 0, valid = 0;
+        string? firstError = null;
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            var request = batch.Dialect.ParseLine(batch.Kind, model, line, lineNumber);
+            if (request.Error is null) valid++;
+            else firstError ??= request.Error;
+            yield return request;
+        }
+        // Thrown inside the store's transaction, which then commits nothing.
+        if (valid == 0)
+            throw CastorException.InvalidField("batch.inputConfig.fileName", lineNumber == 0
+                ? $"the file {fileName} has no requests."
+                : $"no line of {fileName} is a valid request; the first error: {firstError}");
+    }
+
+    private static string FirstError(IReadOnlyList<NewBatchRequest> requests) => requests.First(r => r.Error is not null).Error!;
+
+    private static BatchCursor DecodeCursor(string token)
+    {
+        var text = PageTokens.Decode(token);
+        var slash = text?.IndexOf('/') ?? -1;
+        if (slash <= 0 || !long.TryParse(text![..slash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ticks)
+                       || ticks > DateTimeOffset.MaxValue.UtcTicks)
+            throw PageTokens.Invalid();
+        return new BatchCursor(new DateTimeOffset(ticks, TimeSpan.Zero), text[(slash + 1)..]);
+    }
+
+    private static CastorException NotFound(string name) =>
+        new(ErrorStatus.NotFound, $"Batch {name} was not found, or it does not belong to this project.");
+
+    private DateTimeOffset Now()
+    {
+        // Millisecond precision: what both databases and the wire keep exactly.
+        var now = clock.GetUtcNow();
+        return new DateTimeOffset(now.Ticks - now.Ticks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
+    }
+
+    private static string NewId() => RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz0123456789", 12);
+}

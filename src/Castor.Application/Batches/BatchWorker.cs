@@ -1,0 +1,189 @@
+using System.Security.Cryptography;
+using System.Text;
+using Castor.Application.Errors;
+using Castor.Application.Files;
+using Castor.Application.Keys;
+using Castor.Application.Models;
+using Castor.Storage.Batches;
+using Castor.Storage.Files;
+using Microsoft.Extensions.Logging;
+
+namespace Castor.Application.Batches;
+
+/// <summary>
+/// Runs batch jobs on this node: claims waiting requests with leases in the database (so any number of nodes sharing
+/// PostgreSQL work one job together, and a dead node's requests are claimed again once its leases lapse), runs each at
+/// batch priority through the dialect that reads it, records each result once, and finalizes finished, cancelled and
+/// expired jobs (the output file is written under a temporary name, renamed, then committed with the job's end).
+/// </summary>
+public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> dialects, FileContentStore content, FileLimits fileLimits,
+    ModelCatalogue catalogue, BatchOptions options, TimeProvider clock, ILogger<BatchWorker> logger) : IDisposable
+{
+    private const int FinalizeBatch = 4;
+    private readonly Dictionary<string, IBatchDialect> _dialects = dialects.ToDictionary(d => d.Name, StringComparer.Ordinal);
+    private readonly SemaphoreSlim _wake = new(0, 1);
+
+    /// <summary>This node's name on its leases.</summary>
+    public string Owner { get; } = "node-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+
+    /// <summary>Batch requests this node runs at once (see <see cref="BatchOptions.MaxConcurrentRequests"/>).</summary>
+    public int Concurrency => options.MaxConcurrentRequests > 0
+        ? options.MaxConcurrentRequests
+        : Math.Max(1, (catalogue.DefaultGenerative?.Description.Parallel ?? 2) - 1);
+
+    /// <summary>Work was submitted or cancelled on this node: look now instead of at the next poll.</summary>
+    public void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already woken.
+        }
+    }
+
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        var running = new Dictionary<BatchRequestId, Task>();
+        var lastRenewal = clock.GetUtcNow();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var now = clock.GetUtcNow();
+                await store.ExpireAsync(now, stoppingToken).ConfigureAwait(false);
+                foreach (var id in running.Where(r => r.Value.IsCompleted).Select(r => r.Key).ToList()) running.Remove(id);
+
+                var free = Concurrency - running.Count;
+                if (free > 0)
+                {
+                    foreach (var request in await store.ClaimAsync(Owner, now, now + options.LeaseDuration, free, stoppingToken).ConfigureAwait(false))
+                        running[request.Id] = RunRequestAsync(request, stoppingToken);
+                }
+                // Leases are renewed well before they lapse, so no other node ever takes a request this one is running.
+                if (running.Count > 0 && now - lastRenewal >= options.LeaseDuration / 3)
+                {
+                    await store.RenewAsync(Owner, running.Keys.ToList(), now + options.LeaseDuration, stoppingToken).ConfigureAwait(false);
+                    lastRenewal = now;
+                }
+                foreach (var job in await store.ClaimFinalizeAsync(Owner, now, now + options.LeaseDuration, FinalizeBatch, stoppingToken).ConfigureAwait(false))
+                    await FinalizeAsync(job, stoppingToken).ConfigureAwait(false);
+
+                // Sleep until the poll interval passes, work is submitted here, or a running request finishes.
+                var wait = options.LeaseDuration / 3 < options.PollInterval ? options.LeaseDuration / 3 : options.PollInterval;
+                var waits = running.Values.Append(_wake.WaitAsync(wait, stoppingToken)).ToList();
+                await Task.WhenAny(waits).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "The batch worker failed a round; it tries again shortly");
+                try
+                {
+                    await Task.Delay(options.PollInterval, clock, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+        // Requests still running when the server stops are not recorded: their leases lapse and they run again.
+        try
+        {
+            await Task.WhenAll(running.Values).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Expected on shutdown.
+        }
+    }
+
+    private async Task RunRequestAsync(ClaimedBatchRequest request, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        if (!_dialects.TryGetValue(request.Dialect, out var dialect))
+        {
+            logger.LogError("Batch {Batch} uses the {Dialect} dialect, which this node does not serve", request.Id.BatchId, request.Dialect);
+            return;
+        }
+        BatchRequestResult result;
+        try
+        {
+            var caller = new Caller(request.ProjectId, request.ProjectId, "batch");
+            result = await dialect.RunAsync(caller, BatchKinds.Parse(request.Kind), request.Model, request.Request, stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (CastorException ex) when (ex.Status is ErrorStatus.Unavailable or ErrorStatus.ResourceExhausted)
+        {
+            // The engine is full (interactive traffic): leave the request to be claimed again when its lease lapses.
+            logger.LogDebug(ex, "Batch request {Batch}/{Position} deferred", request.Id.BatchId, request.Id.Position);
+            return;
+        }
+        catch (CastorException ex)
+        {
+            result = new BatchRequestResult(false, dialect.ErrorJson(ex), 0, 0);
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Batch request {Batch}/{Position} failed", request.Id.BatchId, request.Id.Position);
+            result = new BatchRequestResult(false, dialect.ErrorJson(new CastorException(ErrorStatus.Internal, "The request failed inside the server.")), 0, 0);
+        }
+        if (!await store.CompleteRequestAsync(Owner, request.Id, result, clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false))
+            logger.LogWarning("Batch request {Batch}/{Position} finished after its lease was lost; its result was dropped", request.Id.BatchId, request.Id.Position);
+    }
+
+    /// <summary>
+    /// Ends a job. For file input the results are written in input order to a part file, flushed, renamed to the output
+    /// file's name, and only then is the file's row committed together with the job's end: a crash anywhere before the
+    /// commit leaves the job unfinalized, and the next finalize (on any node) writes the same file again.
+    /// </summary>
+    private async Task FinalizeAsync(StoredBatch job, CancellationToken cancellationToken)
+    {
+        if (!_dialects.TryGetValue(job.Dialect, out var dialect)) return;
+        var counts = await store.CountAsync(job.Id, cancellationToken).ConfigureAwait(false);
+        var endState = counts.Succeeded == 0 && counts.Failed > 0 ? BatchState.Failed : BatchState.Succeeded;
+        StoredFile? output = null;
+        if (job.InputFile is not null)
+        {
+            var now = clock.GetUtcNow();
+            now = new DateTimeOffset(now.Ticks - now.Ticks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
+            var fileId = OutputFileId(job.Id);
+            var partId = "batch" + job.Id;
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long size;
+            await using (var part = content.OpenPartForAppend(job.ProjectId, partId, 0))
+            {
+                var kind = BatchKinds.Parse(job.Kind);
+                await foreach (var request in store.ReadRequestsAsync(job.Id, cancellationToken).ConfigureAwait(false))
+                {
+                    if (request.State == BatchRequestState.Pending) continue;
+                    var bytes = Encoding.UTF8.GetBytes(dialect.OutputLine(kind, request) + "\n");
+                    hash.AppendData(bytes);
+                    await part.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                }
+                await part.FlushAsync(cancellationToken).ConfigureAwait(false);
+                part.Flush(flushToDisk: true);
+                size = part.Length;
+            }
+            content.CommitPart(job.ProjectId, partId, fileId);
+            output = new StoredFile(job.ProjectId, fileId, (job.DisplayName ?? job.Id) + " results", "application/jsonl", size, hash.GetCurrentHash(),
+                FileState.Active, null, now, now, now + fileLimits.FileLifetime);
+        }
+        if (await store.FinalizeAsync(Owner, job.Id, output, endState, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false))
+            logger.LogInformation("Batch {Batch} ended: {Succeeded} succeeded, {Failed} failed, {Pending} not run", job.Id, counts.Succeeded, counts.Failed, counts.Pending);
+    }
+
+    public void Dispose() => _wake.Dispose();
+
+    /// <summary>The output file's id follows from the job's, so a finalize repeated after a crash writes the same file.</summary>
+    public static string OutputFileId(string batchId) => "batch-" + batchId;
+}

@@ -1,0 +1,4 @@
+namespace Castor.Storage.Batches;
+
+/// <summary>A request a worker claimed, with what it needs from its job to run it.</summary>
+public sealed record ClaimedBatchRequest(BatchRequestId Id, string ProjectId, string Kind, string Dialect, string Model, string Request, int Attempts);
