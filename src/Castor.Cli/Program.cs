@@ -14,6 +14,8 @@ public static class Program
         var root = new RootCommand("Castor: the Gemini API, served by open models on your own machine.");
         root.Subcommands.Add(ServeCommand());
         root.Subcommands.Add(KeysCommand());
+        root.Subcommands.Add(PullCommand.Create(ConfigOption));
+        root.Subcommands.Add(ModelsCommand.Create(ConfigOption));
         return await root.Parse(args).InvokeAsync();
     }
 
@@ -45,7 +47,9 @@ public static class Program
         var defaultModel = new Option<string?>("--default-model") { Description = "Model that Gemini model names resolve to (default: the first found)." };
         var publicUrl = new Option<string?>("--public-url") { Description = "The URL clients reach the server at, for upload and file URLs (behind a proxy). Default: the address a request arrived on, or CASTOR_PUBLIC_URL." };
 
-        var command = new Command("serve", "Start the server.") { urls, models, DataOption, threads, batchThreads, contextSize, parallel, flashAttention, defaultModel, publicUrl, ConfigOption };
+        var noPull = new Option<bool>("--no-pull") { Description = "Do not pull the default model when the models folder is empty (AutoPull: false)." };
+
+        var command = new Command("serve", "Start the server.") { urls, models, DataOption, threads, batchThreads, contextSize, parallel, flashAttention, defaultModel, publicUrl, noPull, ConfigOption };
         command.SetAction(async (parse, cancellationToken) =>
         {
             CastorOptions options;
@@ -68,6 +72,9 @@ public static class Program
             if (parse.GetValue(defaultModel) is { } dm) options.DefaultModel = dm;
             if (parse.GetValue(publicUrl) is { } pu) options.PublicUrl = pu;
             if (parse.GetValue(flashAttention) is { } fa) options.FlashAttention = Enum.Parse<Castor.Engine.Models.FlashAttentionMode>(fa, ignoreCase: true);
+
+            // Before the host: the pulled model is then found like any other, and Ctrl+C during the pull stops castor.
+            await FirstRunPull.RunAsync(options, parse.GetValue(noPull), CastorOptions.DefaultModelsFolder, Console.Out, cancellationToken);
 
             try
             {
