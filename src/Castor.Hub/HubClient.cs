@@ -16,6 +16,8 @@ public sealed class HubClient : IDisposable
     public HubClient(Uri endpoint, string? token, HttpMessageHandler? handler = null)
     {
         Endpoint = endpoint;
+        // Uri.ToString() ends a bare host with '/', and the hub answers 404 to "//api/…".
+        _base = endpoint.ToString().TrimEnd('/');
         // HttpClient drops Authorization when a redirect leaves the hub's host, so the token never reaches the CDN.
         _http = handler is null
             ? new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = true, MaxAutomaticRedirections = 10, ConnectTimeout = TimeSpan.FromSeconds(15) })
@@ -27,6 +29,8 @@ public sealed class HubClient : IDisposable
         HasToken = token is not null;
     }
 
+    private readonly string _base;
+
     public Uri Endpoint { get; }
     public bool HasToken { get; }
 
@@ -34,14 +38,14 @@ public sealed class HubClient : IDisposable
     public async Task<IReadOnlyList<HubFile>> ListFilesAsync(string repository, string revision, CancellationToken cancellationToken)
     {
         var files = new List<HubFile>();
-        Uri? next = new($"{Endpoint}/api/models/{repository}/tree/{Uri.EscapeDataString(revision)}?recursive=true");
+        Uri? next = new($"{_base}/api/models/{repository}/tree/{Uri.EscapeDataString(revision)}?recursive=true");
         while (next is not null)
         {
             using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, next), repository, null, cancellationToken);
             await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
             using var json = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
             if (json.RootElement.ValueKind != JsonValueKind.Array)
-                throw new PullException(PullFailure.Other, $"The hub at {Endpoint} answered the listing of {repository} with something other than a file list.");
+                throw new PullException(PullFailure.Other, $"The hub at {_base} answered the listing of {repository} with something other than a file list.");
             foreach (var entry in json.RootElement.EnumerateArray())
             {
                 if (entry.TryGetProperty("type", out var type) && type.GetString() != "file") continue;
@@ -67,7 +71,7 @@ public sealed class HubClient : IDisposable
     public Task<HttpResponseMessage> OpenFileAsync(string repository, string revision, string path, long offset, CancellationToken cancellationToken)
     {
         var escaped = string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
-        var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"{Endpoint}/{repository}/resolve/{Uri.EscapeDataString(revision)}/{escaped}"));
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"{_base}/{repository}/resolve/{Uri.EscapeDataString(revision)}/{escaped}"));
         if (offset > 0) request.Headers.Range = new RangeHeaderValue(offset, null);
         return SendAsync(request, repository, path, cancellationToken);
     }
@@ -81,11 +85,11 @@ public sealed class HubClient : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            throw new PullException(PullFailure.Unreachable, $"Cannot reach the hub at {Endpoint} ({ex.Message}).", ex);
+            throw new PullException(PullFailure.Unreachable, $"Cannot reach the hub at {_base} ({ex.Message}).", ex);
         }
         catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new PullException(PullFailure.Unreachable, $"The hub at {Endpoint} did not answer in time.", ex);
+            throw new PullException(PullFailure.Unreachable, $"The hub at {_base} did not answer in time.", ex);
         }
         finally
         {
@@ -96,18 +100,19 @@ public sealed class HubClient : IDisposable
         var status = response.StatusCode;
         response.Dispose();
         var what = path is null ? $"the repository {repository}" : $"{path} in {repository}";
+        var noWhat = path is null ? $"repository {repository}" : $"file {path} in {repository}";
         throw status switch
         {
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden when HasToken => new PullException(PullFailure.Unauthorized,
                 $"The hub refused {what} ({(int)status}): the token in HF_TOKEN has no access to it. If the repository is gated, " +
-                $"accept its terms on {Endpoint}/{repository} with the account the token belongs to, then pull again."),
+                $"accept its terms on {_base}/{repository} with the account the token belongs to, then pull again."),
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new PullException(PullFailure.Unauthorized,
                 $"The hub refused {what} ({(int)status}): it is gated or private (or does not exist). Accept its terms on " +
-                $"{Endpoint}/{repository}, create a read token at {Endpoint}/settings/tokens and set HF_TOKEN to it (or Hub:Token), then pull again."),
+                $"{_base}/{repository}, create a read token at {_base}/settings/tokens and set HF_TOKEN to it (or Hub:Token), then pull again."),
             HttpStatusCode.NotFound => new PullException(PullFailure.NotFound,
-                $"The hub at {Endpoint} has no {what} (404). Check the owner, name{(path is null ? " and revision" : " and file")}."),
+                $"The hub at {_base} has no {noWhat} (404). Check the owner, name{(path is null ? " and revision" : " and file")}."),
             _ => new PullException((int)status >= 500 ? PullFailure.Unreachable : PullFailure.Other,
-                $"The hub at {Endpoint} answered {(int)status} {status} for {what}."),
+                $"The hub at {_base} answered {(int)status} {status} for {what}."),
         };
     }
 

@@ -45,21 +45,9 @@ public sealed class ModelPuller(HubClient hub, string modelsFolder)
                 $"The model id '{source.Id}' is taken by {previous.Source} in {folder}. Remove it first (castor models rm {source.Id}).");
         if (previous is null && Directory.EnumerateFiles(folder, "*.gguf").Any())
             throw new PullException(PullFailure.Other, $"{folder} already holds GGUF files castor did not pull; move them away or remove them first.");
-        progress.Planned(source.Id, source, plan);
-
-        var needed = plan.All.Sum(f => Math.Max(0, f.Size - PresentBytes(folder, f)));
-        var free = FreeSpace(folder);
-        if (needed > free)
-            throw DiskFull(folder, needed - free, null);
-
-        // The projector first and the model's first part last: a server watching the folder sees a loadable model only
-        // when everything it needs is there.
-        var order = plan.Projector is null ? plan.ModelFiles.Reverse() : plan.ModelFiles.Reverse().Prepend(plan.Projector);
-        long downloaded = 0;
-        foreach (var file in order)
-            downloaded += await FetchAsync(source, file, folder, previous, progress, cancellationToken);
-
-        new PullManifest
+        // Written before the first byte: it marks the folder as castor's (a resumed pull may continue in it) and records
+        // the SHA-256 each file is checked against; files reach their final names only once verified.
+        var manifest = new PullManifest
         {
             Id = source.Id,
             Source = source.ToString(),
@@ -69,7 +57,23 @@ public sealed class ModelPuller(HubClient hub, string modelsFolder)
             Files = plan.All.Select(f => new PullManifestFile(f.Name, f.Path, f.Size, f.Sha256)).ToList(),
             Projector = plan.Projector?.Name,
             PulledAt = DateTimeOffset.UtcNow,
-        }.Write(folder);
+        };
+        progress.Planned(source.Id, source, plan);
+
+        var needed = plan.All.Sum(f => Math.Max(0, f.Size - PresentBytes(folder, f)));
+        var free = FreeSpace(folder);
+        if (needed > free)
+            throw DiskFull(folder, needed - free, null);
+
+        // The projector first and the model's first part last: a server watching the folder sees a loadable model only
+        // when everything it needs is there.
+        manifest.Write(folder);
+        var order = plan.Projector is null ? plan.ModelFiles.Reverse() : plan.ModelFiles.Reverse().Prepend(plan.Projector);
+        long downloaded = 0;
+        foreach (var file in order)
+            downloaded += await FetchAsync(source, file, folder, previous, progress, cancellationToken);
+
+        (manifest with { PulledAt = DateTimeOffset.UtcNow }).Write(folder);
 
         return new PulledModel(source.Id, folder, Path.Combine(folder, plan.ModelFiles[0].Name),
             plan.Projector is null ? null : Path.Combine(folder, plan.Projector.Name), source.ToString(), plan.Quantization, plan.TotalBytes, downloaded);
