@@ -14,13 +14,21 @@ public static class KnownModels
     /// </summary>
     public const string FirstRunModel = "gemma-3-1b-it";
 
+    /// <remarks>
+    /// Checked on the hub's public pages (repository file listings or model pages): unsloth/gemma-3-1b-it-GGUF lists
+    /// gemma-3-1b-it-Q4_K_M.gguf (806 MB); ggml-org/gemma-3-4b-it-GGUF lists gemma-3-4b-it-Q4_K_M.gguf (2.49 GB) and
+    /// mmproj-model-f16.gguf (851 MB); ggml-org/Qwen3-0.6B-GGUF publishes Qwen3-0.6B-Q4_0.gguf; ggml-org/Qwen3-1.7B-GGUF
+    /// offers Q4_K_M (1.28 GB), Q8_0 and F16; lmstudio-community/granite-embedding-30m-english-GGUF lists
+    /// granite-embedding-30m-english-Q8_0.gguf (34.5 MB). No EmbeddingGemma GGUF from a publisher these lists could
+    /// confirm was found, so it is pulled by repository name instead.
+    /// </remarks>
     public static readonly IReadOnlyList<KnownModel> All =
     [
         new("gemma-3-1b-it", "unsloth/gemma-3-1b-it-GGUF", "Q4_K_M", "Gemma 3 1B instruct, 806 MB; the first-run default"),
         new("gemma-3-4b-it", "ggml-org/gemma-3-4b-it-GGUF", "Q4_K_M", "Gemma 3 4B instruct with its vision projector, 2.5 GB + 851 MB"),
-        new("qwen3-0.6b", "Qwen/Qwen3-0.6B-GGUF", "Q8_0", "Qwen3 0.6B (thinking), 639 MB"),
-        new("qwen3-1.7b", "Qwen/Qwen3-1.7B-GGUF", "Q8_0", "Qwen3 1.7B (thinking), 1.8 GB"),
-        new("embeddinggemma-300m", "ggml-org/embeddinggemma-300M-GGUF", "Q8_0", "EmbeddingGemma 300M, an embedding model, 329 MB"),
+        new("qwen3-0.6b", "ggml-org/Qwen3-0.6B-GGUF", "Q4_0", "Qwen3 0.6B (thinking), the smallest instruct model here"),
+        new("qwen3-1.7b", "ggml-org/Qwen3-1.7B-GGUF", "Q4_K_M", "Qwen3 1.7B (thinking), 1.3 GB"),
+        new("granite-embedding-30m-english", "lmstudio-community/granite-embedding-30m-english-GGUF", "Q8_0", "IBM Granite embedding 30M (English), an embedding model, 35 MB"),
     ];
 
     public static KnownModel? Find(string name) =>

@@ -83,6 +83,8 @@ public static class CastorHost
         builder.Services.AddOptions<RequestLimitSettings>().Configure<ModelCatalogue>((limits, registry) => ResolveLimits(options, registry, limits));
         builder.Services.AddCastorApi(defaultErrorWriter: GeminiErrors.Instance);
         builder.Services.AddSingleton(sp => LoadModels(options, sp.GetRequiredService<EngineOptions>(), sp.GetRequiredService<ILoggerFactory>(), console));
+        builder.Services.AddHostedService(sp => new ModelFolderWatcher(options, sp.GetRequiredService<ModelCatalogue>(),
+            sp.GetRequiredService<EngineOptions>(), sp.GetRequiredService<ILoggerFactory>(), console));
 
         var app = builder.Build();
         // A bad setting stops the start before any model loads, with a message naming the setting (ValidateOnStart

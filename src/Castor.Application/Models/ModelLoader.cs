@@ -108,6 +108,9 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
     public IModelBackend LoadGenerative(string id, string path, ModelSettings? settings = null) =>
         Load(Spec(id.ToLowerInvariant(), Path.GetFullPath(path), settings));
 
+    /// <summary>Whether a GGUF found while the server runs is an embedding model (those are loaded at start-up only).</summary>
+    public static bool IsEmbedding(string path, ModelSettings? settings = null) => IsEmbeddingModel(settings, path);
+
     private LlamaBackend Load(ModelSpec spec)
     {
         var size = new FileInfo(spec.Path).Length;

@@ -246,6 +246,36 @@ public sealed class PullTests : IAsyncLifetime
         Assert.Equal(0, again.DownloadedBytes);
     }
 
+    [Fact]
+    public async Task A_running_server_serves_a_model_pulled_into_its_folder_without_a_restart()
+    {
+        var options = new Castor.Server.CastorOptions
+        {
+            Urls = "http://127.0.0.1:0",
+            Models = [_models],
+            Data = Path.Combine(_models, ".data"),
+            ApiKey = CastorServerFixture.ApiKey,
+            BuiltinEmbeddingModel = false,
+            Threads = 2,
+        };
+        await using var app = await Castor.Server.CastorHost.BuildAsync(options);
+        await app.StartAsync();
+        using var client = new HttpClient { BaseAddress = new Uri(Castor.Server.CastorHost.Addresses(app)[0]) };
+        client.DefaultRequestHeaders.Add("x-goog-api-key", CastorServerFixture.ApiKey);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await client.GetAsync("/v1beta/models/tiny")).StatusCode);
+
+        await Puller().PullAsync(ModelSource.Parse(Repository), new RecordingProgress());
+
+        // The server looks every few seconds; wait for the model to be listed rather than for a fixed time.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await client.GetAsync("/v1beta/models/tiny")).StatusCode != System.Net.HttpStatusCode.OK && DateTime.UtcNow < deadline)
+            await Task.Delay(200);
+        var answer = await client.PostAsync("/v1beta/models/tiny:generateContent", new StringContent(
+            """{"contents":[{"parts":[{"text":"Once upon a time"}]}],"generationConfig":{"maxOutputTokens":4}}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, answer.StatusCode);
+        await app.StopAsync();
+    }
+
     /// <summary>A file stream on a disk with <c>spaceLeft</c> bytes free: past that, writes fail with ENOSPC as the OS reports it.</summary>
     private sealed class FullDiskStream(FileStream inner, long spaceLeft) : Stream
     {
