@@ -16,7 +16,10 @@ public static class Program
         root.Subcommands.Add(KeysCommand());
         root.Subcommands.Add(PullCommand.Create(ConfigOption));
         root.Subcommands.Add(ModelsCommand.Create(ConfigOption));
-        return await root.Parse(args).InvokeAsync();
+        root.Subcommands.Add(ChatCommand.Create(ConfigOption));
+        // chat handles Ctrl+C itself (it stops the answer, not the program), so the parser must not end the process on it.
+        var invocation = args is ["chat", ..] ? new InvocationConfiguration { ProcessTerminationTimeout = null } : null;
+        return await root.Parse(args).InvokeAsync(invocation);
     }
 
     private static readonly Option<string?> ConfigOption = new("--config") { Description = "A JSON file with a \"Castor\" section (default: ./castor.json if present)." };
