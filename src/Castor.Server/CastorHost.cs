@@ -161,7 +161,8 @@ public static class CastorHost
         {
             var where = options.Models.Count > 0 ? string.Join(", ", options.Models) : Path.GetFullPath(CastorOptions.DefaultModelsFolder);
             console.WriteLine($"  Models        none found in {where}.");
-            console.WriteLine("                Put a .gguf file there, or start with --models <folder or .gguf file>; generation calls fail until then.");
+            console.WriteLine("                Run `castor pull gemma-3-1b-it` (this server picks it up), put a .gguf file there, or start with");
+            console.WriteLine("                --models <folder or .gguf file>; generation calls fail until then.");
         }
         else
         {
