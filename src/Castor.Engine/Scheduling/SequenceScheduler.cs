@@ -47,6 +47,9 @@ public sealed class SequenceScheduler : IDisposable
     private readonly ManualResetEventSlim _wake = new(false);
     private readonly GrammarWorkers _grammarWorkers;
     private readonly Lock _meterGate = new();
+    private readonly TokenPieces _pieces;
+    /// <summary>Candidate 0's text event for each shared token string: immutable, so one instance serves every stream.</summary>
+    private readonly TextGenerated?[] _wholeTokenEvents;
     private int _abandonedDraws;
     private int _runningDraws;
     private static readonly TimeSpan DrawPoll = TimeSpan.FromMilliseconds(50);
@@ -69,6 +72,8 @@ public sealed class SequenceScheduler : IDisposable
         _planner = new BatchPlanner(_slots, options.BatchSize);
         Prefixes = new PrefixCache(context.NativeHandle, _slots);
         _grammarWorkers = new GrammarWorkers(modelId);
+        _pieces = new TokenPieces(weights.NativeHandle, weights.Vocab.Count);
+        _wholeTokenEvents = new TextGenerated?[weights.Vocab.Count];
         _thread = new Thread(Run) { IsBackground = true, Name = $"castor-scheduler-{modelId}" };
         _thread.Start();
     }
@@ -261,7 +266,7 @@ public sealed class SequenceScheduler : IDisposable
             if (i > 0) Prefixes.Clear(slot);
             slot.Partition = partition;
             var seq = new Sequence(job, i, slot, job.Samplers[i],
-                new TokenTextDecoder(_weights.NativeHandle), new StopSequenceMatcher(job.Request.StopSequences))
+                new TokenTextDecoder(_weights.NativeHandle, _pieces), new StopSequenceMatcher(job.Request.StopSequences))
             {
                 State = i == 0 ? SequenceState.Prefill : SequenceState.AwaitingFork,
                 PromptOffset = reused,
@@ -462,9 +467,16 @@ public sealed class SequenceScheduler : IDisposable
             var (chosen, alternatives) = Logprobs.Compute(logits, (int)token, top, _weights.NativeHandle);
             seq.Job.Output.Writer.TryWrite(new TokenLogprobsComputed(seq.Candidate, chosen, alternatives));
         }
-        var safe = seq.Stops.Push(seq.Decoder.Add(token));
+        var piece = seq.Decoder.Add(token);
+        var safe = seq.Stops.Push(piece);
         if (safe.Length > 0)
-            seq.Job.Output.Writer.TryWrite(new TextGenerated(seq.Candidate, safe));
+        {
+            // The token's own shared text, not held back or cut by a stop sequence: its shared event, no allocation.
+            var shared = seq.Candidate == 0 && seq.Decoder.LastWasShared && ReferenceEquals(safe, piece);
+            seq.Job.Output.Writer.TryWrite(shared
+                ? _wholeTokenEvents[(int)token] ??= new TextGenerated(0, safe)
+                : new TextGenerated(seq.Candidate, safe));
+        }
 
         if (seq.Stops.Stopped)
             Finish(seq, FinishCause.StopSequence);

@@ -62,11 +62,12 @@ public sealed class ShippedConfigurationTests(ShippedConfigurationFixture server
         var clock = Stopwatch.StartNew();
         var streams = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => ReadStream(client, clock, seed: 5 + i)));
 
-        // Overlap by order, not speed: every stream had its first text before any stream had its last event.
-        // One sequence at a time would put each first token after the previous stream's last.
-        var lastFirst = streams.Max(s => s.FirstText);
-        var firstLast = streams.Min(s => s.Last);
-        Assert.True(lastFirst < firstLast,
+        // Overlap by order, not speed: one sequence at a time would put each stream's first text after the previous
+        // stream's last event. Not every pair must overlap: on a loaded machine one request can reach the server after
+        // another has already finished (a stream of this model takes ~0.1 s), but the others still run together.
+        var ordered = streams.OrderBy(s => s.FirstText).ToArray();
+        var overlapping = ordered.Skip(1).Where((s, i) => s.FirstText < ordered[..(i + 1)].Max(p => p.Last)).Count();
+        Assert.True(overlapping >= 2,
             $"streams ran one after another: first texts at {string.Join(", ", streams.Select(s => s.FirstText))} ms, last events at {string.Join(", ", streams.Select(s => s.Last))} ms");
     }
 

@@ -50,7 +50,7 @@ public sealed class FunctionCallingTests(CastorServerFixture server)
         using var response = await _client.PostAsync(Path.Replace(":generateContent", ":streamGenerateContent?alt=sse"), Json.Body(Request(
             """[{"parts":[{"text":"What time is it?"}]}]""", Time,
             ""","toolConfig":{"functionCallingConfig":{"mode":"any"}},"generationConfig":{"seed":4,"maxOutputTokens":1500}""")));
-        var events = (await response.Content.ReadAsStringAsync()).Split("\r\n\r\n", StringSplitOptions.RemoveEmptyEntries)
+        var events = (await response.Content.ReadAsStringAsync()).Split("\r\n\r\n", StringSplitOptions.RemoveEmptyEntries).Select(e => e.TrimStart('\r', '\n')).Where(e => e.Length > 0)
             .Select(e => JsonNode.Parse(e["data: ".Length..])!).ToList();
         var calls = events.SelectMany(e => e["candidates"]![0]!["content"]!["parts"]!.AsArray()).Where(p => p!["functionCall"] is not null).ToList();
         Assert.NotEmpty(calls);

@@ -25,7 +25,7 @@ public sealed class CandidatesAndCachingTests(CastorServerFixture server)
         using var response = await _client.PostAsync("/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
             Json.Body("""{"contents":[{"parts":[{"text":"Once upon a time"}]}],"generationConfig":{"candidateCount":2,"maxOutputTokens":20,"seed":4}}"""));
         var raw = await response.Content.ReadAsStringAsync();
-        var indexes = raw.Split("\r\n\r\n", StringSplitOptions.RemoveEmptyEntries)
+        var indexes = raw.Split("\r\n\r\n", StringSplitOptions.RemoveEmptyEntries).Select(e => e.TrimStart('\r', '\n')).Where(e => e.Length > 0)
             .Select(e => System.Text.Json.Nodes.JsonNode.Parse(e["data: ".Length..])!["candidates"]![0]!)
             .Where(c => c["finishReason"] is not null)
             .Select(c => c["index"]!.GetValue<int>()).Order();

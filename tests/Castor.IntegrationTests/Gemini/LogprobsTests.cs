@@ -46,7 +46,7 @@ public sealed class LogprobsTests(CastorServerFixture server)
     {
         using var response = await _client.PostAsync("/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", Json.Body(
             """{"contents":[{"parts":[{"text":"Once upon a time"}]}],"generationConfig":{"maxOutputTokens":10,"seed":4,"responseLogprobs":true}}"""));
-        var frames = (await response.Content.ReadAsStringAsync()).Split("\r\n\r\n", StringSplitOptions.RemoveEmptyEntries)
+        var frames = (await response.Content.ReadAsStringAsync()).Split("\r\n\r\n", StringSplitOptions.RemoveEmptyEntries).Select(e => e.TrimStart('\r', '\n')).Where(e => e.Length > 0)
             .Select(f => JsonNode.Parse(f["data: ".Length..])!["candidates"]![0]!).ToList();
         var steps = frames.SelectMany(f => f["logprobsResult"]?["chosenCandidates"]?.AsArray() ?? []).ToList();
         Assert.Equal(10, steps.Count);

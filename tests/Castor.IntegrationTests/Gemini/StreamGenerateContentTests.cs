@@ -21,8 +21,9 @@ public sealed class StreamGenerateContentTests(CastorServerFixture server)
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
         var raw = await response.Content.ReadAsStringAsync();
 
-        // The only framing every SDK accepts: "data: " + one-line JSON + blank line; no event:, id: or comment lines.
-        var events = raw.Split("\r\n\r\n", StringSplitOptions.RemoveEmptyEntries);
+        // The only framing every SDK accepts: "data: " + one-line JSON + blank line; no event:, id: or comment lines
+        // (bare line breaks before the first event are StreamKeepAlive's, sent while a slow prefill runs: SDKs skip them).
+        var events = raw.Split("\r\n\r\n", StringSplitOptions.RemoveEmptyEntries).Select(e => e.TrimStart('\r', '\n')).Where(e => e.Length > 0);
         Assert.All(events, e =>
         {
             Assert.StartsWith("data: ", e);
