@@ -77,7 +77,15 @@ public static class Program
             if (parse.GetValue(flashAttention) is { } fa) options.FlashAttention = Enum.Parse<Castor.Engine.Models.FlashAttentionMode>(fa, ignoreCase: true);
 
             // Before the host: the pulled model is then found like any other, and Ctrl+C during the pull stops castor.
-            await FirstRunPull.RunAsync(options, parse.GetValue(noPull), CastorOptions.DefaultModelsFolder, Console.Out, cancellationToken);
+            try
+            {
+                await FirstRunPull.RunAsync(options, parse.GetValue(noPull), CastorOptions.DefaultModelsFolder, Console.Out, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("castor: stopped while pulling the default model; the next castor serve (or castor pull) resumes it.");
+                return 130;
+            }
 
             try
             {

@@ -11,7 +11,6 @@ namespace Castor.Hub;
 public sealed class HubClient : IDisposable
 {
     private readonly HttpClient _http;
-    private readonly bool _ownsHttp;
 
     public HubClient(Uri endpoint, string? token, HttpMessageHandler? handler = null)
     {
@@ -22,7 +21,6 @@ public sealed class HubClient : IDisposable
         _http = handler is null
             ? new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = true, MaxAutomaticRedirections = 10, ConnectTimeout = TimeSpan.FromSeconds(15) })
             : new HttpClient(handler, disposeHandler: false);
-        _ownsHttp = true;
         _http.Timeout = Timeout.InfiniteTimeSpan;
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("castor", "0.1"));
         if (token is not null) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -131,6 +129,6 @@ public sealed class HubClient : IDisposable
 
     public void Dispose()
     {
-        if (_ownsHttp) _http.Dispose();
+        _http.Dispose();
     }
 }
