@@ -17,7 +17,12 @@ public static class Program
         root.Subcommands.Add(KeysCommand());
         root.Subcommands.Add(CachesCommand());
         root.Subcommands.Add(BatchesCommand.Create(DataOption, ConfigOption));
-        return await root.Parse(args).InvokeAsync();
+        root.Subcommands.Add(PullCommand.Create(ConfigOption));
+        root.Subcommands.Add(ModelsCommand.Create(ConfigOption));
+        root.Subcommands.Add(ChatCommand.Create(ConfigOption));
+        // chat handles Ctrl+C itself (it stops the answer, not the program), so the parser must not end the process on it.
+        var invocation = args is ["chat", ..] ? new InvocationConfiguration { ProcessTerminationTimeout = null } : null;
+        return await root.Parse(args).InvokeAsync(invocation);
     }
 
     private static readonly Option<string?> ConfigOption = new("--config") { Description = "A JSON file with a \"Castor\" section (default: ./castor.json if present)." };
@@ -48,7 +53,9 @@ public static class Program
         var defaultModel = new Option<string?>("--default-model") { Description = "Model that Gemini model names resolve to (default: the first found)." };
         var publicUrl = new Option<string?>("--public-url") { Description = "The URL clients reach the server at, for upload and file URLs (behind a proxy). Default: the address a request arrived on, or CASTOR_PUBLIC_URL." };
 
-        var command = new Command("serve", "Start the server.") { urls, models, DataOption, threads, batchThreads, contextSize, parallel, flashAttention, defaultModel, publicUrl, ConfigOption };
+        var noPull = new Option<bool>("--no-pull") { Description = "Do not pull the default model when the models folder is empty (AutoPull: false)." };
+
+        var command = new Command("serve", "Start the server.") { urls, models, DataOption, threads, batchThreads, contextSize, parallel, flashAttention, defaultModel, publicUrl, noPull, ConfigOption };
         command.SetAction(async (parse, cancellationToken) =>
         {
             CastorOptions options;
@@ -71,6 +78,17 @@ public static class Program
             if (parse.GetValue(defaultModel) is { } dm) options.DefaultModel = dm;
             if (parse.GetValue(publicUrl) is { } pu) options.PublicUrl = pu;
             if (parse.GetValue(flashAttention) is { } fa) options.FlashAttention = Enum.Parse<Castor.Engine.Models.FlashAttentionMode>(fa, ignoreCase: true);
+
+            // Before the host: the pulled model is then found like any other, and Ctrl+C during the pull stops castor.
+            try
+            {
+                await FirstRunPull.RunAsync(options, parse.GetValue(noPull), CastorOptions.DefaultModelsFolder, Console.Out, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("castor: stopped while pulling the default model; the next castor serve (or castor pull) resumes it.");
+                return 130;
+            }
 
             try
             {

@@ -91,6 +91,8 @@ public static class CastorHost
         builder.Services.AddGeminiApi();
         builder.Services.AddOpenAIApi();
         builder.Services.AddSingleton(sp => LoadModels(options, sp.GetRequiredService<EngineOptions>(), sp.GetRequiredService<ILoggerFactory>(), console));
+        builder.Services.AddHostedService(sp => new ModelFolderWatcher(options, sp.GetRequiredService<ModelCatalogue>(),
+            sp.GetRequiredService<EngineOptions>(), sp.GetRequiredService<ILoggerFactory>(), console));
 
         var app = builder.Build();
         // A bad setting stops the start before any model loads, with a message naming the setting (ValidateOnStart
@@ -181,7 +183,8 @@ public static class CastorHost
         {
             var where = options.Models.Count > 0 ? string.Join(", ", options.Models) : Path.GetFullPath(CastorOptions.DefaultModelsFolder);
             console.WriteLine($"  Models        none found in {where}.");
-            console.WriteLine("                Put a .gguf file there, or start with --models <folder or .gguf file>; generation calls fail until then.");
+            console.WriteLine("                Run `castor pull gemma-3-1b-it` (this server picks it up), put a .gguf file there, or start with");
+            console.WriteLine("                --models <folder or .gguf file>; generation calls fail until then.");
         }
         else
         {

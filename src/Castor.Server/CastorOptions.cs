@@ -5,6 +5,7 @@ using Castor.Application.Batches;
 using Castor.Application.Files;
 using Castor.Application.Media;
 using Castor.Engine.Models;
+using Castor.Hub;
 
 namespace Castor.Server;
 
@@ -82,6 +83,15 @@ public sealed class CastorOptions
 
     /// <summary>Per-key, per-project and per-request limits (Limits:MaxConcurrentRequestsPerKey, …, CASTOR_LIMITS__*).</summary>
     public LimitsOptions Limits { get; set; } = new();
+
+    /// <summary>Where <c>castor pull</c> and the first run fetch models (Hub:Url, Hub:Token, Hub:DefaultModel; HF_ENDPOINT and HF_TOKEN when unset).</summary>
+    public HubOptions Hub { get; set; } = new();
+
+    /// <summary>
+    /// Pull <c>Hub:DefaultModel</c> when <c>castor serve</c> starts with an empty models folder and no models configured
+    /// (CASTOR_AUTO_PULL; <c>--no-pull</c>). A top-level key because <c>Models</c> is the list of model locations.
+    /// </summary>
+    public bool AutoPull { get; set; } = true;
 
     /// <summary>A key to register for the default project at start-up (CASTOR_API_KEY).</summary>
     public string? ApiKey { get; set; }

@@ -175,8 +175,8 @@ public sealed class ModelCatalogue : IDisposable
         if (IsGeminiGenerativeName(id) && !_embeddings.ContainsKey(id))
         {
             return _default ?? throw new CastorException(ErrorStatus.FailedPrecondition,
-                $"No generative model is installed, so 'models/{id}' has nothing to run on. Put a .gguf file in the models folder " +
-                "(or start Castor with --models <folder or .gguf file>) and restart the server.");
+                $"No generative model is installed, so 'models/{id}' has nothing to run on. Run `castor pull gemma-3-1b-it` (a running " +
+                "server picks it up from its models folder), or put a .gguf file in the models folder, or start Castor with --models <folder or .gguf file>.");
         }
         throw NotFound(id, method);
     }

@@ -110,6 +110,9 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
     public IModelBackend LoadGenerative(string id, string path, ModelSettings? settings = null) =>
         Load(Spec(id.ToLowerInvariant(), Path.GetFullPath(path), settings));
 
+    /// <summary>Whether a GGUF found while the server runs is an embedding model (those are loaded at start-up only).</summary>
+    public static bool IsEmbedding(string path, ModelSettings? settings = null) => IsEmbeddingModel(settings, path);
+
     private LlamaBackend Load(ModelSpec spec)
     {
         var size = new FileInfo(spec.Path).Length;
@@ -164,17 +167,20 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
             string.IsNullOrWhiteSpace(settings?.Projector) ? null : Path.GetFullPath(settings.Projector));
 
     /// <summary>
-    /// A folder holding exactly one generative model and one projector (a Hugging Face GGUF repository's layout) pairs
-    /// them, unless the model has a configured projector.
+    /// A folder holding exactly one generative model and one projector (a Hugging Face GGUF repository's layout, and the
+    /// <c>models/{id}/</c> folders <c>castor pull</c> leaves) pairs them, unless the model has a configured projector:
+    /// a models folder itself, or one of its subfolders.
     /// </summary>
     private static void PairProjectors(ModelCatalogueSettings settings, List<ModelSpec> specs)
     {
-        foreach (var location in settings.Locations)
+        static string Full(string path) => Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar);
+        var locations = settings.Locations.Where(Directory.Exists).Select(Full).ToHashSet(StringComparer.Ordinal);
+        foreach (var folder in specs.Select(s => Path.GetDirectoryName(Full(s.Path))!).Distinct(StringComparer.Ordinal).ToList())
         {
-            if (GgufDiscovery.ProjectorIn(location) is not { } projector) continue;
-            var folder = Path.GetFullPath(location);
+            if (!locations.Contains(folder) && !(Path.GetDirectoryName(folder) is { } parent && locations.Contains(parent))) continue;
+            if (GgufDiscovery.ProjectorIn(folder) is not { } projector) continue;
             var inFolder = specs.Select((s, i) => (s, i))
-                .Where(x => string.Equals(Path.GetDirectoryName(x.s.Path), folder.TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal))
+                .Where(x => string.Equals(Path.GetDirectoryName(Full(x.s.Path)), folder, StringComparison.Ordinal))
                 .ToList();
             if (inFolder is [var (spec, index)] && spec.Projector is null)
                 specs[index] = spec with { Projector = projector };
