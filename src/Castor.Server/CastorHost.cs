@@ -1,5 +1,6 @@
 using Castor.Api.Gemini;
 using Castor.Api.Gemini.Infrastructure;
+using Castor.Api.Gemini.Live;
 using Castor.Api.Hosting;
 using Castor.Application;
 using Castor.Application.Files;
@@ -82,6 +83,7 @@ public static class CastorHost
         builder.Services.AddBoundOptions(options.Files);
         builder.Services.AddOptions<RequestLimitSettings>().Configure<ModelCatalogue>((limits, registry) => ResolveLimits(options, registry, limits));
         builder.Services.AddCastorApi(defaultErrorWriter: GeminiErrors.Instance);
+        builder.Services.AddSingleton(options.Live);
         builder.Services.AddSingleton(sp => LoadModels(options, sp.GetRequiredService<EngineOptions>(), sp.GetRequiredService<ILoggerFactory>(), console));
 
         var app = builder.Build();
@@ -99,6 +101,10 @@ public static class CastorHost
         if (!string.IsNullOrWhiteSpace(options.ApiKey))
             await keys.SeedKeyAsync(options.ApiKey.Trim(), ApiKeyService.DefaultProject, cancellationToken).ConfigureAwait(false);
 
+        // The Live API's sockets; the SDK's //ws/ target is folded before routing matches it.
+        app.UseWebSockets();
+        app.UseLiveRequestTargets();
+        app.UseRouting();
         app.UseCastorApi();
         // Every route needs a key unless it says otherwise: only these two are public.
         app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
@@ -106,6 +112,7 @@ public static class CastorHost
             $"Castor serves the Gemini API at /v1beta. Models: {string.Join(", ", registry.Models.Select(m => m.Description.Id))}.\n")).AllowAnonymous();
         app.MapGeminiApi();
         app.MapOpenAIApi();
+        app.MapGeminiLiveApi();
 
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, options, database, registry, keys, console));
         return app;

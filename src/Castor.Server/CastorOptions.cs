@@ -1,3 +1,4 @@
+using Castor.Api.Gemini.Live;
 using Castor.Application.Models;
 using Castor.Application.Embeddings;
 using Castor.Application.Files;
@@ -70,6 +71,9 @@ public sealed class CastorOptions
 
     /// <summary>Per-key, per-project and per-request limits (Limits:MaxConcurrentRequestsPerKey, …, CASTOR_LIMITS__*).</summary>
     public LimitsOptions Limits { get; set; } = new();
+
+    /// <summary>Live API sessions (Live:MaxSessions, Live:MaxMessageBytes).</summary>
+    public LiveOptions Live { get; set; } = new();
 
     /// <summary>A key to register for the default project at start-up (CASTOR_API_KEY).</summary>
     public string? ApiKey { get; set; }

@@ -26,6 +26,8 @@ namespace Castor.Api.Gemini.Wire;
 [JsonSerializable(typeof(ListFilesResponse))]
 [JsonSerializable(typeof(FileResource))]
 [JsonSerializable(typeof(EmptyResponse))]
+[JsonSerializable(typeof(LiveClientMessage))]
+[JsonSerializable(typeof(LiveServerMessage))]
 internal sealed partial class GeminiJsonContext : JsonSerializerContext;
 
 /// <summary>The options every Gemini endpoint reads and writes with.</summary>
