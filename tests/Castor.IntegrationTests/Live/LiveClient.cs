@@ -25,8 +25,10 @@ public sealed class LiveClient : IAsyncDisposable
         return client;
     }
 
+    public const string DefaultSetup = """{"model":"models/gemini-2.5-flash","generationConfig":{"responseModalities":["TEXT"],"maxOutputTokens":8}}""";
+
     /// <summary>Connects and sends <paramref name="setup"/>; returns once setupComplete arrived.</summary>
-    public static async Task<LiveClient> SetUpAsync(Uri baseAddress, string setup = """{"model":"models/gemini-2.5-flash","generationConfig":{"responseModalities":["TEXT"],"maxOutputTokens":8}}""")
+    public static async Task<LiveClient> SetUpAsync(Uri baseAddress, string setup = DefaultSetup)
     {
         var client = await ConnectAsync(Target(baseAddress));
         await client.SendAsync("{\"setup\":" + setup + "}");
@@ -35,10 +37,28 @@ public sealed class LiveClient : IAsyncDisposable
         return client;
     }
 
+    /// <summary>
+    /// <see cref="SetUpAsync"/>, retried while the server is full: it frees a session's slot just after the close
+    /// handshake, so a session opened right after another closed may still find it taken.
+    /// </summary>
+    public static async Task<LiveClient> SetUpWhenFreeAsync(Uri baseAddress, string setup = DefaultSetup)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var client = await ConnectAsync(Target(baseAddress));
+            await client.SendAsync("{\"setup\":" + setup + "}");
+            var first = await client.ReceiveAsync();
+            if (first?["setupComplete"] is not null) return client;
+            Assert.True(client.CloseStatus == (WebSocketCloseStatus)1013 && attempt < 50, $"expected setupComplete, got close {client.CloseStatus} {client.CloseReason}");
+            await client.DisposeAsync();
+            await Task.Delay(50);
+        }
+    }
+
     public Task SendAsync(string json, WebSocketMessageType type = WebSocketMessageType.Text) =>
         _socket.SendAsync(Encoding.UTF8.GetBytes(json), type, true, CancellationToken.None);
 
-    public Task SendBytesAsync(byte[] bytes) => _socket.SendAsync(bytes, WebSocketMessageType.Text, true, CancellationToken.None);
+    public Task SendAsync(byte[] bytes, WebSocketMessageType type) => _socket.SendAsync(bytes, type, true, CancellationToken.None);
 
     /// <summary>The next server message; null once the server closed (see <see cref="CloseStatus"/>).</summary>
     public async Task<JsonNode?> ReceiveAsync(int timeoutSeconds = 120)
