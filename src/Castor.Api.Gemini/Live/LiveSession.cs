@@ -42,7 +42,13 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerati
         using var session = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         _session = session;
         var token = session.Token;
-        await using var drain = stopping.Register(() => _ = GoAwayAsync());
+        await using var drain = stopping.Register(() => _ = GoAwayAsync(TimeSpan.Zero, WebSocketCloseStatus.EndpointUnavailable,
+            "The server is shutting down; open a new session."));
+        // The session's length limit: goAway with the time left, then a close that says why.
+        var notice = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(10).Ticks, options.MaxSessionDuration.Ticks / 2));
+        await using var limit = new Timer(_ => _ = GoAwayAsync(notice, WebSocketCloseStatus.NormalClosure,
+            "The session reached its length limit (Live:MaxSessionDuration); open a new session."), null,
+            options.MaxSessionDuration > TimeSpan.Zero ? options.MaxSessionDuration - notice : Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         try
         {
             if (await ReceiveAsync(token).ConfigureAwait(false) is not { } first) return;
@@ -285,21 +291,24 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerati
     }
 
     /// <summary>
-    /// The server is stopping: goAway, then a 1001 close; the receive loop ends when the client answers the close (or
-    /// after a grace period). A pending receive is never cancelled first, since that would abort the socket unannounced.
+    /// The session must end (the server stops, or the session reached its length limit): goAway with the time left, then
+    /// the close; the receive loop ends when the client answers it (or after a grace period). A pending receive is never
+    /// cancelled first, since that would abort the socket unannounced.
     /// </summary>
-    private async Task GoAwayAsync()
+    private async Task GoAwayAsync(TimeSpan timeLeft, WebSocketCloseStatus code, string reason)
     {
         try
         {
-            await SendAsync(new LiveServerMessage { GoAway = new LiveGoAway { TimeLeft = "0s" } }).ConfigureAwait(false);
+            await SendAsync(new LiveServerMessage { GoAway = new LiveGoAway { TimeLeft = $"{(long)timeLeft.TotalSeconds}s" } }).ConfigureAwait(false);
+            await Task.Delay(timeLeft).ConfigureAwait(false);
+            await CloseAsync(code, reason).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            await _session.CancelAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException)
         {
+            // The session ended meanwhile.
         }
-        await CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "The server is shutting down; open a new session.").ConfigureAwait(false);
-        await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-        try { await _session.CancelAsync().ConfigureAwait(false); } catch (ObjectDisposedException) { }
     }
 
     /// <summary>A turn failed: the session closes (with the error, if the connection still stands) and the receive loop ends.</summary>

@@ -24,6 +24,17 @@ public sealed class LiveLimitsTests(LiveServerFixture server) : IClassFixture<Li
         foreach (var client in open) await client.DisposeAsync();
     }
 
+    [Fact]
+    public async Task A_session_at_Live_MaxSessionDuration_gets_goAway_with_the_time_left_then_a_close_that_says_why()
+    {
+        await using var live = await LiveClient.SetUpWhenFreeAsync(server.BaseAddress);
+        var goAway = await live.ReceiveAsync();
+        Assert.Equal("2s", goAway!["goAway"]!["timeLeft"]!.GetValue<string>());
+        var (status, reason) = await live.ReceiveCloseAsync();
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, status);
+        Assert.Contains("Live:MaxSessionDuration", reason);
+    }
+
     private static readonly string[] Seeds =
     [
         """{"clientContent":{"turns":[{"role":"user","parts":[{"text":"Once upon a time"}]}],"turnComplete":true}}""",
