@@ -39,7 +39,8 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiSurface surface)
         return surface.OwnerOf(context.Request.Path) is not null;
     }
 
-    internal static string? FindKey(HttpRequest request)
+    /// <summary>The key a request carries (header, query or bearer token), trimmed; null when it carries none.</summary>
+    public static string? FindKey(HttpRequest request)
     {
         if (request.Headers.TryGetValue("x-goog-api-key", out var header) && !string.IsNullOrWhiteSpace(header))
             return header.ToString().Trim();

@@ -1,5 +1,6 @@
 using Castor.Api.Gemini;
 using Castor.Api.Gemini.Infrastructure;
+using Castor.Api.Gemini.Live;
 using Castor.Api.Hosting;
 using Castor.Application;
 using Castor.Application.Caching;
@@ -90,6 +91,7 @@ public static class CastorHost
         builder.Services.AddCastorApi(defaultErrorWriter: GeminiErrors.Instance);
         builder.Services.AddGeminiApi();
         builder.Services.AddOpenAIApi();
+        builder.Services.AddSingleton(options.Live);
         builder.Services.AddSingleton(sp => LoadModels(options, sp.GetRequiredService<EngineOptions>(), sp.GetRequiredService<ILoggerFactory>(), console));
         builder.Services.AddHostedService(sp => new ModelFolderWatcher(options, sp.GetRequiredService<ModelCatalogue>(),
             sp.GetRequiredService<EngineOptions>(), sp.GetRequiredService<ILoggerFactory>(), console));
@@ -111,6 +113,10 @@ public static class CastorHost
         if (!string.IsNullOrWhiteSpace(options.ApiKey))
             await keys.SeedKeyAsync(options.ApiKey.Trim(), ApiKeyService.DefaultProject, cancellationToken).ConfigureAwait(false);
 
+        // The Live API's sockets; the SDK's //ws/ target is folded before routing matches it.
+        app.UseWebSockets();
+        app.UseLiveRequestTargets();
+        app.UseRouting();
         app.UseCastorApi();
         // Every route needs a key unless it says otherwise: only these two are public.
         app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
@@ -118,6 +124,7 @@ public static class CastorHost
             $"Castor serves the Gemini API at /v1beta. Models: {string.Join(", ", registry.Models.Select(m => m.Description.Id))}.\n")).AllowAnonymous();
         app.MapGeminiApi();
         app.MapOpenAIApi();
+        app.MapGeminiLiveApi();
 
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, options, database, registry, keys, console));
         return app;

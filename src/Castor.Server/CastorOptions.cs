@@ -1,4 +1,5 @@
 using Castor.Application.Caching;
+using Castor.Api.Gemini.Live;
 using Castor.Application.Models;
 using Castor.Application.Embeddings;
 using Castor.Application.Batches;
@@ -92,6 +93,9 @@ public sealed class CastorOptions
     /// (CASTOR_AUTO_PULL; <c>--no-pull</c>). A top-level key because <c>Models</c> is the list of model locations.
     /// </summary>
     public bool AutoPull { get; set; } = true;
+
+    /// <summary>Live API sessions (Live:MaxSessions, Live:MaxMessageBytes).</summary>
+    public LiveOptions Live { get; set; } = new();
 
     /// <summary>A key to register for the default project at start-up (CASTOR_API_KEY).</summary>
     public string? ApiKey { get; set; }

@@ -29,6 +29,8 @@ namespace Castor.Api.Gemini.Wire;
 [JsonSerializable(typeof(CachedContentResource))]
 [JsonSerializable(typeof(ListCachedContentsResponse))]
 [JsonSerializable(typeof(CreateBatchRequest))]
+[JsonSerializable(typeof(LiveClientMessage))]
+[JsonSerializable(typeof(LiveServerMessage))]
 internal sealed partial class GeminiJsonContext : JsonSerializerContext;
 
 /// <summary>The options every Gemini endpoint reads and writes with.</summary>
