@@ -18,8 +18,10 @@ namespace Castor.Api.Gemini.Live;
 /// engine's prefix cache (partitioned by project) keeps the earlier turns resident and only the new turn is computed.
 /// The receive loop owns the conversation; a turn runs beside it so new input can interrupt it. Input passes through an
 /// <see cref="ILiveInputStage"/> and output through an <see cref="ILiveOutputStage"/>, where speech will plug in.
+/// A session opened with an ephemeral token gets the token's <see cref="LiveSetupLock"/>.
 /// </summary>
-internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerationService generation, LiveOptions options, ILogger logger) : IDisposable
+internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerationService generation, LiveOptions options, ILogger logger,
+    LiveSetupLock? setupLock = null) : IDisposable
 {
     private readonly SemaphoreSlim _sending = new(1, 1);
     private readonly ArrayBufferWriter<byte> _message = new(16 * 1024);
@@ -54,7 +56,8 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerati
             if (await ReceiveAsync(token).ConfigureAwait(false) is not { } first) return;
             if (first.Setup is not { } setup)
                 throw new LiveCloseException(LiveCloseException.InvalidPayload, "The first message of a session must be setup.");
-            await SetupAsync(setup, token).ConfigureAwait(false);
+            // An ephemeral token's locked fields win over what the client sent.
+            await SetupAsync(setupLock?.Apply(setup) ?? setup, token).ConfigureAwait(false);
             await SendAsync(new LiveServerMessage { SetupComplete = new EmptyResponse() }).ConfigureAwait(false);
             while (await ReceiveAsync(token).ConfigureAwait(false) is { } message)
                 await HandleAsync(message, token).ConfigureAwait(false);
