@@ -67,7 +67,7 @@ public static class LiveApi
 
         Caller caller;
         LiveSetupLock? setupLock = null;
-        var sessionOptions = options;
+        DateTimeOffset? tokenExpireTime = null;
         try
         {
             if (tokens is not null && FindAccessToken(context.Request) is { } accessToken)
@@ -76,7 +76,7 @@ public static class LiveApi
                 var token = await tokens.StartSessionAsync(accessToken, context.RequestAborted).ConfigureAwait(false);
                 caller = token.Caller;
                 setupLock = LiveSetupLock.From(token.Setup, token.FieldMask);
-                sessionOptions = UntilExpiry(options, token.ExpireTime - DateTimeOffset.UtcNow);
+                tokenExpireTime = token.ExpireTime;
             }
             else
             {
@@ -99,7 +99,7 @@ public static class LiveApi
         }
         try
         {
-            using var session = new LiveSession(socket, caller, generation, sessionOptions, logger, setupLock);
+            using var session = new LiveSession(socket, caller, generation, options, logger, setupLock, tokenExpireTime);
             await session.RunAsync(context.RequestAborted, stopping).ConfigureAwait(false);
         }
         finally
@@ -119,17 +119,5 @@ public static class LiveApi
         }
         if (string.IsNullOrEmpty(token)) return null;
         return token.StartsWith(AuthTokenService.NamePrefix, StringComparison.Ordinal) ? token : AuthTokenService.NamePrefix + token;
-    }
-
-    /// <summary>A token's sessions end at its expireTime: the session's length limit (and its goAway) comes no later than that.</summary>
-    private static LiveOptions UntilExpiry(LiveOptions options, TimeSpan left)
-    {
-        if (options.MaxSessionDuration > TimeSpan.Zero && options.MaxSessionDuration <= left) return options;
-        return new LiveOptions
-        {
-            MaxSessions = options.MaxSessions,
-            MaxMessageBytes = options.MaxMessageBytes,
-            MaxSessionDuration = left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1),
-        };
     }
 }

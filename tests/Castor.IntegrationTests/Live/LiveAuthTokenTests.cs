@@ -150,4 +150,20 @@ public sealed class LiveAuthTokenTests(CastorServerFixture server)
             Assert.InRange(usage["responseTokenCount"]!.GetValue<int>(), 1, 2);
         }
     }
+
+    [Fact]
+    public async Task A_session_opened_with_a_token_gets_goAway_and_a_close_at_the_tokens_expireTime()
+    {
+        var name = (await CreateAsync($$"""{"expireTime":"{{In(TimeSpan.FromSeconds(3))}}","newSessionExpireTime":"{{In(TimeSpan.FromSeconds(2))}}"}"""))
+            ["name"]!.GetValue<string>();
+        var (live, setupComplete) = await OpenAsync(name);
+        await using (live)
+        {
+            Assert.NotNull(setupComplete?["setupComplete"]);
+            Assert.NotNull((await live.ReceiveAsync())?["goAway"]?["timeLeft"]);
+            var (status, reason) = await live.ReceiveCloseAsync();
+            Assert.Equal(WebSocketCloseStatus.NormalClosure, status);
+            Assert.Contains("expireTime", reason);
+        }
+    }
 }
