@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
+using Castor.Application.Keys;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Castor.IntegrationTests.Live;
 
@@ -164,6 +166,27 @@ public sealed class LiveAuthTokenTests(CastorServerFixture server)
             var (status, reason) = await live.ReceiveCloseAsync();
             Assert.Equal(WebSocketCloseStatus.NormalClosure, status);
             Assert.Contains("expireTime", reason);
+        }
+    }
+
+    [Fact]
+    public async Task A_token_stops_working_when_the_key_that_created_it_is_revoked()
+    {
+        var keys = server.App.Services.GetRequiredService<ApiKeyService>();
+        var created = await keys.CreateKeyAsync("tokens-" + Guid.NewGuid().ToString("N")[..8]);
+        using var http = server.CreateClient(apiKey: created.Key);
+        var (status, json) = await http.PostAsync("/v1alpha/auth_tokens", """{"uses":0}""");
+        Assert.Equal(200, status);
+        var name = json!["name"]!.GetValue<string>();
+        var (first, setupComplete) = await OpenAsync(name);
+        await using (first) Assert.NotNull(setupComplete?["setupComplete"]);
+
+        Assert.True(await keys.RevokeAsync(created.Id));
+        var (second, message) = await OpenAsync(name);
+        await using (second)
+        {
+            Assert.Null(message);
+            Assert.Equal(WebSocketCloseStatus.PolicyViolation, second.CloseStatus);
         }
     }
 }
