@@ -42,6 +42,8 @@ public static class GeminiApi
             group.MapGet("/cachedContents/{**name}", CachedContentsApi.GetAsync);
             group.MapPatch("/cachedContents/{**name}", CachedContentsApi.UpdateAsync);
             group.MapDelete("/cachedContents/{**name}", CachedContentsApi.DeleteAsync);
+            // Ephemeral tokens for the Live API: v1alpha as the docs say, v1beta where the SDK's default client goes.
+            if (version != "v1") group.MapPost("/auth_tokens", AuthTokensApi.CreateAsync);
             // Uploads stream to disk: they bypass RequestBody's 20 MB JSON limit.
             upload.MapPost($"/{version}/files", UploadApi.HandleAsync);
         }

@@ -59,6 +59,7 @@ public static class ApplicationServiceCollectionExtensions
             .Validate(o => o.RequestBodyMemory >= 0, "Limits:RequestBodyMemory must not be negative (0 means the default).");
 
         services.AddSingleton<ApiKeyService>();
+        services.AddSingleton<AuthTokenService>();
         services.AddSingleton<GenerationService>();
         services.AddSingleton<IGenerationService>(sp => sp.GetRequiredService<GenerationService>());
         services.AddSingleton<EmbeddingService>();

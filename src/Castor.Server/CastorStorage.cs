@@ -32,6 +32,7 @@ public static class CastorStorage
         services.AddBoundOptions(options.Storage);
         services.AddSingleton(database);
         services.AddSingleton<IKeyStore, SqlKeyStore>();
+        services.AddSingleton<IAuthTokenStore, SqlAuthTokenStore>();
         services.AddSingleton<IFileStore, SqlFileStore>();
         services.AddSingleton<IBatchStore, SqlBatchStore>();
         services.AddSingleton(new FileContentStore(Path.Combine(options.Data, "files")));

@@ -11,8 +11,8 @@ import { useCastor } from './server.mjs';
 const castor = useCastor();
 
 /** A session plus a queue of its messages; `next(pred)` waits for the next message matching `pred`. */
-async function open(config, { setupPatch } = {}) {
-  const ai = new GoogleGenAI({ apiKey: castor.apiKey, httpOptions: { baseUrl: castor.baseUrl } });
+async function open(config, { setupPatch, apiKey = castor.apiKey, apiVersion } = {}) {
+  const ai = new GoogleGenAI({ apiKey, httpOptions: { baseUrl: castor.baseUrl, ...(apiVersion ? { apiVersion } : {}) } });
   const messages = [];
   const waiters = [];
   let closed;
@@ -143,5 +143,41 @@ describe('ai.live.connect', () => {
     });
     assert.equal(closed.code, 1008);
     assert.match(closed.reason, /API key not valid/);
+  });
+
+  test('ai.authTokens.create, then live.connect with the token (v1alpha): its locked config wins, and a used-up token is refused', async () => {
+    const ai = new GoogleGenAI({ apiKey: castor.apiKey, httpOptions: { baseUrl: castor.baseUrl, apiVersion: 'v1alpha' } });
+    const token = await ai.authTokens.create({
+      config: {
+        uses: 1,
+        liveConnectConstraints: { model: 'gemini-live-2.5-flash-preview', config: { responseModalities: [Modality.TEXT], maxOutputTokens: 2 } },
+        httpOptions: { apiVersion: 'v1alpha' },
+      },
+    });
+    assert.match(token.name, /^auth_tokens\//);
+    assert.equal(token.uses, 1);
+
+    // The SDK sends the token as ?access_token= to BidiGenerateContentConstrained.
+    const live = await open({ maxOutputTokens: 40 }, { apiKey: token.name, apiVersion: 'v1alpha' });
+    try {
+      live.session.sendRealtimeInput({ text: 'Once upon a time' });
+      const usage = (await live.turn()).at(-1).usageMetadata;
+      assert.ok(usage.responseTokenCount >= 1 && usage.responseTokenCount <= 2, JSON.stringify(usage));
+    } finally {
+      live.session.close();
+    }
+
+    // One use: a second connect() never settles (the SDK only reports the close), so watch onclose.
+    const closed = await new Promise((resolve, reject) => {
+      const again = new GoogleGenAI({ apiKey: token.name, httpOptions: { baseUrl: castor.baseUrl, apiVersion: 'v1alpha' } });
+      const timer = setTimeout(() => reject(new Error('no close within 30 s')), 30_000);
+      again.live.connect({
+        model: 'gemini-live-2.5-flash-preview',
+        config: { responseModalities: [Modality.TEXT] },
+        callbacks: { onclose: (e) => { clearTimeout(timer); resolve({ code: e.code, reason: e.reason }); } },
+      }).catch(() => {});
+    });
+    assert.equal(closed.code, 1008);
+    assert.match(closed.reason, /used up/);
   });
 });

@@ -10,12 +10,17 @@ using Microsoft.Extensions.Logging;
 
 namespace Castor.Api.Gemini.Live;
 
-/// <summary>The Live API: <c>/ws/google.ai.generativelanguage.{version}.GenerativeService.BidiGenerateContent</c>.</summary>
+/// <summary>
+/// The Live API: <c>/ws/google.ai.generativelanguage.{version}.GenerativeService.BidiGenerateContent</c> (API keys) and
+/// <c>…BidiGenerateContentConstrained</c> (ephemeral tokens, <c>?access_token=auth_tokens/…</c>, as <c>@google/genai</c> sends them).
+/// </summary>
 public static class LiveApi
 {
     public static readonly IReadOnlyList<string> Versions = ["v1beta", "v1alpha"];
 
     public static string BidiGenerateContentPath(string version) => $"/ws/google.ai.generativelanguage.{version}.GenerativeService.BidiGenerateContent";
+
+    public static string BidiGenerateContentConstrainedPath(string version) => BidiGenerateContentPath(version) + "Constrained";
 
     /// <summary>
     /// <c>@google/genai</c> joins its base URL (which ends in <c>/</c>) and <c>/ws/…</c>, so it always asks for <c>//ws/…</c>.
@@ -42,15 +47,18 @@ public static class LiveApi
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Castor.Live");
         foreach (var version in Versions)
         {
-            routes.Map(BidiGenerateContentPath(version), (HttpContext context, ApiKeyService keys, IGenerationService generation) =>
-                ConnectAsync(context, keys, generation, options, slots, logger, stopping)).AllowAnonymous().WithMetadata(GeminiErrorsMetadata);
+            routes.Map(BidiGenerateContentPath(version), (HttpContext context, ApiKeyService keys, AuthTokenService tokens, IGenerationService generation) =>
+                ConnectAsync(context, keys, null, generation, options, slots, logger, stopping)).AllowAnonymous().WithMetadata(GeminiErrorsMetadata);
+            routes.Map(BidiGenerateContentConstrainedPath(version), (HttpContext context, ApiKeyService keys, AuthTokenService tokens, IGenerationService generation) =>
+                ConnectAsync(context, keys, tokens, generation, options, slots, logger, stopping)).AllowAnonymous().WithMetadata(GeminiErrorsMetadata);
         }
         return routes;
     }
 
     private static readonly IApiErrorWriter GeminiErrorsMetadata = Infrastructure.GeminiErrors.Instance;
 
-    private static async Task ConnectAsync(HttpContext context, ApiKeyService keys, IGenerationService generation, LiveOptions options,
+    /// <summary>Opens one session; <paramref name="tokens"/> is set on the Constrained endpoint, where an ephemeral token may stand for the key.</summary>
+    private static async Task ConnectAsync(HttpContext context, ApiKeyService keys, AuthTokenService? tokens, IGenerationService generation, LiveOptions options,
         LiveSessionSlots slots, ILogger logger, CancellationToken stopping)
     {
         if (!context.WebSockets.IsWebSocketRequest)
@@ -58,11 +66,24 @@ public static class LiveApi
         using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
 
         Caller caller;
+        LiveSetupLock? setupLock = null;
+        DateTimeOffset? tokenExpireTime = null;
         try
         {
-            var key = ApiKeyMiddleware.FindKey(context.Request);
-            if (string.IsNullOrEmpty(key)) throw ApiKeyRejected.Missing();
-            caller = await keys.AuthenticateAsync(key, context.RequestAborted).ConfigureAwait(false);
+            if (tokens is not null && FindAccessToken(context.Request) is { } accessToken)
+            {
+                // The use is counted when the session starts; a refused token closes with 1008 and the reason.
+                var token = await tokens.StartSessionAsync(accessToken, context.RequestAborted).ConfigureAwait(false);
+                caller = token.Caller;
+                setupLock = LiveSetupLock.From(token.Setup, token.FieldMask);
+                tokenExpireTime = token.ExpireTime;
+            }
+            else
+            {
+                var key = ApiKeyMiddleware.FindKey(context.Request);
+                if (string.IsNullOrEmpty(key)) throw ApiKeyRejected.Missing();
+                caller = await keys.AuthenticateAsync(key, context.RequestAborted).ConfigureAwait(false);
+            }
         }
         catch (CastorException error)
         {
@@ -78,12 +99,25 @@ public static class LiveApi
         }
         try
         {
-            using var session = new LiveSession(socket, caller, generation, options, logger);
+            using var session = new LiveSession(socket, caller, generation, options, logger, setupLock, tokenExpireTime);
             await session.RunAsync(context.RequestAborted, stopping).ConfigureAwait(false);
         }
         finally
         {
             slots.Exit();
         }
+    }
+
+    /// <summary>An ephemeral token: <c>?access_token=</c> (what the SDK sends) or <c>Authorization: Token …</c> (what the API also documents).</summary>
+    private static string? FindAccessToken(HttpRequest request)
+    {
+        var token = (string?)request.Query["access_token"];
+        if (string.IsNullOrEmpty(token))
+        {
+            var header = (string?)request.Headers.Authorization;
+            if (header is not null && header.StartsWith("Token ", StringComparison.OrdinalIgnoreCase)) token = header[6..].Trim();
+        }
+        if (string.IsNullOrEmpty(token)) return null;
+        return token.StartsWith(AuthTokenService.NamePrefix, StringComparison.Ordinal) ? token : AuthTokenService.NamePrefix + token;
     }
 }

@@ -18,8 +18,10 @@ namespace Castor.Api.Gemini.Live;
 /// engine's prefix cache (partitioned by project) keeps the earlier turns resident and only the new turn is computed.
 /// The receive loop owns the conversation; a turn runs beside it so new input can interrupt it. Input passes through an
 /// <see cref="ILiveInputStage"/> and output through an <see cref="ILiveOutputStage"/>, where speech will plug in.
+/// A session opened with an ephemeral token gets the token's <see cref="LiveSetupLock"/>.
 /// </summary>
-internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerationService generation, LiveOptions options, ILogger logger) : IDisposable
+internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerationService generation, LiveOptions options, ILogger logger,
+    LiveSetupLock? setupLock = null, DateTimeOffset? tokenExpireTime = null) : IDisposable
 {
     private readonly SemaphoreSlim _sending = new(1, 1);
     private readonly ArrayBufferWriter<byte> _message = new(16 * 1024);
@@ -44,17 +46,25 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerati
         var token = session.Token;
         await using var drain = stopping.Register(() => _ = GoAwayAsync(TimeSpan.Zero, WebSocketCloseStatus.EndpointUnavailable,
             "The server is shutting down; open a new session."));
-        // The session's length limit: goAway with the time left, then a close that says why.
-        var notice = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(10).Ticks, options.MaxSessionDuration.Ticks / 2));
-        await using var limit = new Timer(_ => _ = GoAwayAsync(notice, WebSocketCloseStatus.NormalClosure,
-            "The session reached its length limit (Live:MaxSessionDuration); open a new session."), null,
-            options.MaxSessionDuration > TimeSpan.Zero ? options.MaxSessionDuration - notice : Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        // The session's length limit: goAway with the time left, then a close that says why. A session opened with an
+        // ephemeral token also ends at the token's expireTime, whichever comes first.
+        var duration = options.MaxSessionDuration > TimeSpan.Zero ? options.MaxSessionDuration : Timeout.InfiniteTimeSpan;
+        var reason = "The session reached its length limit (Live:MaxSessionDuration); open a new session.";
+        if (tokenExpireTime is { } expiry && (duration == Timeout.InfiniteTimeSpan || expiry - DateTimeOffset.UtcNow < duration))
+        {
+            duration = TimeSpan.FromTicks(Math.Max(1, (expiry - DateTimeOffset.UtcNow).Ticks));
+            reason = "The ephemeral token expired (expireTime); create a new token to open a new session.";
+        }
+        var notice = duration == Timeout.InfiniteTimeSpan ? TimeSpan.Zero : TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(10).Ticks, duration.Ticks / 2));
+        await using var limit = new Timer(_ => _ = GoAwayAsync(notice, WebSocketCloseStatus.NormalClosure, reason), null,
+            duration == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : duration - notice, Timeout.InfiniteTimeSpan);
         try
         {
             if (await ReceiveAsync(token).ConfigureAwait(false) is not { } first) return;
             if (first.Setup is not { } setup)
                 throw new LiveCloseException(LiveCloseException.InvalidPayload, "The first message of a session must be setup.");
-            await SetupAsync(setup, token).ConfigureAwait(false);
+            // An ephemeral token's locked fields win over what the client sent.
+            await SetupAsync(setupLock?.Apply(setup) ?? setup, token).ConfigureAwait(false);
             await SendAsync(new LiveServerMessage { SetupComplete = new EmptyResponse() }).ConfigureAwait(false);
             while (await ReceiveAsync(token).ConfigureAwait(false) is { } message)
                 await HandleAsync(message, token).ConfigureAwait(false);

@@ -31,6 +31,7 @@ namespace Castor.Api.Gemini.Wire;
 [JsonSerializable(typeof(CreateBatchRequest))]
 [JsonSerializable(typeof(LiveClientMessage))]
 [JsonSerializable(typeof(LiveServerMessage))]
+[JsonSerializable(typeof(AuthTokenResource))]
 internal sealed partial class GeminiJsonContext : JsonSerializerContext;
 
 /// <summary>The options every Gemini endpoint reads and writes with.</summary>
