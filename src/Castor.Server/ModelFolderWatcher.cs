@@ -41,7 +41,7 @@ internal sealed class ModelFolderWatcher(
                         console.WriteLine($"Found embedding model {id} ({key.Path}); embedding models load at start-up, so restart castor to serve it.");
                         continue;
                     }
-                    catalogue.Load(new ModelLoader(engine, loggers, console).LoadGenerative(id, key.Path, settings));
+                    catalogue.Load(new ModelLoader(engine, loggers, console).LoadGenerative(id, key.Path, settings, locations));
                     console.WriteLine($"Serving {id} (models/{id}), found in {Path.GetDirectoryName(key.Path)} while running.");
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)

@@ -149,7 +149,11 @@ internal static class ChatCompletionsApi
         PromptTokens = usage.PromptTokenCount,
         CompletionTokens = usage.CandidatesTokenCount + usage.ThoughtsTokenCount,
         TotalTokens = usage.TotalTokenCount,
-        PromptTokensDetails = new PromptTokensDetails { CachedTokens = usage.CachedContentTokenCount },
+        PromptTokensDetails = new PromptTokensDetails
+        {
+            CachedTokens = usage.CachedContentTokenCount,
+            AudioTokens = usage.PromptTokensDetails?.Audio ?? 0,
+        },
         CompletionTokensDetails = new CompletionTokensDetails { ReasoningTokens = usage.ThoughtsTokenCount },
     };
 

@@ -78,9 +78,11 @@ internal sealed class CompletionUsage
     public CompletionTokensDetails? CompletionTokensDetails { get; init; }
 }
 
+/// <summary>OpenAI's schema names cached and audio tokens here; image tokens count only in prompt_tokens.</summary>
 internal sealed class PromptTokensDetails
 {
     public int CachedTokens { get; init; }
+    public int AudioTokens { get; init; }
 }
 
 internal sealed class CompletionTokensDetails

@@ -49,7 +49,7 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
             }
         }
 
-        PairProjectors(settings, specs);
+        PairProjectors(settings.Locations, specs);
 
         var models = new List<IModelBackend>();
         foreach (var spec in specs)
@@ -106,9 +106,28 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
         }
     }
 
-    /// <summary>Loads one generative GGUF (for a catalogue's <see cref="ModelCatalogue.Load"/> while the server runs).</summary>
-    public IModelBackend LoadGenerative(string id, string path, ModelSettings? settings = null) =>
-        Load(Spec(id.ToLowerInvariant(), Path.GetFullPath(path), settings));
+    /// <summary>
+    /// Loads one generative GGUF (for a catalogue's <see cref="ModelCatalogue.Load"/> while the server runs). With the
+    /// model <paramref name="locations"/> it was found in, it is paired with a projector beside it as at start-up (a
+    /// <c>castor pull</c> into a running server's folder leaves <c>models/{id}/</c> with the model and its mmproj).
+    /// </summary>
+    public IModelBackend LoadGenerative(string id, string path, ModelSettings? settings = null, IReadOnlyList<string>? locations = null)
+    {
+        var spec = Spec(id.ToLowerInvariant(), Path.GetFullPath(path), settings);
+        if (locations is not null && spec.Projector is null)
+        {
+            var folder = Path.GetDirectoryName(spec.Path)!;
+            // Another model beside it would make the projector's owner ambiguous, as it is at start-up.
+            var beside = GgufDiscovery.Find([folder]).Count(m => string.Equals(Path.GetDirectoryName(Path.GetFullPath(m.Path)), folder, StringComparison.Ordinal));
+            if (beside == 1)
+            {
+                var specs = new List<ModelSpec> { spec };
+                PairProjectors(locations, specs);
+                spec = specs[0];
+            }
+        }
+        return Load(spec);
+    }
 
     /// <summary>Whether a GGUF found while the server runs is an embedding model (those are loaded at start-up only).</summary>
     public static bool IsEmbedding(string path, ModelSettings? settings = null) => IsEmbeddingModel(settings, path);
@@ -171,10 +190,10 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
     /// <c>models/{id}/</c> folders <c>castor pull</c> leaves) pairs them, unless the model has a configured projector:
     /// a models folder itself, or one of its subfolders.
     /// </summary>
-    private static void PairProjectors(ModelCatalogueSettings settings, List<ModelSpec> specs)
+    private static void PairProjectors(IEnumerable<string> modelLocations, List<ModelSpec> specs)
     {
         static string Full(string path) => Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar);
-        var locations = settings.Locations.Where(Directory.Exists).Select(Full).ToHashSet(StringComparer.Ordinal);
+        var locations = modelLocations.Where(Directory.Exists).Select(Full).ToHashSet(StringComparer.Ordinal);
         foreach (var folder in specs.Select(s => Path.GetDirectoryName(Full(s.Path))!).Distinct(StringComparer.Ordinal).ToList())
         {
             if (!locations.Contains(folder) && !(Path.GetDirectoryName(folder) is { } parent && locations.Contains(parent))) continue;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using Castor.Engine.Models;
 using Castor.Engine.Scheduling;
 using LLama;
 using LLama.Native;
@@ -74,6 +75,8 @@ public sealed class MediaProjector : IDisposable
     private static MtmdWeights LoadContext(string path, LLamaWeights text, int threads, string marker, int minTokens, int maxTokens)
     {
         var parameters = MtmdContextParams.Default();
+        // Default() has loaded libmtmd, so its log can be routed before clip starts loading (and printing).
+        NativeLogging.RouteMtmd();
         parameters.MediaMarker = marker;
         parameters.NThreads = threads;
         parameters.UseGpu = false;

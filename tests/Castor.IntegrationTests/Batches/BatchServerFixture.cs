@@ -1,5 +1,6 @@
 using Castor.Application.Batches;
 using Castor.Application.Keys;
+using Castor.Application.Models;
 using Castor.Server;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -14,6 +15,8 @@ public sealed class BatchServerFixture : CastorServerFixture, IAsyncLifetime
     {
         var options = base.CreateOptions();
         options.Batches = new BatchOptions { LeaseDuration = TimeSpan.FromSeconds(3), PollInterval = TimeSpan.FromMilliseconds(100) };
+        // Small enough for the test model's short documents, so a batch request can name a cachedContent.
+        options.ModelSettings["stories260k"] = new ModelSettings { MinCacheTokens = Caching.CachesServerFixture.MinCacheTokens };
         return options;
     }
 

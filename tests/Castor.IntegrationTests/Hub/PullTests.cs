@@ -17,7 +17,8 @@ public sealed class PullTests : IAsyncLifetime
     private static readonly byte[] Model = File.ReadAllBytes(TestModels.Stories260K);
     // A different payload per file, so a test can tell which one landed.
     private static readonly byte[] Q8 = [.. Model, .. "q8"u8];
-    private static readonly byte[] Projector = RandomNumberGenerator.GetBytes(50_000);
+    // A real (synthetic) projector: a model pulled into a running server's folder is paired with it, so it must load.
+    private static readonly byte[] Projector = File.ReadAllBytes(Media.TestMedia.Projector("mlp"));
 
     public async Task InitializeAsync()
     {

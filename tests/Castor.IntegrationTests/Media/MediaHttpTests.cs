@@ -81,6 +81,34 @@ public sealed class MediaHttpTests(MediaServerFixture server) : IClassFixture<Me
     }
 
     [Fact]
+    public async Task OpenAI_usage_reports_audio_tokens_apart_and_counts_images_in_prompt_tokens()
+    {
+        using var openai = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        openai.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", CastorServerFixture.ApiKey);
+        var wav = Convert.ToBase64String(MediaFiles.Wav());
+        var png = Convert.ToBase64String(MediaFiles.Png(1));
+        var (_, geminiAudio) = await _client.PostAsync("/v1beta/models/stories-audio:countTokens", Request("Listen:", Inline("audio/wav", MediaFiles.Wav())));
+        var (_, geminiImage) = await _client.PostAsync("/v1beta/models/stories-vision:countTokens", Request("Look:", Inline("image/png", MediaFiles.Png(1))));
+
+        var (status, audio) = await openai.PostAsync("/v1beta/openai/chat/completions", $$$"""
+            {"model":"stories-audio","max_tokens":2,"messages":[{"role":"user","content":[{"type":"text","text":"Listen:"},{"type":"input_audio","input_audio":{"data":"{{{wav}}}","format":"wav"}}]}]}
+            """);
+        Assert.True(status == 200, audio?.ToJsonString());
+        var (imageStatus, image) = await openai.PostAsync("/v1beta/openai/chat/completions", $$$"""
+            {"model":"stories-vision","max_tokens":2,"messages":[{"role":"user","content":[{"type":"text","text":"Look:"},{"type":"image_url","image_url":{"url":"data:image/png;base64,{{{png}}}"}}]}]}
+            """);
+        Assert.True(imageStatus == 200, image?.ToJsonString());
+
+        var audioTokens = Detail(geminiAudio!["promptTokensDetails"], "AUDIO");
+        Assert.True(audioTokens > 0);
+        Assert.Equal(audioTokens, (int)audio!["usage"]!["prompt_tokens_details"]!["audio_tokens"]!);
+        Assert.True((int)audio["usage"]!["prompt_tokens"]! > audioTokens);
+        // OpenAI's prompt_tokens_details has no image field: image tokens are in prompt_tokens, none of them audio.
+        Assert.Equal(0, (int)image!["usage"]!["prompt_tokens_details"]!["audio_tokens"]!);
+        Assert.True((int)image["usage"]!["prompt_tokens"]! > Detail(geminiImage!["promptTokensDetails"], "IMAGE"));
+    }
+
+    [Fact]
     public async Task The_same_image_and_seed_answer_alike_and_another_image_otherwise()
     {
         var first = TextOf(await Generate("stories-vision", Request("Once upon a time", Inline("image/png", MediaFiles.Png(5)), seed: 11)));
