@@ -54,16 +54,8 @@ internal static class BatchesApi
 
     public static async Task ListAsync(HttpContext context, BatchService batches)
     {
-        var query = context.Request.Query;
-        int? pageSize = null;
-        var sizeText = (string?)query["pageSize"] ?? query["page_size"];
-        if (sizeText is not null)
-        {
-            if (!int.TryParse(sizeText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var size))
-                throw CastorException.InvalidField("pageSize", $"'{sizeText}' is not a valid page size; use 1 to {BatchService.MaxPageSize}.");
-            pageSize = size;
-        }
-        var listing = await batches.ListAsync(context.Caller(), pageSize, (string?)query["pageToken"] ?? query["page_token"], context.RequestAborted)
+        var (pageSize, pageToken) = QueryParameters.Page(context.Request.Query, BatchService.MaxPageSize);
+        var listing = await batches.ListAsync(context.Caller(), pageSize, pageToken, context.RequestAborted)
             .ConfigureAwait(false);
         await WriteAsync(context, async w =>
         {

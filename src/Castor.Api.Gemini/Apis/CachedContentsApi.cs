@@ -1,7 +1,6 @@
 using System.Globalization;
 using Castor.Api.Gemini.Wire;
 using Castor.Application.Caching;
-using Castor.Application.Errors;
 using Microsoft.AspNetCore.Http;
 
 namespace Castor.Api.Gemini.Apis;
@@ -29,16 +28,8 @@ internal static class CachedContentsApi
 
     public static async Task<IResult> ListAsync(HttpContext context, ICachedContentService caches)
     {
-        var query = context.Request.Query;
-        int? pageSize = null;
-        var sizeText = First(query, "pageSize", "page_size");
-        if (sizeText is not null)
-        {
-            if (!int.TryParse(sizeText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var size))
-                throw CastorException.InvalidField("pageSize", $"'{sizeText}' is not a valid page size; use 1 to {CachedContentService.MaxPageSize}.");
-            pageSize = size;
-        }
-        var page = await caches.ListAsync(context.Caller(), pageSize, First(query, "pageToken", "page_token"), context.RequestAborted).ConfigureAwait(false);
+        var (pageSize, pageToken) = QueryParameters.Page(context.Request.Query, CachedContentService.MaxPageSize);
+        var page = await caches.ListAsync(context.Caller(), pageSize, pageToken, context.RequestAborted).ConfigureAwait(false);
         return Results.Json(new ListCachedContentsResponse
         {
             CachedContents = page.CachedContents.Select(ToWire).ToList(),
@@ -67,7 +58,7 @@ internal static class CachedContentsApi
         {
             Ttl = wire.Ttl,
             ExpireTime = wire.ExpireTime,
-            UpdateMask = First(context.Request.Query, "updateMask", "update_mask"),
+            UpdateMask = QueryParameters.First(context.Request.Query, "updateMask", "update_mask"),
             OtherFields = others,
         };
         return Json(await caches.UpdateAsync(context.Caller(), name, update, context.RequestAborted).ConfigureAwait(false));
@@ -94,11 +85,4 @@ internal static class CachedContentsApi
 
     private static string Timestamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    private static string? First(IQueryCollection query, params string[] names)
-    {
-        foreach (var name in names)
-            if (query.TryGetValue(name, out var value) && value.ToString().Length > 0)
-                return value.ToString();
-        return null;
-    }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Castor.Api.Gemini.Wire;
-using Castor.Application.Errors;
 using Castor.Application.Files;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
@@ -12,16 +11,8 @@ internal static class FilesApi
 {
     public static async Task<IResult> ListAsync(HttpContext context, IFileService files)
     {
-        var query = context.Request.Query;
-        int? pageSize = null;
-        var sizeText = First(query, "pageSize", "page_size");
-        if (sizeText is not null)
-        {
-            if (!int.TryParse(sizeText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var size))
-                throw CastorException.InvalidField("pageSize", $"'{sizeText}' is not a valid page size; use 1 to {FileService.MaxPageSize}.");
-            pageSize = size;
-        }
-        var listing = await files.ListAsync(context.Caller(), pageSize, First(query, "pageToken", "page_token"), context.RequestAborted).ConfigureAwait(false);
+        var (pageSize, pageToken) = QueryParameters.Page(context.Request.Query, FileService.MaxPageSize);
+        var listing = await files.ListAsync(context.Caller(), pageSize, pageToken, context.RequestAborted).ConfigureAwait(false);
         return Results.Json(new ListFilesResponse
         {
             Files = listing.Files.Select(f => ToWire(f, context.Request)).ToList(),
@@ -107,11 +98,4 @@ internal static class FilesApi
 
     private static string Timestamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    private static string? First(IQueryCollection query, params string[] names)
-    {
-        foreach (var name in names)
-            if (query.TryGetValue(name, out var value) && value.ToString().Length > 0)
-                return value.ToString();
-        return null;
-    }
 }
