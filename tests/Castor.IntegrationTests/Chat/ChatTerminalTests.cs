@@ -17,7 +17,10 @@ public sealed class ChatTerminalTests(CastorServerFixture server)
     {
         Assert.True(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "needs a Unix pseudo-terminal");
         var castor = Path.Combine(AppContext.BaseDirectory, "castor.dll");
-        var command = $"dotnet '{castor}' chat --url {server.BaseAddress} --key {CastorServerFixture.ApiKey} --max-tokens 4000";
+        // exec: script runs the command through $SHELL -c, and a shell that forks (dash, CI's /bin/sh) rather than
+        // replacing itself is in the terminal's foreground group too; Ctrl+C kills that shell, and script then reports
+        // its 130 although castor chat carried on and ended with 0.
+        var command = $"exec dotnet '{castor}' chat --url {server.BaseAddress} --key {CastorServerFixture.ApiKey} --max-tokens 4000";
         var start = new ProcessStartInfo("script", ["-qefc", command, "/dev/null"])
         {
             RedirectStandardInput = true,
@@ -26,6 +29,7 @@ public sealed class ChatTerminalTests(CastorServerFixture server)
             UseShellExecute = false,
         };
         start.Environment["TERM"] = "dumb";
+        start.Environment["SHELL"] = "/bin/sh";
         using var process = Process.Start(start)!;
         var output = new StringBuilder();
         var changed = new SemaphoreSlim(0);

@@ -92,16 +92,19 @@ public sealed class ModelCatalogueTests
         var refused = await Assert.ThrowsAsync<CastorException>(() => service.StartAsync(Caller, Request("busy"), default));
         Assert.Equal(ErrorStatus.NotFound, refused.Status);
 
+        // While the engine still produces, the model stays. (Once its last event has been read the model may go at
+        // once, while the reader still holds that last update, so the check is made mid-stream, not per update.)
+        await using var updates = stream.ReadAllAsync().GetAsyncEnumerator();
         events.Writer.TryWrite(new TextProduced(0, "still "));
+        Assert.True(await updates.MoveNextAsync());
+        var text = updates.Current.Text;
+        Assert.False(backend.Disposed);
+        Assert.False(unload.IsCompleted);
+
         events.Writer.TryWrite(new TextProduced(0, "here"));
         events.Writer.TryWrite(new CandidateFinished(0, FinishCause.EndOfText, 2));
         events.Writer.Complete();
-        var text = "";
-        await foreach (var update in stream.ReadAllAsync())
-        {
-            Assert.False(backend.Disposed);
-            text += update.Text;
-        }
+        while (await updates.MoveNextAsync()) text += updates.Current.Text;
 
         await unload;
         Assert.Equal("still here", text);
