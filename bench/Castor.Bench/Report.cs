@@ -25,6 +25,9 @@ public sealed class Report(BenchOptions options)
 
     /// <summary>(i) Batch jobs beside interactive traffic.</summary>
     public JsonObject? BatchJobs { get; set; }
+
+    /// <summary>(j) Live sessions: turn 10 against turn 1, a resumed session against a fresh one.</summary>
+    public JsonObject? Live { get; set; }
     public double ElapsedSeconds { get; set; }
     public double LoadAtStart { get; set; } = double.NaN;
     public double LoadAtEnd { get; set; } = double.NaN;
@@ -221,6 +224,8 @@ public sealed class Report(BenchOptions options)
             root["cachedContents"] = h;
         if (BatchJobs is { } i)
             root["batchJobs"] = i;
+        if (Live is { } j)
+            root["live"] = j;
         if (Ttft is { } c)
         {
             root["ttft"] = new JsonObject
