@@ -186,6 +186,8 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, LiveSessionSe
 
     private async Task HandleAsync(LiveClientMessage message, CancellationToken cancellationToken)
     {
+        // The server closed the session (a failed turn, goAway): what the client sent before it saw the close is dropped.
+        if (_closed) return;
         if (message.Setup is not null)
             throw new LiveCloseException(LiveCloseException.InvalidPayload, "setup: the session is already set up; setup is only the first message.");
         if (message.ClientContent is { } content)
@@ -469,8 +471,21 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, LiveSessionSe
     /// <summary>A turn failed: the session closes (with the error, if the connection still stands) and the receive loop ends.</summary>
     private async Task FailAsync(LiveCloseException? close)
     {
-        if (close is not null) await CloseAsync(close.Code, close.Reason).ConfigureAwait(false);
-        await _session.CancelAsync().ConfigureAwait(false);
+        if (close is null)
+        {
+            await _session.CancelAsync().ConfigureAwait(false);
+            return;
+        }
+        await CloseAsync(close.Code, close.Reason).ConfigureAwait(false);
+        // The client answers the close and the receive loop ends. Cancelling at once would abort the connection (a TCP
+        // reset), which can discard the close frame before the client reads it: it would see 1006 instead of the reason.
+        try
+        {
+            _session.CancelAfter(TimeSpan.FromSeconds(2));
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     internal static LiveUsageMetadata ToUsage(App.Usage usage) => new()
