@@ -116,6 +116,7 @@ public static class CastorHost
         // The Live API's sockets; the SDK's //ws/ target is folded before routing matches it.
         app.UseWebSockets();
         app.UseLiveRequestTargets();
+        app.UseWebConsole();
         app.UseRouting();
         app.UseCastorApi();
         // Every route needs a key unless it says otherwise: only these two are public.

@@ -1,0 +1,229 @@
+using System.Collections.ObjectModel;
+using System.Net.Http.Json;
+using System.Text.Json;
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+using OpenQA.Selenium.Support.UI;
+
+namespace Castor.IntegrationTests.WebConsole;
+
+/// <summary>
+/// The web console at /console, driven in headless Chromium against a real server with the test model: sign-in, a
+/// streamed prompt, a file's upload and deletion, a wrong key, the keyboard. Each test saves a screenshot under
+/// artifacts/test-results/console.
+/// </summary>
+[Collection(ConsoleBrowserCollection.Name)]
+public sealed class ConsoleBrowserTests(ConsoleBrowserFixture fixture)
+{
+    private ChromeDriver Browser => fixture.Browser;
+
+    private string ConsoleUrl => new Uri(fixture.Server.BaseAddress, "/console/").ToString();
+
+    /// <summary>A fresh page with no key stored (the tab's session storage is cleared first).</summary>
+    private void OpenSignedOut()
+    {
+        Browser.Navigate().GoToUrl(ConsoleUrl);
+        Browser.ExecuteScript("sessionStorage.clear();");
+        Browser.Navigate().Refresh();
+        Until(d => d.FindElement(By.TagName("body")).GetDomAttribute("data-ready") == "true");
+    }
+
+    private T Until<T>(Func<IWebDriver, T> condition, int seconds = 60) =>
+        new WebDriverWait(Browser, TimeSpan.FromSeconds(seconds)) { PollingInterval = TimeSpan.FromMilliseconds(50) }.Until(condition);
+
+    private IWebElement Id(string id) => Browser.FindElement(By.Id(id));
+
+    private void SignIn(string key)
+    {
+        Id("api-key").SendKeys(key);
+        Id("api-key").SendKeys(Keys.Enter);
+    }
+
+    private void SignInAndWaitForModels()
+    {
+        SignIn(CastorServerFixture.ApiKey);
+        Until(_ => Id("model").FindElements(By.TagName("option")).Count > 0);
+    }
+
+    [BrowserFact]
+    public void A_wrong_key_shows_the_APIs_error_and_stays_signed_out()
+    {
+        OpenSignedOut();
+        try
+        {
+            SignIn("not-a-key-of-this-server");
+            var error = Until(_ => Id("sign-in-error").Text is { Length: > 0 } text ? text : null);
+
+            Assert.Contains("API key not valid", error);
+            Assert.False(Id("nav").Displayed);
+            Assert.Null(Browser.ExecuteScript("return sessionStorage.getItem('castor.apiKey');"));
+        }
+        finally
+        {
+            ChromiumBrowser.SaveScreenshot(Browser, "wrong-key");
+        }
+    }
+
+    [BrowserFact]
+    public void A_streamed_prompt_shows_its_text_as_it_arrives_then_its_token_counts()
+    {
+        OpenSignedOut();
+        try
+        {
+            SignInAndWaitForModels();
+            Assert.Equal(CastorServerFixture.ApiKey, Browser.ExecuteScript("return sessionStorage.getItem('castor.apiKey');"));
+            Id("prompt").SendKeys("Once upon a time");
+            Id("max-output-tokens").SendKeys("40");
+            Id("temperature").SendKeys("0");
+
+            // Records the output's length at every change while the page says it is streaming (aria-busy), so the
+            // test sees the text grow across reads of the stream rather than appear at once.
+            Browser.ExecuteScript("""
+                window.growth = [];
+                const output = document.getElementById('output');
+                new MutationObserver(() => window.growth.push({ length: output.textContent.length, busy: output.getAttribute('aria-busy') }))
+                  .observe(output, { childList: true, characterData: true, subtree: true });
+                """);
+            // The tiny test model writes a whole answer in milliseconds and loopback would deliver it in one read;
+            // a throttled download spreads the events over several reads, as a real model's tokens are.
+            Browser.ExecuteCdpCommand("Network.enable", []);
+            Browser.ExecuteCdpCommand("Network.emulateNetworkConditions", new Dictionary<string, object?>
+            {
+                ["offline"] = false, ["latency"] = 0, ["downloadThroughput"] = 6000, ["uploadThroughput"] = -1,
+            });
+            try
+            {
+                Id("send").Click();
+                Until(_ => Id("output").GetDomAttribute("data-state") is "done" or "failed");
+            }
+            finally
+            {
+                Browser.ExecuteCdpCommand("Network.emulateNetworkConditions", new Dictionary<string, object?>
+                {
+                    ["offline"] = false, ["latency"] = 0, ["downloadThroughput"] = -1, ["uploadThroughput"] = -1,
+                });
+            }
+
+            Assert.Equal("", Id("playground-error").Text);
+            Assert.Equal("done", Id("output").GetDomAttribute("data-state"));
+            var finalText = Id("output").Text;
+            Assert.NotEmpty(finalText);
+            var growth = ((ReadOnlyCollection<object>)Browser.ExecuteScript("return window.growth;")!)
+                .Cast<IDictionary<string, object>>()
+                .Select(g => (Length: Convert.ToInt32(g["length"], System.Globalization.CultureInfo.InvariantCulture), Busy: (string)g["busy"]))
+                .ToList();
+            var whileStreaming = growth.Where(g => g.Busy == "true" && g.Length > 0).Select(g => g.Length).ToList();
+            Assert.True(whileStreaming.Distinct().Count() >= 2, $"the output grew only once while streaming: {string.Join(", ", growth)}");
+            Assert.Equal(whileStreaming.Order(), whileStreaming);
+            Assert.True(int.Parse(Id("output").GetDomAttribute("data-reads")!, System.Globalization.CultureInfo.InvariantCulture) >= 2);
+
+            // Token counts from the stream's usageMetadata.
+            Assert.True(int.Parse(Id("usage-prompt").Text, System.Globalization.CultureInfo.InvariantCulture) > 0);
+            var output = int.Parse(Id("usage-output").Text, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(output, 1, 40);
+            Assert.NotEqual("–", Id("finish-reason").Text);
+
+            // The snippets describe this request and read the key from the environment, never the signed-in key.
+            var curl = Id("snippet-curl").Text;
+            Assert.Contains(":streamGenerateContent?alt=sse", curl);
+            Assert.Contains("\"maxOutputTokens\": 40", curl);
+            Assert.Contains("$GEMINI_API_KEY", curl);
+            Assert.Contains("generateContentStream", Id("snippet-js").Text);
+            Assert.DoesNotContain(CastorServerFixture.ApiKey, curl + Id("snippet-js").Text + Browser.PageSource + Browser.Url);
+
+            // Nothing was fetched from anywhere but this server.
+            var origin = fixture.Server.BaseAddress.GetLeftPart(UriPartial.Authority);
+            var resources = ((ReadOnlyCollection<object>)Browser.ExecuteScript(
+                "return performance.getEntriesByType('resource').map(e => e.name);")!).Cast<string>().ToList();
+            Assert.NotEmpty(resources);
+            Assert.All(resources, url => Assert.StartsWith(origin + "/", url));
+        }
+        finally
+        {
+            ChromiumBrowser.SaveScreenshot(Browser, "stream");
+        }
+    }
+
+    [BrowserFact]
+    public async Task A_file_uploaded_in_the_console_is_listed_then_deleted()
+    {
+        OpenSignedOut();
+        var path = Path.Combine(Path.GetTempPath(), "console-upload-" + Guid.NewGuid().ToString("N")[..8] + ".txt");
+        await File.WriteAllTextAsync(path, "Castor console upload test.\n");
+        try
+        {
+            SignInAndWaitForModels();
+            Browser.FindElement(By.CssSelector("#nav button[data-page='files']")).Click();
+            Until(_ => Id("page-files").Displayed);
+            Id("upload-file").SendKeys(path);
+            Id("upload-display-name").SendKeys("console test file");
+            Id("upload").Click();
+
+            var row = Until(d => d.FindElements(By.CssSelector("#files-table tbody tr[data-name]"))
+                .FirstOrDefault(r => r.Text.Contains("console test file", StringComparison.Ordinal)));
+            var name = row!.GetDomAttribute("data-name")!;
+            Assert.StartsWith("files/", name);
+            Assert.Contains("text/plain", row.Text);
+
+            // The API agrees: the file is in the project, with the bytes the browser sent.
+            using var client = fixture.Server.CreateClient();
+            var file = await client.GetFromJsonAsync<JsonElement>($"/v1beta/{name}");
+            Assert.Equal("console test file", file.GetProperty("displayName").GetString());
+            Assert.Equal("28", file.GetProperty("sizeBytes").GetString());
+            ChromiumBrowser.SaveScreenshot(Browser, "files-uploaded");
+
+            row.FindElement(By.TagName("button")).Click();
+            Until(d => d.FindElements(By.CssSelector($"#files-table tbody tr[data-name='{name}']")).Count == 0);
+            Assert.Contains($"Deleted {name}", Id("files-status").Text);
+            var listed = await client.GetFromJsonAsync<JsonElement>("/v1beta/files");
+            Assert.DoesNotContain(name, listed.ToString());
+        }
+        finally
+        {
+            ChromiumBrowser.SaveScreenshot(Browser, "files-deleted");
+            File.Delete(path);
+        }
+    }
+
+    [BrowserFact]
+    public void The_keyboard_alone_signs_in_reaches_send_and_sends()
+    {
+        OpenSignedOut();
+        try
+        {
+            // Tab from the page's start reaches the key field; Enter submits the form.
+            var body = Browser.FindElement(By.TagName("body"));
+            body.Click();
+            var reachedKey = TabUntil("api-key");
+            Assert.True(reachedKey, "Tab never reached the API key field");
+            Browser.SwitchTo().ActiveElement().SendKeys(CastorServerFixture.ApiKey + Keys.Enter);
+            Until(_ => Id("model").FindElements(By.TagName("option")).Count > 0);
+
+            Id("max-output-tokens").SendKeys("16");
+            Id("prompt").SendKeys("Tom had a");
+            Assert.True(TabUntil("send"), "Tab never reached the Send button");
+
+            // Focus is visible on it.
+            var outline = (string)Browser.ExecuteScript("return getComputedStyle(document.activeElement).outlineStyle;")!;
+            Assert.NotEqual("none", outline);
+            Browser.SwitchTo().ActiveElement().SendKeys(Keys.Enter);
+            Until(_ => Id("output").GetDomAttribute("data-state") is "done" or "failed");
+            Assert.Equal("done", Id("output").GetDomAttribute("data-state"));
+        }
+        finally
+        {
+            ChromiumBrowser.SaveScreenshot(Browser, "keyboard");
+        }
+    }
+
+    /// <summary>Presses Tab until the element with <paramref name="id"/> has focus (at most 40 presses).</summary>
+    private bool TabUntil(string id)
+    {
+        for (var i = 0; i < 40; i++)
+        {
+            if ((string?)Browser.ExecuteScript("return document.activeElement && document.activeElement.id;") == id) return true;
+            new OpenQA.Selenium.Interactions.Actions(Browser).SendKeys(Keys.Tab).Perform();
+        }
+        return (string?)Browser.ExecuteScript("return document.activeElement && document.activeElement.id;") == id;
+    }
+}
