@@ -216,6 +216,82 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture fixture)
         }
     }
 
+    [BrowserFact]
+    public void A_JSON_schema_makes_the_answer_JSON_of_that_schema()
+    {
+        OpenSignedOut();
+        try
+        {
+            SignInAndWaitForModels();
+            Id("prompt").SendKeys("Is the sky blue?");
+            Id("json-schema").SendKeys("""{"type":"string","enum":["yes","no"]}""");
+            Id("send").Click();
+            Until(_ => Id("output").GetDomAttribute("data-state") is "done" or "failed");
+
+            Assert.Equal("", Id("playground-error").Text);
+            Assert.Contains(JsonSerializer.Deserialize<string>(Id("output").Text), new[] { "yes", "no" });
+            Assert.Contains("\"responseMimeType\": \"application/json\"", Id("snippet-curl").Text);
+            Assert.Contains("responseJsonSchema", Id("snippet-js").Text);
+        }
+        finally
+        {
+            ChromiumBrowser.SaveScreenshot(Browser, "json-schema");
+        }
+    }
+
+    [BrowserFact]
+    public async Task Cached_contents_and_batches_are_listed_and_deleted_in_the_console()
+    {
+        using var client = fixture.Server.CreateClient();
+        using var cacheResponse = await client.PostAsync("/v1beta/cachedContents",
+            new StringContent(Caching.CachedContentTests.CreateBody(model: "models/stories260k"), System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, cacheResponse.StatusCode);
+        var cache = (await cacheResponse.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("name").GetString()!;
+        using var batchResponse = await client.PostAsJsonAsync("/v1beta/models/stories260k:batchGenerateContent", new
+        {
+            batch = new
+            {
+                displayName = "console batch",
+                inputConfig = new { requests = new { requests = new[] { new { request = new { contents = new[] { new { parts = new[] { new { text = "Hi" } } } }, generationConfig = new { maxOutputTokens = 4 } } } } } },
+            },
+        });
+        Assert.Equal(System.Net.HttpStatusCode.OK, batchResponse.StatusCode);
+        var batch = (await batchResponse.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("name").GetString()!;
+
+        OpenSignedOut();
+        try
+        {
+            SignInAndWaitForModels();
+            Browser.FindElement(By.CssSelector("#nav button[data-page='models']")).Click();
+            var model = Until(d => d.FindElements(By.CssSelector("#models-table tbody tr")).FirstOrDefault(r => r.Text.StartsWith("stories260k", StringComparison.Ordinal)));
+            Assert.Contains("generateContent", model!.Text);
+
+            Browser.FindElement(By.CssSelector("#nav button[data-page='caches']")).Click();
+            var cacheRow = Until(d => d.FindElements(By.CssSelector($"#caches-table tbody tr[data-name='{cache}']")).FirstOrDefault());
+            Assert.Contains("lily", cacheRow!.Text);
+            Assert.Contains("stories260k", cacheRow.Text);
+            cacheRow.FindElement(By.TagName("button")).Click();
+            Until(d => d.FindElements(By.CssSelector($"#caches-table tbody tr[data-name='{cache}']")).Count == 0);
+            // The API answers a deleted cache as it answers someone else's: 403 PERMISSION_DENIED.
+            using (var gone = await client.GetAsync($"/v1beta/{cache}"))
+                Assert.Equal(System.Net.HttpStatusCode.Forbidden, gone.StatusCode);
+
+            Browser.FindElement(By.CssSelector("#nav button[data-page='batches']")).Click();
+            var batchRow = Until(d => d.FindElements(By.CssSelector($"#batches-table tbody tr[data-name='{batch}']")).FirstOrDefault());
+            Assert.Contains("console batch", batchRow!.Text);
+            Assert.Matches("BATCH_STATE_[A-Z]+", batchRow.Text);
+            ChromiumBrowser.SaveScreenshot(Browser, "batches");
+            batchRow.FindElement(By.TagName("button")).Click();
+            Until(d => d.FindElements(By.CssSelector($"#batches-table tbody tr[data-name='{batch}']")).Count == 0);
+            using (var gone = await client.GetAsync($"/v1beta/{batch}"))
+                Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.StatusCode);
+        }
+        finally
+        {
+            ChromiumBrowser.SaveScreenshot(Browser, "caches-and-batches");
+        }
+    }
+
     /// <summary>Presses Tab until the element with <paramref name="id"/> has focus (at most 40 presses).</summary>
     private bool TabUntil(string id)
     {
