@@ -1,4 +1,5 @@
-// models.list as a table: what each model can do (its generation methods) and take (its token limits).
+// models.list as a table: what each model can do (its generation methods) and take (its token limits, and the inputs
+// its description names).
 import { listAll } from './api.js';
 import { $, el, fillTable, showError } from './dom.js';
 
@@ -16,7 +17,9 @@ export async function show() {
         el('td', {}, m.inputTokenLimit ?? ''),
         el('td', {}, m.outputTokenLimit ?? ''),
         el('td', {}, m.thinking ? 'yes' : 'no'),
-        el('td', {}, sampling));
+        el('td', {}, sampling),
+        // The API has no field for input modalities; the description names them ("Accepts text and images …").
+        el('td', {}, m.description ?? ''));
     }), 'No models are loaded.');
   } catch (error) {
     showError('models-error', error);
