@@ -265,6 +265,7 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture fixture)
             Browser.FindElement(By.CssSelector("#nav button[data-page='models']")).Click();
             var model = Until(d => d.FindElements(By.CssSelector("#models-table tbody tr")).FirstOrDefault(r => r.Text.StartsWith("stories260k", StringComparison.Ordinal)));
             Assert.Contains("generateContent", model!.Text);
+            Assert.Contains("Local GGUF model", model.Text);
 
             Browser.FindElement(By.CssSelector("#nav button[data-page='caches']")).Click();
             var cacheRow = Until(d => d.FindElements(By.CssSelector($"#caches-table tbody tr[data-name='{cache}']")).FirstOrDefault());
