@@ -4,6 +4,7 @@ using System.Text.Json;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
 using OpenQA.Selenium.Support.UI;
+using Xunit.Abstractions;
 
 namespace Castor.IntegrationTests.WebConsole;
 
@@ -13,7 +14,7 @@ namespace Castor.IntegrationTests.WebConsole;
 /// artifacts/test-results/console.
 /// </summary>
 [Collection(ConsoleBrowserCollection.Name)]
-public sealed class ConsoleBrowserTests(ConsoleBrowserFixture fixture)
+public sealed class ConsoleBrowserTests(ConsoleBrowserFixture fixture, ITestOutputHelper log)
 {
     private ChromeDriver Browser => fixture.Browser;
 
@@ -112,6 +113,7 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture fixture)
                 .Cast<IDictionary<string, object>>()
                 .Select(g => (Length: Convert.ToInt32(g["length"], System.Globalization.CultureInfo.InvariantCulture), Busy: (string)g["busy"]))
                 .ToList();
+            log.WriteLine($"output length at each change (aria-busy): {string.Join(", ", growth.Select(g => $"{g.Length} ({g.Busy})"))}; reads that added text: {Id("output").GetDomAttribute("data-reads")}");
             var whileStreaming = growth.Where(g => g.Busy == "true" && g.Length > 0).Select(g => g.Length).ToList();
             Assert.True(whileStreaming.Distinct().Count() >= 2, $"the output grew only once while streaming: {string.Join(", ", growth)}");
             Assert.Equal(whileStreaming.Order(), whileStreaming);
@@ -290,6 +292,36 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture fixture)
         finally
         {
             ChromiumBrowser.SaveScreenshot(Browser, "caches-and-batches");
+        }
+    }
+
+    [BrowserFact]
+    public void Every_control_on_every_page_has_a_label()
+    {
+        OpenSignedOut();
+        try
+        {
+            SignInAndWaitForModels();
+            var missing = new List<string>();
+            foreach (var page in new[] { "playground", "models", "files", "caches", "batches", "admin" })
+            {
+                Browser.FindElement(By.CssSelector($"#nav button[data-page='{page}']")).Click();
+                Until(_ => Id("page-" + page).Displayed);
+                var unlabelled = (ReadOnlyCollection<object>)Browser.ExecuteScript("""
+                    const missing = [];
+                    for (const c of document.querySelectorAll('input, select, textarea, progress'))
+                      if (!c.labels?.length && !c.getAttribute('aria-label') && !c.getAttribute('aria-labelledby')) missing.push(c.id || c.outerHTML);
+                    for (const b of document.querySelectorAll('button'))
+                      if (!b.textContent.trim() && !b.getAttribute('aria-label')) missing.push(b.id || b.outerHTML);
+                    return missing;
+                    """)!;
+                missing.AddRange(unlabelled.Select(m => $"{page}: {m}"));
+            }
+            Assert.Empty(missing);
+        }
+        finally
+        {
+            ChromiumBrowser.SaveScreenshot(Browser, "labels");
         }
     }
 
