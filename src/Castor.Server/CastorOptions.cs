@@ -94,7 +94,7 @@ public sealed class CastorOptions
     /// </summary>
     public bool AutoPull { get; set; } = true;
 
-    /// <summary>Live API sessions (Live:MaxSessions, Live:MaxMessageBytes).</summary>
+    /// <summary>Live API sessions (Live:MaxSessions, Live:MaxSessionDuration, Live:MaxMessageBytes, Live:ResumptionHandleLifetime).</summary>
     public LiveOptions Live { get; set; } = new();
 
     /// <summary>A key to register for the default project at start-up (CASTOR_API_KEY).</summary>
