@@ -58,6 +58,7 @@ public static class GeminiApi
             throw CastorException.NotFound($"POST models/{nameAndMethod} is not a method. Use models/{{model}}:generateContent, :streamGenerateContent or :countTokens.");
         var model = nameAndMethod[..colon];
         var method = nameAndMethod[(colon + 1)..];
+        using var metered = Castor.Application.Metering.UsageContext.Begin(method);
         switch (method)
         {
             case "generateContent":
