@@ -1,4 +1,6 @@
 using System.Globalization;
+using Castor.Application.Errors;
+using Castor.Application.Keys;
 using Castor.Storage.Metering;
 
 namespace Castor.Application.Metering;
@@ -11,6 +13,23 @@ public sealed class UsageReports(IUsageStore store, UsageOptions options)
 {
     /// <summary>How far back a report reaches when no start is given.</summary>
     public static readonly TimeSpan DefaultPeriod = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// The report as <paramref name="caller"/> may read it: an admin key reads any project's usage (every project's when
+    /// <c>ProjectName</c> is null); any other key reads its own project's only, and naming another project is refused
+    /// with 403 PERMISSION_DENIED, the same answer whether or not that project exists.
+    /// </summary>
+    public Task<UsageReport> ReadAsync(Caller caller, UsageQuery query, CancellationToken cancellationToken = default)
+    {
+        if (!caller.IsAdmin)
+        {
+            if (query.ProjectName is { } named && named != caller.ProjectName)
+                throw new CastorException(ErrorStatus.PermissionDenied,
+                    $"This key reads the usage of its own project ('{caller.ProjectName}') only; another project's usage needs an admin key.");
+            query = query with { ProjectName = caller.ProjectName };
+        }
+        return ReadAsync(query, cancellationToken);
+    }
 
     public async Task<UsageReport> ReadAsync(UsageQuery query, CancellationToken cancellationToken = default)
     {
