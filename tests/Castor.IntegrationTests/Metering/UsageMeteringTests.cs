@@ -88,6 +88,38 @@ public sealed class UsageMeteringTests(UsageServerFixture server)
     }
 
     [Fact]
+    public async Task Each_Live_API_turn_is_metered_as_a_live_request_with_the_turns_usage()
+    {
+        var (project, key) = await server.NewProjectAsync("live");
+        long prompt = 0;
+        await using (var live = await Live.LiveClient.ConnectAsync(Live.LiveClient.Target(server.BaseAddress, key: key)))
+        {
+            await live.SendAsync("{\"setup\":" + Live.LiveClient.DefaultSetup + "}");
+            Assert.NotNull((await live.ReceiveAsync())?["setupComplete"]);
+            foreach (var text in new[] { "Once upon a time", "And then?" })
+            {
+                await live.SendAsync("{\"realtimeInput\":{\"text\":\"" + text + "\"}}");
+                prompt += (await live.ReceiveTurnAsync())[^1]["usageMetadata"]!["promptTokenCount"]!.GetValue<long>();
+            }
+        }
+
+        // A turn is counted when the session has read its stream to the end, which may be just after turnComplete went out.
+        var store = server.App.Services.GetRequiredService<IUsageStore>();
+        var query = new UsageQuery(project, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(1), UsageDimension.Method);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        IReadOnlyList<UsageTotal> totals;
+        do
+        {
+            await server.FlushAsync();
+            totals = await store.ReadAsync(query);
+        } while (totals.Sum(t => t.Counts.Requests) < 2 && DateTime.UtcNow < deadline && await Task.Delay(20).ContinueWith(_ => true));
+        var turns = Assert.Single(totals);
+        Assert.Equal((UsageMethods.Live, false, 2L), (turns.Group, turns.Batch, turns.Counts.Requests));
+        Assert.Equal(prompt, turns.Counts.PromptTokens);
+        Assert.True(turns.Counts.CandidatesTokens > 0);
+    }
+
+    [Fact]
     public async Task Usage_stays_in_memory_until_a_flush_adds_it_to_the_database()
     {
         var (project, key) = await server.NewProjectAsync("flush");
