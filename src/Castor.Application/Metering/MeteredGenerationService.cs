@@ -31,7 +31,7 @@ public sealed class MeteredGenerationService(IGenerationService inner, UsageMete
             var counts = UsageMeter.CountsOf(usage, clock.GetElapsedTime(started), stream.PromptTokenCount, stream.PromptTokensDetails);
             if (failure is null) meter.Record(caller, request.Model, origin, UsageBucket.Ok, counts);
             else meter.RecordFailure(caller, request.Model, origin, failure, counts);
-        });
+        }, cancellationToken);
     }
 
     public override async Task<GenerationResult> GenerateAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken)
