@@ -5,6 +5,7 @@ using Castor.Storage.Batches;
 using Castor.Storage.Files;
 using Castor.Storage.Keys;
 using Castor.Storage.Live;
+using Castor.Storage.Metering;
 using Castor.Storage.Postgres;
 using Castor.Storage.Relational;
 using Castor.Storage.Sqlite;
@@ -37,6 +38,7 @@ public static class CastorStorage
         services.AddSingleton<ILiveSessionStore, SqlLiveSessionStore>();
         services.AddSingleton<IFileStore, SqlFileStore>();
         services.AddSingleton<IBatchStore, SqlBatchStore>();
+        services.AddSingleton<IUsageStore, SqlUsageStore>();
         services.AddSingleton(new FileContentStore(Path.Combine(options.Data, "files")));
         services.AddSingleton<ICachedContentStore, SqlCachedContentStore>();
         services.AddSingleton(new SnapshotFileStore(Path.Combine(options.Data, "caches")));
