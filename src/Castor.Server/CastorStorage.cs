@@ -1,3 +1,4 @@
+using Castor.Storage.Quotas;
 using Castor.Application.Batches;
 using Castor.Application.Files;
 using Castor.Storage.Caches;
@@ -35,6 +36,8 @@ public static class CastorStorage
         services.AddSingleton<IAuthTokenStore, SqlAuthTokenStore>();
         services.AddSingleton<IFileStore, SqlFileStore>();
         services.AddSingleton<IBatchStore, SqlBatchStore>();
+        services.AddSingleton<IProjectStore, SqlProjectStore>();
+        services.AddSingleton<IQuotaCounterStore, SqlQuotaCounterStore>();
         services.AddSingleton(new FileContentStore(Path.Combine(options.Data, "files")));
         services.AddSingleton<ICachedContentStore, SqlCachedContentStore>();
         services.AddSingleton(new SnapshotFileStore(Path.Combine(options.Data, "caches")));

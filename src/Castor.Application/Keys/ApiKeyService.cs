@@ -58,7 +58,7 @@ public sealed partial class ApiKeyService(IKeyStore store, TimeProvider clock)
                 new ErrorInfo("API_KEY_INVALID", "googleapis.com", new Dictionary<string, string> { ["service"] = "generativelanguage.googleapis.com" }),
                 new ApiKeyRejected(ApiKeyProblem.Invalid));
         }
-        return new Caller(owner.ProjectId, owner.ProjectName, owner.KeyId);
+        return new Caller(owner.ProjectId, owner.ProjectName, owner.KeyId) { Tier = owner.Tier, TierKnown = true };
     }
 
     public Task<IReadOnlyList<KeyListing>> ListAsync(string? project, CancellationToken cancellationToken = default) =>
@@ -96,6 +96,13 @@ public sealed partial class ApiKeyService(IKeyStore store, TimeProvider clock)
 }
 
 /// <summary>The authenticated project a request acts for.</summary>
-public sealed record Caller(string ProjectId, string ProjectName, string KeyId);
+public sealed record Caller(string ProjectId, string ProjectName, string KeyId)
+{
+    /// <summary>The project's usage tier as stored (null: <c>Quotas:DefaultTier</c>); meaningful when <see cref="TierKnown"/>.</summary>
+    public string? Tier { get; init; }
+
+    /// <summary>Whether <see cref="Tier"/> was read with the key; a caller made another way (an ephemeral token) leaves rate limits to look it up.</summary>
+    public bool TierKnown { get; init; }
+}
 
 public sealed record CreatedKey(string Id, string Project, string Key);

@@ -22,6 +22,10 @@ public interface IKeyStore
 
 public sealed record StoredKey(string Id, byte[] Hash, string Hint, string? DisplayName, DateTimeOffset CreatedAt);
 
-public sealed record KeyOwner(string KeyId, string ProjectId, string ProjectName);
+public sealed record KeyOwner(string KeyId, string ProjectId, string ProjectName)
+{
+    /// <summary>The project's usage tier (null: the default tier), read with the key so rate limits need no second query.</summary>
+    public string? Tier { get; init; }
+}
 
 public sealed record KeyListing(string Id, string ProjectName, string Hint, string? DisplayName, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
