@@ -131,7 +131,7 @@ public sealed class QuotaLimiter(QuotaOptions options, IQuotaCounterStore counte
     internal static (string Snake, string Pascal) TierNames(string tier)
     {
         var words = tier.Split(['-', '_', ' ', '.'], StringSplitOptions.RemoveEmptyEntries).Select(w => w.ToLowerInvariant()).ToList();
-        if (words.Count == 0 || words[^1] != "tier") words.Add("tier");
+        if (!words.Any(w => w.StartsWith("tier", StringComparison.Ordinal))) words.Add("tier");
         return (string.Join('_', words), string.Concat(words.Select(w => char.ToUpperInvariant(w[0]) + w[1..])));
     }
 }
