@@ -37,7 +37,10 @@ public static class CastorStorage
         services.AddSingleton<IFileStore, SqlFileStore>();
         services.AddSingleton<IBatchStore, SqlBatchStore>();
         services.AddSingleton<IProjectStore, SqlProjectStore>();
-        services.AddSingleton<IQuotaCounterStore, SqlQuotaCounterStore>();
+        // One node on SQLite counts in memory and writes behind; PostgreSQL nodes count in the database, which they share.
+        services.AddSingleton<IQuotaCounterStore>(_ => database.Dialect == SqlDialect.Sqlite
+            ? new MemoryQuotaCounterStore(new SqlQuotaCounterStore(database))
+            : new SqlQuotaCounterStore(database));
         services.AddSingleton(new FileContentStore(Path.Combine(options.Data, "files")));
         services.AddSingleton<ICachedContentStore, SqlCachedContentStore>();
         services.AddSingleton(new SnapshotFileStore(Path.Combine(options.Data, "caches")));

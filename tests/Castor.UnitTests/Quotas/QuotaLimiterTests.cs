@@ -1,6 +1,7 @@
 using Castor.Application.Errors;
 using Castor.Application.Keys;
 using Castor.Application.Quotas;
+using Castor.Storage.Quotas;
 using Castor.Storage.Relational;
 using Castor.Storage.Sqlite;
 using Microsoft.Extensions.Time.Testing;
@@ -36,9 +37,9 @@ public sealed class QuotaLimiterTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private QuotaLimiter Limiter(QuotaLimits limits, string model = "*") => new(
+    private QuotaLimiter Limiter(QuotaLimits limits, string model = "*", IQuotaCounterStore? counters = null) => new(
         new QuotaOptions { DefaultTier = "free", Tiers = new() { ["free"] = new() { [model] = limits } } },
-        new SqlQuotaCounterStore(_database), new SqlProjectStore(_database), _clock);
+        counters ?? new SqlQuotaCounterStore(_database), new SqlProjectStore(_database), _clock);
 
     private async Task<bool> TryAdmitAsync(QuotaLimiter limiter, long tokens = 1, string model = "m")
     {
@@ -71,6 +72,28 @@ public sealed class QuotaLimiterTests : IAsyncLifetime
         _clock.Advance(TimeSpan.FromSeconds(30));
         var second = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(Client)));
         Assert.Equal(20, second.Sum());
+    }
+
+    [Fact]
+    public async Task Counted_in_memory_for_one_node_the_same_holds_and_the_counts_outlive_a_restart()
+    {
+        await using var memory = new MemoryQuotaCounterStore(new SqlQuotaCounterStore(_database));
+        var limiter = Limiter(new QuotaLimits { Rpm = 20 }, counters: memory);
+        async Task<int> Client()
+        {
+            var admitted = 0;
+            for (var i = 0; i < 4; i++)
+                if (await TryAdmitAsync(limiter)) admitted++;
+            return admitted;
+        }
+        Assert.Equal(20, (await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(Client)))).Sum());
+
+        // Written behind: a new node on the same database (a restart) starts from the written total.
+        await memory.FlushAsync();
+        await using var restarted = new MemoryQuotaCounterStore(new SqlQuotaCounterStore(_database));
+        Assert.False(await TryAdmitAsync(Limiter(new QuotaLimits { Rpm = 20 }, counters: restarted)));
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(20, (await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(Client)))).Sum());
     }
 
     [Fact]
