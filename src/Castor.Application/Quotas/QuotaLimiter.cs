@@ -12,7 +12,7 @@ namespace Castor.Application.Quotas;
 /// atomic per counter: concurrent requests, on one node or several, each see a distinct total, so no more than the
 /// limit are admitted. No lock is held at any time, least of all across the generation.
 /// </summary>
-public sealed class QuotaLimiter(QuotaOptions options, IQuotaCounterStore counters, IProjectStore projects, TimeProvider clock)
+public sealed class QuotaLimiter(QuotaOptions options, IQuotaCounterStore counters, IProjectStore projects, TimeProvider clock, IBatchBacklogStore? backlog = null)
 {
     private const string RequestsPerMinute = "rpm";
     private const string TokensPerMinute = "tpm";
@@ -71,6 +71,39 @@ public sealed class QuotaLimiter(QuotaOptions options, IQuotaCounterStore counte
         }
         SweepOldWindows(day.Start);
         return new QuotaAdmission(deltas, tokens);
+    }
+
+    /// <summary>
+    /// Checks a batch job just stored against its tier's <c>BatchEnqueuedTokens</c> for the model: the tokens of every
+    /// request not yet run in the project's open jobs for it, the new job's included, estimated from their text (about
+    /// four characters a token). Throws the API's 429 when they pass the limit; the caller then deletes the job. Two
+    /// jobs created at once may both be refused, never both admitted over the limit.
+    /// </summary>
+    public async Task CheckBatchAsync(Caller caller, QuotaOperation operation, string modelId, string requestedModel, string storedModel, CancellationToken cancellationToken)
+    {
+        if (backlog is null) return;
+        var tier = caller.TierKnown ? caller.Tier : await projects.GetTierAsync(caller.ProjectId, cancellationToken).ConfigureAwait(false);
+        tier ??= options.DefaultTier;
+        if (string.IsNullOrEmpty(tier)) return;
+        var limit = options.LimitsFor(tier, modelId, requestedModel)?.BatchEnqueuedTokens ?? 0;
+        if (limit <= 0) return;
+        var tokens = (await backlog.EnqueuedRequestCharactersAsync(caller.ProjectId, storedModel, cancellationToken).ConfigureAwait(false) + 3) / 4;
+        if (tokens <= limit) return;
+
+        var (snake, pascal) = TierNames(tier);
+        var op = operation == QuotaOperation.EmbedContent ? "embed_content" : "generate_content";
+        var quotaMetric = $"generativelanguage.googleapis.com/batch_{op}_{snake}_enqueued_tokens";
+        var description = $"Quota exceeded for metric: {quotaMetric}, limit: {limit}, model: {modelId}";
+        throw new CastorException(ErrorStatus.ResourceExhausted,
+            "You exceeded your current quota, please check your plan and billing details. For more information on this error, " +
+            $"head to: {RateLimitsDoc}.\n* {description}\nThe batch jobs of this project waiting for this model hold about {tokens} tokens " +
+            "with this one; retry when some of them have finished.",
+            new QuotaViolation(quotaMetric, $"BatchEnqueuedTokensPerProjectPerModel-{pascal}", description)
+            {
+                Dimensions = new Dictionary<string, string> { ["location"] = "global", ["model"] = modelId },
+                Value = limit,
+            },
+            new HelpLink("Learn more about Gemini API quotas", RateLimitsDoc));
     }
 
     /// <summary>Replaces the admission's token estimate with the real input token count (the API's TPM counts what the model read).</summary>

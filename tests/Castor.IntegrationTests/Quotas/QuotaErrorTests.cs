@@ -97,6 +97,29 @@ public sealed class QuotaErrorTests(QuotaServerFixture server) : IClassFixture<Q
         await Assert.ThrowsAsync<ArgumentException>(() => server.App.Services.GetRequiredService<ProjectService>().SetTierAsync("moved", "gold"));
     }
 
+    [Fact]
+    public async Task A_batch_job_over_the_batch_enqueued_tokens_is_refused_and_not_kept()
+    {
+        using var client = await server.NewProjectClientAsync("batch-429");
+        static string Job(int requests) => "{\"batch\":{\"inputConfig\":{\"requests\":{\"requests\":[" +
+            string.Join(',', Enumerable.Repeat("{\"request\":" + Generate + "}", requests)) + "]}}}}";
+
+        // 40 requests of about 90 characters: some 900 tokens waiting, over the 200 allowed.
+        var (refused, body) = await client.PostAsync("/v1beta/models/gemini-2.5-flash:batchGenerateContent", Job(40));
+        Assert.Equal(429, refused);
+        var violation = Detail(body!["error"]!["details"]!.AsArray(), "type.googleapis.com/google.rpc.QuotaFailure")["violations"]![0]!;
+        Assert.Equal("generativelanguage.googleapis.com/batch_generate_content_free_tier_enqueued_tokens", violation["quotaMetric"]!.GetValue<string>());
+        Assert.Equal("BatchEnqueuedTokensPerProjectPerModel-FreeTier", violation["quotaId"]!.GetValue<string>());
+        Assert.Equal("200", violation["quotaValue"]!.GetValue<string>());
+        var (listed, list) = await client.GetJsonAsync("/v1beta/batches");
+        Assert.Equal(200, listed);
+        Assert.Empty(list?["operations"]?.AsArray() ?? []);
+
+        // One request fits; batch requests are not online calls, so the project's one request a day is still there.
+        Assert.Equal(200, (await client.PostAsync("/v1beta/models/gemini-2.5-flash:batchGenerateContent", Job(1))).Status);
+        Assert.Equal(200, (await client.PostAsync("/v1beta/models/gemini-2.5-flash:generateContent", Generate)).Status);
+    }
+
     private static JsonNode Detail(JsonArray details, string type) =>
         details.Single(d => d!["@type"]!.GetValue<string>() == type)!;
 }

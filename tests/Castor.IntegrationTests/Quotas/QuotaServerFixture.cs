@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Castor.IntegrationTests.Quotas;
 
-/// <summary>A server whose default tier allows one request a day per model: the second call of a project is the 429.</summary>
+/// <summary>A server whose default tier allows one request a day per model (the second call of a project is the 429) and 200 tokens waiting in batch jobs.</summary>
 public class QuotaServerFixture : CastorServerFixture
 {
     protected override CastorOptions CreateOptions()
@@ -16,7 +16,7 @@ public class QuotaServerFixture : CastorServerFixture
             DefaultTier = "free",
             Tiers = new()
             {
-                ["free"] = new() { ["*"] = new QuotaLimits { Rpd = 1 } },
+                ["free"] = new() { ["*"] = new QuotaLimits { Rpd = 1, BatchEnqueuedTokens = 200 } },
                 ["unlimited"] = new() { ["*"] = new QuotaLimits() },
             },
         };
