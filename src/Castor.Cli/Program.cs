@@ -18,6 +18,7 @@ public static class Program
         root.Subcommands.Add(ProjectsCommand.Create(DataOption, ConfigOption));
         root.Subcommands.Add(CachesCommand());
         root.Subcommands.Add(BatchesCommand.Create(DataOption, ConfigOption));
+        root.Subcommands.Add(UsageCommand.Create(DataOption, ConfigOption));
         root.Subcommands.Add(PullCommand.Create(ConfigOption));
         root.Subcommands.Add(ModelsCommand.Create(ConfigOption));
         root.Subcommands.Add(ChatCommand.Create(ConfigOption));

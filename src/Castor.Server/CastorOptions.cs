@@ -5,6 +5,7 @@ using Castor.Application.Embeddings;
 using Castor.Application.Batches;
 using Castor.Application.Files;
 using Castor.Application.Media;
+using Castor.Application.Metering;
 using Castor.Engine.Models;
 using Castor.Hub;
 
@@ -99,6 +100,9 @@ public sealed class CastorOptions
 
     /// <summary>Live API sessions (Live:MaxSessions, Live:MaxMessageBytes).</summary>
     public LiveOptions Live { get; set; } = new();
+
+    /// <summary>Usage metering (Usage:FlushInterval) and the price table for its estimated cost (Usage:Prices:{model}:InputPerMillion, …): the application's own type.</summary>
+    public UsageOptions Usage { get; set; } = new();
 
     /// <summary>A key to register for the default project at start-up (CASTOR_API_KEY).</summary>
     public string? ApiKey { get; set; }

@@ -5,6 +5,7 @@ using Castor.Storage.Caches;
 using Castor.Storage.Batches;
 using Castor.Storage.Files;
 using Castor.Storage.Keys;
+using Castor.Storage.Metering;
 using Castor.Storage.Postgres;
 using Castor.Storage.Relational;
 using Castor.Storage.Sqlite;
@@ -42,6 +43,7 @@ public static class CastorStorage
         services.AddSingleton<IQuotaCounterStore>(_ => database.Dialect == SqlDialect.Sqlite
             ? new MemoryQuotaCounterStore(new SqlQuotaCounterStore(database))
             : new SqlQuotaCounterStore(database));
+        services.AddSingleton<IUsageStore, SqlUsageStore>();
         services.AddSingleton(new FileContentStore(Path.Combine(options.Data, "files")));
         services.AddSingleton<ICachedContentStore, SqlCachedContentStore>();
         services.AddSingleton(new SnapshotFileStore(Path.Combine(options.Data, "caches")));

@@ -3,6 +3,7 @@ using System.Text;
 using Castor.Application.Errors;
 using Castor.Application.Files;
 using Castor.Application.Keys;
+using Castor.Application.Metering;
 using Castor.Application.Models;
 using Castor.Storage.Batches;
 using Castor.Storage.Files;
@@ -119,6 +120,7 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
         try
         {
             var caller = new Caller(request.ProjectId, request.ProjectId, CallerKeyId);
+            using var metered = UsageContext.Begin(UsageMethodOf(request), batch: true);
             result = await dialect.RunAsync(caller, BatchKinds.Parse(request.Kind), request.Model, request.Request, stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -189,4 +191,10 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
 
     /// <summary>The output file's id follows from the job's, so a finalize repeated after a crash writes the same file.</summary>
     public static string OutputFileId(string batchId) => "batch-" + batchId;
+
+    /// <summary>Batch requests are metered under the call that created their job.</summary>
+    private static string UsageMethodOf(ClaimedBatchRequest request) =>
+        request.Dialect == "openai" ? UsageMethods.OpenAIBatches
+        : BatchKinds.Parse(request.Kind) == BatchKind.EmbedContent ? UsageMethods.AsyncBatchEmbedContent
+        : UsageMethods.BatchGenerateContent;
 }
