@@ -28,6 +28,9 @@ public sealed class Report(BenchOptions options)
 
     /// <summary>(j) Live sessions: turn 10 against turn 1, a resumed session against a fresh one.</summary>
     public JsonObject? Live { get; set; }
+
+    /// <summary>(k) Rate limits: latency the limiter adds.</summary>
+    public JsonObject? Quotas { get; set; }
     public double ElapsedSeconds { get; set; }
     public double LoadAtStart { get; set; } = double.NaN;
     public double LoadAtEnd { get; set; } = double.NaN;
@@ -226,6 +229,8 @@ public sealed class Report(BenchOptions options)
             root["batchJobs"] = i;
         if (Live is { } j)
             root["live"] = j;
+        if (Quotas is { } k)
+            root["quotas"] = k;
         if (Ttft is { } c)
         {
             root["ttft"] = new JsonObject
