@@ -61,7 +61,9 @@ public static class ApplicationServiceCollectionExtensions
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<AuthTokenService>();
         services.AddSingleton<GenerationService>();
-        services.AddSingleton<IGenerationService>(sp => sp.GetRequiredService<GenerationService>());
+        // Metrics and spans around every generation; with no listener each instrument costs a flag check.
+        services.AddSingleton<IGenerationService>(sp => new Telemetry.InstrumentedGenerationService(sp.GetRequiredService<GenerationService>(),
+            sp.GetService<Models.ModelCatalogue>()));
         services.AddSingleton<EmbeddingService>();
         services.AddSingleton<IEmbeddingService>(sp => sp.GetRequiredService<EmbeddingService>());
         services.AddSingleton<ConcurrencyLimiter>();

@@ -97,6 +97,18 @@ public sealed class CastorOptions
     /// <summary>Live API sessions (Live:MaxSessions, Live:MaxMessageBytes).</summary>
     public LiveOptions Live { get; set; } = new();
 
+    /// <summary>Metrics and traces: Metrics:Enabled, Metrics:Anonymous (for /metrics).</summary>
+    public MetricsOptions Metrics { get; set; } = new();
+
+    /// <summary>The console log: Logging:Format (simple or json), Logging:Prompts.</summary>
+    public LogOptions Logging { get; set; } = new();
+
+    /// <summary>
+    /// The grace period of a shutdown (SIGTERM, Ctrl+C): readiness turns false, new requests get 503, and running ones
+    /// have this long to finish before they are cut. Also the host's ShutdownTimeout. Default 30 s.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>A key to register for the default project at start-up (CASTOR_API_KEY).</summary>
     public string? ApiKey { get; set; }
 
