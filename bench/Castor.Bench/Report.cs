@@ -25,6 +25,9 @@ public sealed class Report(BenchOptions options)
 
     /// <summary>(i) Batch jobs beside interactive traffic.</summary>
     public JsonObject? BatchJobs { get; set; }
+
+    /// <summary>(l) Metrics and tracing on vs off.</summary>
+    public JsonObject? Telemetry { get; set; }
     public double ElapsedSeconds { get; set; }
     public double LoadAtStart { get; set; } = double.NaN;
     public double LoadAtEnd { get; set; } = double.NaN;
@@ -221,6 +224,8 @@ public sealed class Report(BenchOptions options)
             root["cachedContents"] = h;
         if (BatchJobs is { } i)
             root["batchJobs"] = i;
+        if (Telemetry is { } l)
+            root["telemetry"] = l;
         if (Ttft is { } c)
         {
             root["ttft"] = new JsonObject
