@@ -118,11 +118,12 @@ public static class Program
     {
         var project = new Option<string>("--project", "-p") { Description = "Project the key belongs to.", DefaultValueFactory = _ => ApiKeyService.DefaultProject };
         var name = new Option<string?>("--name") { Description = "A label to recognise the key by." };
-        var create = new Command("create", "Create an API key and print it (shown once; only its hash is stored).") { project, name, DataOption, ConfigOption };
+        var admin = new Option<bool>("--admin") { Description = "An admin key: it also manages projects, keys and tiers and reads every project's usage through the API." };
+        var create = new Command("create", "Create an API key and print it (shown once; only its hash is stored).") { project, name, admin, DataOption, ConfigOption };
         create.SetAction(async (parse, ct) => await WithKeys(parse, async keys =>
         {
-            var created = await keys.CreateKeyAsync(parse.GetValue(project)!, parse.GetValue(name), ct);
-            Console.Error.WriteLine($"Created key {created.Id} for project '{created.Project}'. Copy it now: it cannot be shown again.");
+            var created = await keys.CreateKeyAsync(parse.GetValue(project)!, parse.GetValue(name), parse.GetValue(admin), ct);
+            Console.Error.WriteLine($"Created {(created.Admin ? "admin key" : "key")} {created.Id} for project '{created.Project}'. Copy it now: it cannot be shown again.");
             Console.WriteLine(created.Key);
             return 0;
         }));
@@ -137,9 +138,9 @@ public static class Program
                 Console.Error.WriteLine("No keys yet. Create one with: castor keys create --project default");
                 return 0;
             }
-            Console.WriteLine($"{"ID",-16} {"PROJECT",-20} {"KEY",-22} {"CREATED",-20} STATE");
+            Console.WriteLine($"{"ID",-16} {"PROJECT",-20} {"KEY",-22} {"ROLE",-6} {"CREATED",-20} STATE");
             foreach (var k in all)
-                Console.WriteLine($"{k.Id,-16} {k.ProjectName,-20} {k.Hint,-22} {k.CreatedAt.UtcDateTime,-20:yyyy-MM-dd HH:mm:ss} {(k.RevokedAt is null ? "active" : "revoked " + k.RevokedAt.Value.UtcDateTime.ToString("yyyy-MM-dd"))}");
+                Console.WriteLine($"{k.Id,-16} {k.ProjectName,-20} {k.Hint,-22} {(k.Admin ? "admin" : "user"),-6} {k.CreatedAt.UtcDateTime,-20:yyyy-MM-dd HH:mm:ss} {(k.RevokedAt is null ? "active" : "revoked " + k.RevokedAt.Value.UtcDateTime.ToString("yyyy-MM-dd"))}");
             return 0;
         }));
 

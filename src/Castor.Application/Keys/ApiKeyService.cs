@@ -16,13 +16,14 @@ public sealed partial class ApiKeyService(IKeyStore store, TimeProvider clock)
     private const string KeyPrefix = "castor_";
     private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-    public async Task<CreatedKey> CreateKeyAsync(string project, string? displayName = null, CancellationToken cancellationToken = default)
+    /// <summary>Creates a key for <paramref name="project"/>; <paramref name="admin"/> keys also reach the admin routes.</summary>
+    public async Task<CreatedKey> CreateKeyAsync(string project, string? displayName = null, bool admin = false, CancellationToken cancellationToken = default)
     {
         ValidateProjectName(project);
         var clear = KeyPrefix + RandomNumberGenerator.GetString(Alphabet, 40);
-        var stored = new StoredKey(NewKeyId(), Hash(clear), Hint(clear), displayName, clock.GetUtcNow());
+        var stored = new StoredKey(NewKeyId(), Hash(clear), Hint(clear), displayName, clock.GetUtcNow(), admin);
         await store.AddKeyAsync(stored, project, cancellationToken).ConfigureAwait(false);
-        return new CreatedKey(stored.Id, project, clear);
+        return new CreatedKey(stored.Id, project, clear, admin);
     }
 
     /// <summary>
@@ -58,7 +59,7 @@ public sealed partial class ApiKeyService(IKeyStore store, TimeProvider clock)
                 new ErrorInfo("API_KEY_INVALID", "googleapis.com", new Dictionary<string, string> { ["service"] = "generativelanguage.googleapis.com" }),
                 new ApiKeyRejected(ApiKeyProblem.Invalid));
         }
-        return new Caller(owner.ProjectId, owner.ProjectName, owner.KeyId);
+        return new Caller(owner.ProjectId, owner.ProjectName, owner.KeyId, owner.Admin);
     }
 
     public Task<IReadOnlyList<KeyListing>> ListAsync(string? project, CancellationToken cancellationToken = default) =>
@@ -95,7 +96,20 @@ public sealed partial class ApiKeyService(IKeyStore store, TimeProvider clock)
     private static partial Regex ProjectName();
 }
 
-/// <summary>The authenticated project a request acts for.</summary>
-public sealed record Caller(string ProjectId, string ProjectName, string KeyId);
+/// <summary>
+/// The authenticated project a request acts for. <paramref name="IsAdmin"/>: the key has the admin role (created with
+/// <c>castor keys create --admin</c>), which Castor's admin routes require through <see cref="RequireAdmin"/>.
+/// </summary>
+public sealed record Caller(string ProjectId, string ProjectName, string KeyId, bool IsAdmin = false)
+{
+    /// <summary>Throws the API's 403 PERMISSION_DENIED unless the key is an admin key.</summary>
+    public void RequireAdmin()
+    {
+        if (!IsAdmin)
+            throw new CastorException(ErrorStatus.PermissionDenied,
+                "This method needs an admin key. Create one with `castor keys create --admin` and call it with that key.");
+    }
+}
 
-public sealed record CreatedKey(string Id, string Project, string Key);
+/// <summary>A key just created: the clear key exists only here, once.</summary>
+public sealed record CreatedKey(string Id, string Project, string Key, bool Admin = false);

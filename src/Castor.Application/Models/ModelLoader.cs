@@ -49,14 +49,14 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
             }
         }
 
-        PairProjectors(settings.Locations, specs);
+        var found = PairProjectors(settings.Locations, specs);
 
         var models = new List<IModelBackend>();
         foreach (var spec in specs)
         {
             try
             {
-                models.Add(Load(spec));
+                models.Add(Load(spec, found.Contains(spec.Id)));
             }
             catch (Exception)
             {
@@ -114,6 +114,7 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
     public IModelBackend LoadGenerative(string id, string path, ModelSettings? settings = null, IReadOnlyList<string>? locations = null)
     {
         var spec = Spec(id.ToLowerInvariant(), Path.GetFullPath(path), settings);
+        var projectorFound = false;
         if (locations is not null && spec.Projector is null)
         {
             var folder = Path.GetDirectoryName(spec.Path)!;
@@ -122,18 +123,48 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
             if (beside == 1)
             {
                 var specs = new List<ModelSpec> { spec };
-                PairProjectors(locations, specs);
+                projectorFound = PairProjectors(locations, specs).Count == 1;
                 spec = specs[0];
             }
         }
-        return Load(spec);
+        return Load(spec, projectorFound);
     }
 
     /// <summary>Whether a GGUF found while the server runs is an embedding model (those are loaded at start-up only).</summary>
     public static bool IsEmbedding(string path, ModelSettings? settings = null) => IsEmbeddingModel(settings, path);
 
-    private LlamaBackend Load(ModelSpec spec)
+    /// <summary>
+    /// Loads a generative model. A projector found beside the model (<paramref name="projectorFound"/>, not configured)
+    /// that cannot be loaded — a truncated download, one made for another model — leaves the model serving text rather
+    /// than not at all: the user did not ask for that file, and the warning names it and what to do.
+    /// </summary>
+    private LlamaBackend Load(ModelSpec spec, bool projectorFound = false)
     {
+        if (projectorFound && spec.Projector is { } found)
+        {
+            try
+            {
+                return Load(spec);
+            }
+            catch (Exception ex)
+            {
+                LlamaBackend textOnly;
+                try
+                {
+                    textOnly = Load(spec with { Projector = null });
+                }
+                catch (Exception)
+                {
+                    // The model itself does not load: its own error was reported, as it would be without the projector.
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex).Throw();
+                    throw;
+                }
+                _console.WriteLine($"  warning: {spec.Id} serves text only: the projector {found} beside it could not be loaded ({ex.Message}). " +
+                                   $"Replace it with the mmproj made for this model, or name one with ModelSettings:{spec.Id}:Projector.");
+                return textOnly;
+            }
+        }
+
         var size = new FileInfo(spec.Path).Length;
         _console.WriteLine(spec.Projector is { } projector
             ? $"Loading {spec.Id} ({FormatBytes(size)}) from {spec.Path} with projector {Path.GetFileName(projector)} …"
@@ -190,8 +221,9 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
     /// <c>models/{id}/</c> folders <c>castor pull</c> leaves) pairs them, unless the model has a configured projector:
     /// a models folder itself, or one of its subfolders.
     /// </summary>
-    private static void PairProjectors(IEnumerable<string> modelLocations, List<ModelSpec> specs)
+    private static HashSet<string> PairProjectors(IEnumerable<string> modelLocations, List<ModelSpec> specs)
     {
+        var paired = new HashSet<string>(StringComparer.Ordinal);
         static string Full(string path) => Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar);
         var locations = modelLocations.Where(Directory.Exists).Select(Full).ToHashSet(StringComparer.Ordinal);
         foreach (var folder in specs.Select(s => Path.GetDirectoryName(Full(s.Path))!).Distinct(StringComparer.Ordinal).ToList())
@@ -202,8 +234,12 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
                 .Where(x => string.Equals(Path.GetDirectoryName(Full(x.s.Path)), folder, StringComparison.Ordinal))
                 .ToList();
             if (inFolder is [var (spec, index)] && spec.Projector is null)
+            {
                 specs[index] = spec with { Projector = projector };
+                paired.Add(spec.Id);
+            }
         }
+        return paired;
     }
 
     /// <summary>Configuration decides; otherwise the GGUF's metadata (a pooling type, or an encoder architecture).</summary>

@@ -20,8 +20,9 @@ public interface IKeyStore
     Task<int> CountActiveKeysAsync(CancellationToken cancellationToken = default);
 }
 
-public sealed record StoredKey(string Id, byte[] Hash, string Hint, string? DisplayName, DateTimeOffset CreatedAt);
+/// <summary>A key as stored. <paramref name="Admin"/>: the key also manages projects, keys and tiers and reads usage.</summary>
+public sealed record StoredKey(string Id, byte[] Hash, string Hint, string? DisplayName, DateTimeOffset CreatedAt, bool Admin = false);
 
-public sealed record KeyOwner(string KeyId, string ProjectId, string ProjectName);
+public sealed record KeyOwner(string KeyId, string ProjectId, string ProjectName, bool Admin = false);
 
-public sealed record KeyListing(string Id, string ProjectName, string Hint, string? DisplayName, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+public sealed record KeyListing(string Id, string ProjectName, string Hint, string? DisplayName, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, bool Admin = false);

@@ -8,6 +8,10 @@ public sealed class SqlKeyStore(IRelationalDatabase database) : IKeyStore
 {
     private SqlDialect Dialect => database.Dialect;
 
+    // api_keys.role (migration 0008): text rather than a flag, so a later role (read-only, billing) needs no migration.
+    private const string AdminRole = "admin";
+    private const string UserRole = "user";
+
     public async Task<string> EnsureProjectAsync(string name, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -20,12 +24,12 @@ public sealed class SqlKeyStore(IRelationalDatabase database) : IKeyStore
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var projectId = await EnsureProjectAsync(connection, tx, projectName, cancellationToken).ConfigureAwait(false);
         await using var insert = Sql.Command(connection, tx, """
-            INSERT INTO api_keys (id, project_id, key_hash, hint, display_name, created_at)
-            VALUES (@id, @project, @hash, @hint, @name, @created)
+            INSERT INTO api_keys (id, project_id, key_hash, hint, display_name, created_at, role)
+            VALUES (@id, @project, @hash, @hint, @name, @created, @role)
             ON CONFLICT DO NOTHING
             """,
             ("@id", key.Id), ("@project", projectId), ("@hash", key.Hash), ("@hint", key.Hint), ("@name", key.DisplayName),
-            ("@created", Dialect.Time(key.CreatedAt)));
+            ("@created", Dialect.Time(key.CreatedAt)), ("@role", key.Admin ? AdminRole : UserRole));
         var added = await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return added;
@@ -35,12 +39,12 @@ public sealed class SqlKeyStore(IRelationalDatabase database) : IKeyStore
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var query = Sql.Command(connection, null, """
-            SELECT k.id, p.id, p.name FROM api_keys k JOIN projects p ON p.id = k.project_id
+            SELECT k.id, p.id, p.name, k.role FROM api_keys k JOIN projects p ON p.id = k.project_id
             WHERE k.key_hash = @hash AND k.revoked_at IS NULL
             """, ("@hash", hash));
         await using var reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-            ? new KeyOwner(reader.GetString(0), reader.GetString(1), reader.GetString(2))
+            ? new KeyOwner(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3) == AdminRole)
             : null;
     }
 
@@ -48,7 +52,7 @@ public sealed class SqlKeyStore(IRelationalDatabase database) : IKeyStore
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var query = Sql.Command(connection, null, """
-            SELECT k.id, p.name, k.hint, k.display_name, k.created_at, k.revoked_at
+            SELECT k.id, p.name, k.hint, k.display_name, k.created_at, k.revoked_at, k.role
             FROM api_keys k JOIN projects p ON p.id = k.project_id
             WHERE @project IS NULL OR p.name = @project
             ORDER BY p.name, k.created_at
@@ -59,7 +63,7 @@ public sealed class SqlKeyStore(IRelationalDatabase database) : IKeyStore
         {
             list.Add(new KeyListing(
                 reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.ReadNullableString(3),
-                Dialect.ReadTime(reader, 4), Dialect.ReadNullableTime(reader, 5)));
+                Dialect.ReadTime(reader, 4), Dialect.ReadNullableTime(reader, 5), reader.GetString(6) == AdminRole));
         }
         return list;
     }

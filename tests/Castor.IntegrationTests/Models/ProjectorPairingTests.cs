@@ -59,4 +59,26 @@ public sealed class ProjectorPairingTests : IDisposable
         Assert.True(paired.Description.Projector?.Vision);
         Assert.Null(unpaired.Description.Projector);
     }
+
+    [Fact]
+    public void A_broken_projector_beside_a_model_leaves_it_serving_text_and_says_so()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_root, "broken-vision")).FullName;
+        File.Copy(TestModels.Stories260K, Path.Combine(folder, "stories260K.gguf"));
+        // What an interrupted copy leaves: the GGUF magic and then nothing usable.
+        File.WriteAllBytes(Path.Combine(folder, "mmproj-stories-f32.gguf"), [.. "GGUF"u8, 3, 0, 0, 0, 1, 2, 3]);
+        var console = new StringWriter();
+        NativeLogging.RouteTo(NullLogger.Instance);
+        var loader = new ModelLoader(new EngineOptions { Threads = 1, Parallel = 1, ContextSize = 256 }, NullLoggerFactory.Instance, console);
+
+        using var catalogue = loader.LoadAll(new ModelCatalogueSettings { Locations = [_root], BuiltinEmbeddingModel = false, Engine = new EngineOptions() });
+        using var late = loader.LoadGenerative("broken-vision", Path.Combine(folder, "stories260K.gguf"), locations: [_root]);
+
+        var model = Assert.Single(catalogue.Models);
+        Assert.Equal("broken-vision", model.Description.Id);
+        Assert.Null(model.Description.Projector);
+        Assert.Null(late.Description.Projector);
+        Assert.Contains("warning: broken-vision serves text only: the projector", console.ToString());
+        Assert.Contains("mmproj-stories-f32.gguf", console.ToString());
+    }
 }

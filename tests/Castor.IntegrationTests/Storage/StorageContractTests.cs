@@ -125,6 +125,20 @@ public abstract class StorageContractTests : IAsyncLifetime
     }
 
     [StorageFact]
+    public async Task A_key_keeps_its_role_and_keys_are_ordinary_unless_created_admin()
+    {
+        var adminHash = SHA256.HashData("admin-secret"u8);
+        var userHash = SHA256.HashData("user-secret"u8);
+        Assert.True(await Keys.AddKeyAsync(new StoredKey("k-admin", adminHash, "…min", "ops", T0, Admin: true), "alpha"));
+        Assert.True(await Keys.AddKeyAsync(new StoredKey("k-user", userHash, "…ser", null, T0), "alpha"));
+
+        Assert.True((await Keys.FindActiveKeyAsync(adminHash))!.Admin);
+        Assert.False((await Keys.FindActiveKeyAsync(userHash))!.Admin);
+        var roles = (await Keys.ListKeysAsync("alpha")).ToDictionary(k => k.Id, k => k.Admin);
+        Assert.Equal(new Dictionary<string, bool> { ["k-admin"] = true, ["k-user"] = false }, roles);
+    }
+
+    [StorageFact]
     public async Task An_upload_becomes_a_file_in_one_step_and_round_trips_every_field()
     {
         var project = await Keys.EnsureProjectAsync("alpha");
