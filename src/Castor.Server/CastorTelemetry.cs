@@ -1,3 +1,4 @@
+using Castor.Api.Hosting;
 using Castor.Engine.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -47,10 +48,20 @@ internal static class CastorTelemetry
             telemetry.WithTracing(tracing => tracing.AddSource(CastorDiagnostics.Name).AddAspNetCoreInstrumentation().AddOtlpExporter());
     }
 
-    /// <summary>Prometheus text at <c>/metrics</c>, anonymous unless Metrics:Anonymous is false.</summary>
+    /// <summary>
+    /// Prometheus text at <c>/metrics</c>: anonymous, or with Metrics:Anonymous false for admin keys only (the key check
+    /// has run by then; this step refuses a project key with 403 before the exporter answers).
+    /// </summary>
     public static void MapCastorMetrics(this WebApplication app, MetricsOptions options)
     {
         if (!options.Enabled) return;
+        if (!options.Anonymous)
+            app.Use((context, next) =>
+            {
+                if (context.Request.Path.Equals(MetricsPath, StringComparison.Ordinal))
+                    context.Features.Get<CallerFeature>()?.Caller.RequireAdmin();
+                return next(context);
+            });
         var endpoint = app.MapPrometheusScrapingEndpoint(MetricsPath);
         endpoint.WithTags("Operations").WithDisplayName("Prometheus metrics (text exposition format)");
         if (options.Anonymous) endpoint.AllowAnonymous();

@@ -11,7 +11,7 @@ public sealed class MetricsOptions
 
     /// <summary>
     /// <c>/metrics</c> answers without a key (as Prometheus scrapes), like /healthz. It shows project ids and request
-    /// volumes, never key material or prompts; set false to require an API key on it.
+    /// volumes, never key material or prompts; set false to require an admin key on it (castor keys create --admin).
     /// </summary>
     public bool Anonymous { get; set; } = true;
 }
