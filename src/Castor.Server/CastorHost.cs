@@ -129,6 +129,7 @@ public static class CastorHost
         // The Live API's sockets; the SDK's //ws/ target is folded before routing matches it.
         app.UseWebSockets();
         app.UseLiveRequestTargets();
+        app.UseWebConsole();
         app.UseRouting();
         app.UseCastorApi();
         // Every route needs a key unless it says otherwise: the probes, /metrics (unless Metrics:Anonymous is false),
@@ -205,6 +206,7 @@ public static class CastorHost
         console.WriteLine("Castor is serving the Gemini API.");
         foreach (var address in addresses)
             console.WriteLine($"  Listening on  {address}/v1beta   (point an SDK's base URL at {address})");
+        if (addresses.Count > 0) console.WriteLine($"  Console       {addresses[0]}{WebConsole.Path}/   (sign in with an API key)");
         console.WriteLine($"  Data          {Path.GetFullPath(options.Data)}  ({database.Description})");
         if (registry.Models.Count == 0)
         {
