@@ -65,7 +65,8 @@ public static class ApplicationServiceCollectionExtensions
         services.AddSingleton<IGenerationService>(sp => new Telemetry.InstrumentedGenerationService(sp.GetRequiredService<GenerationService>(),
             sp.GetService<Models.ModelCatalogue>()));
         services.AddSingleton<EmbeddingService>();
-        services.AddSingleton<IEmbeddingService>(sp => sp.GetRequiredService<EmbeddingService>());
+        services.AddSingleton<IEmbeddingService>(sp => new Telemetry.InstrumentedEmbeddingService(sp.GetRequiredService<EmbeddingService>(),
+            sp.GetService<Models.ModelCatalogue>()));
         services.AddSingleton<ConcurrencyLimiter>();
         services.AddSingleton(sp => new MemoryBudget(sp.GetRequiredService<RequestLimitSettings>().RequestBodyMemory));
         services.AddSingleton<PdfExtractor>();

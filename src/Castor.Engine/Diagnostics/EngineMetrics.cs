@@ -41,15 +41,21 @@ internal static class EngineMetrics
 
     public static void Remove(SequenceScheduler scheduler) => Schedulers.TryRemove(scheduler, out _);
 
+    // One measurement per model id: a process normally runs one scheduler per model, but one that hosts several servers
+    // (tests, the bench) may have several with the same id, and an observable instrument keeps one value per label set.
     private static IEnumerable<Measurement<long>> Observe(Func<SequenceScheduler, long> read)
     {
-        foreach (var (scheduler, model) in Schedulers)
-            yield return new Measurement<long>(read(scheduler), new KeyValuePair<string, object?>(CastorDiagnostics.RequestModel, model));
+        var sums = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (scheduler, model) in Schedulers) sums[model] = sums.GetValueOrDefault(model) + read(scheduler);
+        foreach (var (model, sum) in sums)
+            yield return new Measurement<long>(sum, new KeyValuePair<string, object?>(CastorDiagnostics.RequestModel, model));
     }
 
     private static IEnumerable<Measurement<int>> Observe(Func<SequenceScheduler, int> read)
     {
-        foreach (var (scheduler, model) in Schedulers)
-            yield return new Measurement<int>(read(scheduler), new KeyValuePair<string, object?>(CastorDiagnostics.RequestModel, model));
+        var sums = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (scheduler, model) in Schedulers) sums[model] = sums.GetValueOrDefault(model) + read(scheduler);
+        foreach (var (model, sum) in sums)
+            yield return new Measurement<int>(sum, new KeyValuePair<string, object?>(CastorDiagnostics.RequestModel, model));
     }
 }

@@ -81,6 +81,20 @@ public sealed class OperationsTests(OperationsServerFixture server) : IClassFixt
     }
 
     [Fact]
+    public async Task Embedding_calls_are_measured_as_the_embeddings_operation()
+    {
+        using var client = server.CreateClient();
+        using (var r = await client.PostAsync("/v1beta/models/text-embedding-minilm:embedContent",
+                   new StringContent("{\"content\":{\"parts\":[{\"text\":\"a measured sentence\"}]}}", Encoding.UTF8, "application/json")))
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        var scrape = await ScrapeAsync();
+        var model = "gen_ai_request_model=\"text-embedding-minilm\"";
+        Assert.True(Sample(scrape, "gen_ai_server_request_duration_seconds_count", model, "gen_ai_operation_name=\"embeddings\"") >= 1, scrape);
+        Assert.True(Sample(scrape, "gen_ai_client_token_usage_sum", model, "gen_ai_operation_name=\"embeddings\"", "gen_ai_token_type=\"input\"") > 0);
+        Assert.True(Sample(scrape, "castor_requests_total", "castor_api_method=\"embedContent\"", model, "http_response_status_code=\"200\"") >= 1);
+    }
+
+    [Fact]
     public async Task An_unknown_model_is_counted_under_unknown_with_its_error_type()
     {
         using var client = server.CreateClient();
