@@ -26,6 +26,9 @@ public sealed class Report(BenchOptions options)
     /// <summary>(i) Batch jobs beside interactive traffic.</summary>
     public JsonObject? BatchJobs { get; set; }
 
+    /// <summary>(k) Rate limits: latency the limiter adds.</summary>
+    public JsonObject? Quotas { get; set; }
+
     /// <summary>(l) Metrics and tracing on vs off.</summary>
     public JsonObject? Telemetry { get; set; }
     public double ElapsedSeconds { get; set; }
@@ -224,6 +227,8 @@ public sealed class Report(BenchOptions options)
             root["cachedContents"] = h;
         if (BatchJobs is { } i)
             root["batchJobs"] = i;
+        if (Quotas is { } k)
+            root["quotas"] = k;
         if (Telemetry is { } l)
             root["telemetry"] = l;
         if (Ttft is { } c)

@@ -50,6 +50,7 @@ public static class GeminiApi
             group.MapDelete("/cachedContents/{**name}", CachedContentsApi.DeleteAsync);
             // Ephemeral tokens for the Live API: v1alpha as the docs say, v1beta where the SDK's default client goes.
             if (version != "v1") group.MapPost("/auth_tokens", AuthTokensApi.CreateAsync);
+            if (version == "v1beta") group.MapUsageAdminApi();
             // Uploads stream to disk: they bypass RequestBody's 20 MB JSON limit.
             upload.MapPost($"/{version}/files", UploadApi.HandleAsync);
         }
@@ -64,6 +65,7 @@ public static class GeminiApi
             throw CastorException.NotFound($"POST models/{nameAndMethod} is not a method. Use models/{{model}}:generateContent, :streamGenerateContent or :countTokens.");
         var model = nameAndMethod[..colon];
         var method = nameAndMethod[(colon + 1)..];
+        using var metered = Castor.Application.Metering.UsageContext.Begin(method);
         switch (method)
         {
             case "generateContent":

@@ -6,12 +6,14 @@ using Castor.Application;
 using Castor.Application.Caching;
 using Castor.Application.Files;
 using Castor.Application.Media;
+using Castor.Application.Metering;
 using Castor.Engine;
 using Castor.Api.OpenAI;
 using Castor.Application.Embeddings;
 using Castor.Application.Keys;
 using Castor.Application.Limits;
 using Castor.Application.Models;
+using Castor.Application.Quotas;
 using Castor.Engine.Models;
 using Castor.Storage.Relational;
 using Microsoft.AspNetCore.Builder;
@@ -95,6 +97,13 @@ public static class CastorHost
             embeddings: e => e.MaxBatchRequests = options.MaxEmbedBatchRequests,
             caches: c => ConfigureCaches(options, c));
         builder.Services.AddHostedService<CacheMaintenance>();
+        // Rate limits wrap the generation and embedding services registered above (nothing is wrapped without tiers);
+        // metering wraps them in turn, so a request the limiter refuses is metered with its 429.
+        builder.Services.AddBoundOptions(options.Quotas);
+        builder.Services.AddCastorQuotas(options.Quotas);
+        builder.Services.AddUsageMetering();
+        builder.Services.AddBoundOptions(options.Usage);
+        builder.Services.AddHostedService<UsageFlushing>();
         // The Files section is bound straight into the application's FileLimits: the layer gets that object, validated.
         builder.Services.AddBoundOptions(options.Files);
         builder.Services.AddBoundOptions(options.Media);
@@ -117,6 +126,8 @@ public static class CastorHost
         _ = app.Services.GetRequiredService<IOptions<MediaLimits>>().Value;
         _ = app.Services.GetRequiredService<IOptions<Castor.Application.Batches.BatchOptions>>().Value;
         _ = app.Services.GetRequiredService<IOptions<EmbeddingOptions>>().Value;
+        _ = app.Services.GetRequiredService<IOptions<Castor.Application.Quotas.QuotaOptions>>().Value;
+        _ = app.Services.GetRequiredService<IOptions<UsageOptions>>().Value;
         // Models load before the first request, not lazily inside it.
         var registry = app.Services.GetRequiredService<ModelCatalogue>();
         // Limits are resolved now (their defaults depend on the models), so a bad setting stops the start rather than the first request.

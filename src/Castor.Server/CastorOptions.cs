@@ -5,6 +5,7 @@ using Castor.Application.Embeddings;
 using Castor.Application.Batches;
 using Castor.Application.Files;
 using Castor.Application.Media;
+using Castor.Application.Metering;
 using Castor.Engine.Models;
 using Castor.Hub;
 
@@ -94,8 +95,14 @@ public sealed class CastorOptions
     /// </summary>
     public bool AutoPull { get; set; } = true;
 
+    /// <summary>Rate limits: usage tiers and their per-model limits (Quotas:Tiers:{tier}:{model or *}:Rpm|Tpm|Rpd|BatchEnqueuedTokens, Quotas:DefaultTier).</summary>
+    public Castor.Application.Quotas.QuotaOptions Quotas { get; set; } = new();
+
     /// <summary>Live API sessions (Live:MaxSessions, Live:MaxMessageBytes).</summary>
     public LiveOptions Live { get; set; } = new();
+
+    /// <summary>Usage metering (Usage:FlushInterval) and the price table for its estimated cost (Usage:Prices:{model}:InputPerMillion, …): the application's own type.</summary>
+    public UsageOptions Usage { get; set; } = new();
 
     /// <summary>Metrics and traces: Metrics:Enabled, Metrics:Anonymous (for /metrics).</summary>
     public MetricsOptions Metrics { get; set; } = new();

@@ -1,9 +1,11 @@
+using Castor.Storage.Quotas;
 using Castor.Application.Batches;
 using Castor.Application.Files;
 using Castor.Storage.Caches;
 using Castor.Storage.Batches;
 using Castor.Storage.Files;
 using Castor.Storage.Keys;
+using Castor.Storage.Metering;
 using Castor.Storage.Postgres;
 using Castor.Storage.Relational;
 using Castor.Storage.Sqlite;
@@ -35,6 +37,13 @@ public static class CastorStorage
         services.AddSingleton<IAuthTokenStore, SqlAuthTokenStore>();
         services.AddSingleton<IFileStore, SqlFileStore>();
         services.AddSingleton<IBatchStore, SqlBatchStore>();
+        services.AddSingleton<IProjectStore, SqlProjectStore>();
+        services.AddSingleton<IBatchBacklogStore, SqlBatchBacklogStore>();
+        // One node on SQLite counts in memory and writes behind; PostgreSQL nodes count in the database, which they share.
+        services.AddSingleton<IQuotaCounterStore>(_ => database.Dialect == SqlDialect.Sqlite
+            ? new MemoryQuotaCounterStore(new SqlQuotaCounterStore(database))
+            : new SqlQuotaCounterStore(database));
+        services.AddSingleton<IUsageStore, SqlUsageStore>();
         services.AddSingleton(new FileContentStore(Path.Combine(options.Data, "files")));
         services.AddSingleton<ICachedContentStore, SqlCachedContentStore>();
         services.AddSingleton(new SnapshotFileStore(Path.Combine(options.Data, "caches")));

@@ -64,6 +64,7 @@ public static class LiveApi
         if (!context.WebSockets.IsWebSocketRequest)
             throw CastorException.InvalidArgument("BidiGenerateContent is a WebSocket endpoint; connect with a WebSocket upgrade (GET with Upgrade: websocket).");
         using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        using var metered = Castor.Application.Metering.UsageContext.Begin(Castor.Application.Metering.UsageMethods.Live);
 
         Caller caller;
         LiveSetupLock? setupLock = null;

@@ -21,6 +21,7 @@ internal static class ChatCompletionsApi
 
     public static async Task HandleAsync(HttpContext context, IGenerationService generation)
     {
+        using var metered = Castor.Application.Metering.UsageContext.Begin(Castor.Application.Metering.UsageMethods.OpenAIChatCompletions);
         var wire = await RequestBody.ReadAsync(context.Request, OpenAIJson.TypeInfo<ChatCompletionRequest>()).ConfigureAwait(false);
         var mapped = ChatMapping.ToGenerationRequest(wire);
         var model = wire.Model!;

@@ -14,6 +14,7 @@ internal static partial class EmbeddingsApi
 {
     public static async Task HandleAsync(HttpContext context, IEmbeddingService embeddings)
     {
+        using var metered = Castor.Application.Metering.UsageContext.Begin(Castor.Application.Metering.UsageMethods.OpenAIEmbeddings);
         var wire = await RequestBody.ReadAsync(context.Request, OpenAIJson.TypeInfo<EmbeddingsRequest>()).ConfigureAwait(false);
         if (string.IsNullOrWhiteSpace(wire.Model))
             throw CastorException.InvalidField("model", "model is required; name an embedding model such as gemini-embedding-001.");

@@ -3,6 +3,7 @@ using System.Text;
 using Castor.Application.Errors;
 using Castor.Application.Files;
 using Castor.Application.Keys;
+using Castor.Application.Metering;
 using Castor.Application.Models;
 using Castor.Storage.Batches;
 using Castor.Storage.Files;
@@ -19,6 +20,9 @@ namespace Castor.Application.Batches;
 public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> dialects, FileContentStore content, FileLimits fileLimits,
     ModelCatalogue catalogue, BatchOptions options, TimeProvider clock, ILogger<BatchWorker> logger) : IDisposable
 {
+    /// <summary>The key id batch requests run under: they are not online calls, so the online rate limits do not count them (the API limits batches separately).</summary>
+    public const string CallerKeyId = "batch";
+
     private const int FinalizeBatch = 4;
     private readonly Dictionary<string, IBatchDialect> _dialects = dialects.ToDictionary(d => d.Name, StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, 1);
@@ -115,7 +119,8 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
         BatchRequestResult result;
         try
         {
-            var caller = new Caller(request.ProjectId, request.ProjectId, "batch");
+            var caller = new Caller(request.ProjectId, request.ProjectId, CallerKeyId);
+            using var metered = UsageContext.Begin(UsageMethodOf(request), batch: true);
             result = await dialect.RunAsync(caller, BatchKinds.Parse(request.Kind), request.Model, request.Request, stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -186,4 +191,10 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
 
     /// <summary>The output file's id follows from the job's, so a finalize repeated after a crash writes the same file.</summary>
     public static string OutputFileId(string batchId) => "batch-" + batchId;
+
+    /// <summary>Batch requests are metered under the call that created their job.</summary>
+    private static string UsageMethodOf(ClaimedBatchRequest request) =>
+        request.Dialect == "openai" ? UsageMethods.OpenAIBatches
+        : BatchKinds.Parse(request.Kind) == BatchKind.EmbedContent ? UsageMethods.AsyncBatchEmbedContent
+        : UsageMethods.BatchGenerateContent;
 }
