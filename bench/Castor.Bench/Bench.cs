@@ -99,6 +99,12 @@ public sealed class Bench(BenchOptions options, string benchFolder)
             ReclaimNativeLog();
         }
 
+        if (options.Includes('l'))
+        {
+            report.Telemetry = await new TelemetryCostBench(options, modelPath, Log).RunAsync(cancellationToken);
+            ReclaimNativeLog();
+        }
+
         GrammarCost? grammar = null;
         if (options.Includes('d'))
             grammar = await GrammarCostAsync(bare, cancellationToken);

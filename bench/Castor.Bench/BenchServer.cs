@@ -130,6 +130,15 @@ public sealed class BenchServer : IAsyncDisposable
         return name.StartsWith("models/", StringComparison.Ordinal) ? name["models/".Length..] : name;
     }
 
+    /// <summary>GET /metrics (Prometheus text); its length, so a caller can tell it got something.</summary>
+    public async Task<int> ScrapeMetricsAsync(CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync("metrics", cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode) throw new BenchException($"GET /metrics answered {(int)response.StatusCode}");
+        return text.Length;
+    }
+
     /// <summary>Sends a JSON request to <paramref name="path"/> and returns the answer (a non-2xx status is a <see cref="BenchException"/>).</summary>
     public async Task<JsonNode> PostJsonAsync(string path, JsonObject body, CancellationToken cancellationToken)
     {

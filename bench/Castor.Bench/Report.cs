@@ -31,6 +31,9 @@ public sealed class Report(BenchOptions options)
 
     /// <summary>(k) Rate limits: latency the limiter adds.</summary>
     public JsonObject? Quotas { get; set; }
+
+    /// <summary>(l) Metrics and tracing on vs off.</summary>
+    public JsonObject? Telemetry { get; set; }
     public double ElapsedSeconds { get; set; }
     public double LoadAtStart { get; set; } = double.NaN;
     public double LoadAtEnd { get; set; } = double.NaN;
@@ -231,6 +234,8 @@ public sealed class Report(BenchOptions options)
             root["live"] = j;
         if (Quotas is { } k)
             root["quotas"] = k;
+        if (Telemetry is { } l)
+            root["telemetry"] = l;
         if (Ttft is { } c)
         {
             root["ttft"] = new JsonObject

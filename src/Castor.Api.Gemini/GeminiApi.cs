@@ -14,30 +14,36 @@ public static class GeminiApi
 {
     public static readonly IReadOnlyList<string> Versions = ["v1beta", "v1", "v1alpha"];
 
+    /// <summary>The tag of this dialect's operations in the OpenAPI document.</summary>
+    public const string OpenApiTag = "Gemini API";
+
     /// <summary>Maps models, generateContent, streamGenerateContent, countTokens, files, cachedContents and batches under /v1beta, /v1 and /v1alpha, and uploads under /upload/….</summary>
     public static IEndpointRouteBuilder MapGeminiApi(this IEndpointRouteBuilder routes)
     {
         // Resumable and multipart uploads; one group, so an unmatched /upload/... path is still this API's (key first).
-        var upload = routes.MapApiGroup("/upload", GeminiErrors.Instance);
+        var upload = routes.MapApiGroup("/upload", GeminiErrors.Instance).WithTags(OpenApiTag);
         foreach (var version in Versions)
         {
-            var group = routes.MapApiGroup("/" + version, GeminiErrors.Instance);
-            group.MapGet("/models", ModelsApi.List);
+            var group = routes.MapApiGroup("/" + version, GeminiErrors.Instance).WithTags(OpenApiTag);
+            group.MapGet("/models", ModelsApi.List).Produces<Wire.ListModelsResponse>().WithSummary("models.list: the models this server serves.");
             group.MapGet("/models/{**name}", (string name, ModelCatalogue catalogue) =>
             {
                 if (name.Contains(':'))
                     throw new CastorException(ErrorStatus.NotFound, $"GET is not supported for models/{name}; use POST.");
                 return ModelsApi.Get(name, catalogue);
-            });
-            group.MapPost("/models/{**nameAndMethod}", DispatchAsync).LimitedAsModelRequest();
-            group.MapGet("/batches", BatchesApi.ListAsync);
+            }).Produces<Wire.Model>().WithSummary("models.get: one model (an id, an alias or a Gemini name).");
+            group.MapPost("/models/{**nameAndMethod}", DispatchAsync).LimitedAsModelRequest()
+                .ReadsBody(typeof(Wire.GenerateContentRequest)).Produces<Wire.GenerateContentResponse>()
+                .WithSummary("models/{model}:{method}: generateContent, streamGenerateContent (?alt=sse), countTokens, embedContent, batchEmbedContents, batchGenerateContent, asyncBatchEmbedContent.")
+                .WithDescription("The body and the answer are the method's: generateContent's are shown; streamGenerateContent answers a stream of GenerateContentResponse (Server-Sent Events with alt=sse).");
+            group.MapGet("/batches", BatchesApi.ListAsync).WithSummary("batches.list");
             group.MapGet("/batches/{**name}", BatchesApi.GetAsync);
             group.MapPost("/batches/{**nameAndMethod}", BatchesApi.PostAsync);
             group.MapDelete("/batches/{**name}", BatchesApi.DeleteAsync);
-            group.MapGet("/files", FilesApi.ListAsync);
+            group.MapGet("/files", FilesApi.ListAsync).WithSummary("files.list");
             group.MapGet("/files/{**name}", FilesApi.GetAsync);
             group.MapDelete("/files/{**name}", FilesApi.DeleteAsync);
-            group.MapPost("/cachedContents", CachedContentsApi.CreateAsync);
+            group.MapPost("/cachedContents", CachedContentsApi.CreateAsync).WithSummary("cachedContents.create");
             group.MapGet("/cachedContents", CachedContentsApi.ListAsync);
             group.MapGet("/cachedContents/{**name}", CachedContentsApi.GetAsync);
             group.MapPatch("/cachedContents/{**name}", CachedContentsApi.UpdateAsync);

@@ -19,6 +19,10 @@ public static class ApiEndpoints
         return group;
     }
 
+    /// <summary>Describes the body the endpoint reads as <paramref name="body"/> in the OpenAPI document (no routing constraint).</summary>
+    public static TBuilder ReadsBody<TBuilder>(this TBuilder builder, Type body) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new RequestBodyMetadata(body));
+
     /// <summary>Marks an endpoint as a model request: per-key and per-project concurrency limits and the request deadline apply.</summary>
     public static TBuilder LimitedAsModelRequest<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(ModelRequestMetadata.Instance);

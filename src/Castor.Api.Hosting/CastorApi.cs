@@ -2,6 +2,7 @@ using Castor.Application.Errors;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Castor.Api.Hosting;
 
@@ -17,6 +18,8 @@ public static class CastorApi
         var surface = new ApiSurface();
         if (defaultErrorWriter is not null) surface.DefaultErrorWriter = defaultErrorWriter;
         services.AddSingleton(surface);
+        services.TryAddSingleton<ServerDrain>();
+        services.TryAddSingleton<RequestLogSettings>();
         return services;
     }
 
@@ -27,6 +30,9 @@ public static class CastorApi
     /// </summary>
     public static IApplicationBuilder UseCastorApi(this IApplicationBuilder app)
     {
+        // Outermost: the log line and the request counter see the final status; then the drain refuses new work.
+        app.UseMiddleware<RequestLogMiddleware>();
+        app.UseMiddleware<DrainMiddleware>();
         app.UseMiddleware<ApiErrorMiddleware>();
         app.UseStatusCodePages(async ctx =>
         {

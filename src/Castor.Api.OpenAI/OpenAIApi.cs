@@ -1,5 +1,6 @@
 using Castor.Api.OpenAI.Apis;
 using Castor.Api.OpenAI.Infrastructure;
+using Castor.Api.OpenAI.Wire;
 using Castor.Application.Embeddings;
 using Castor.Application.Generation;
 using Castor.Application.Models;
@@ -17,10 +18,14 @@ public static class OpenAIApi
 {
     public const string Prefix = "/v1beta/openai";
 
+    /// <summary>The tag of this dialect's operations in the OpenAPI document.</summary>
+    public const string OpenApiTag = "OpenAI-compatible API";
+
     public static IEndpointRouteBuilder MapOpenAIApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapApiGroup(Prefix, OpenAIErrors.Instance);
-        group.MapPost("/chat/completions", (HttpContext context, IGenerationService generation) => ChatCompletionsApi.HandleAsync(context, generation)).LimitedAsModelRequest();
+        var group = routes.MapApiGroup(Prefix, OpenAIErrors.Instance).WithTags(OpenApiTag);
+        group.MapPost("/chat/completions", (HttpContext context, IGenerationService generation) => ChatCompletionsApi.HandleAsync(context, generation)).LimitedAsModelRequest()
+            .ReadsBody(typeof(ChatCompletionRequest)).Produces<ChatCompletion>().WithSummary("Chat completions (stream: true answers Server-Sent Events).");
         group.MapPost("/embeddings", (HttpContext context, IEmbeddingService embeddings) => EmbeddingsApi.HandleAsync(context, embeddings)).LimitedAsModelRequest();
         group.MapGet("/models", (ModelCatalogue catalogue) => ModelsApi.List(catalogue));
         group.MapPost("/files", BatchesApi.UploadFileAsync);
@@ -31,9 +36,10 @@ public static class OpenAIApi
         group.MapGet("/models/{**id}", (string id, ModelCatalogue catalogue) => ModelsApi.Get(id, catalogue));
         // The docs' context-caching sample points the OpenAI client at /v1beta/ itself, so chat and embeddings answer there
         // too (models cannot: /v1beta/models is the native list). Each is its own group, so only these two paths are OpenAI's.
-        routes.MapApiGroup("/v1beta/chat/completions", OpenAIErrors.Instance)
-            .MapPost("", (HttpContext context, IGenerationService generation) => ChatCompletionsApi.HandleAsync(context, generation)).LimitedAsModelRequest();
-        routes.MapApiGroup("/v1beta/embeddings", OpenAIErrors.Instance)
+        routes.MapApiGroup("/v1beta/chat/completions", OpenAIErrors.Instance).WithTags(OpenApiTag)
+            .MapPost("", (HttpContext context, IGenerationService generation) => ChatCompletionsApi.HandleAsync(context, generation)).LimitedAsModelRequest()
+            .ReadsBody(typeof(ChatCompletionRequest)).Produces<ChatCompletion>().WithSummary("Chat completions, also at the API's root (the docs' caching sample).");
+        routes.MapApiGroup("/v1beta/embeddings", OpenAIErrors.Instance).WithTags(OpenApiTag)
             .MapPost("", (HttpContext context, IEmbeddingService embeddings) => EmbeddingsApi.HandleAsync(context, embeddings)).LimitedAsModelRequest();
         return routes;
     }

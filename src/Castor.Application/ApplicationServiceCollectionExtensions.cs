@@ -62,9 +62,12 @@ public static class ApplicationServiceCollectionExtensions
         services.AddSingleton<AuthTokenService>();
         services.AddSingleton<Live.LiveResumptionService>();
         services.AddSingleton<GenerationService>();
-        services.AddSingleton<IGenerationService>(sp => sp.GetRequiredService<GenerationService>());
+        // Metrics and spans around every generation; with no listener each instrument costs a flag check.
+        services.AddSingleton<IGenerationService>(sp => new Telemetry.InstrumentedGenerationService(sp.GetRequiredService<GenerationService>(),
+            sp.GetService<Models.ModelCatalogue>()));
         services.AddSingleton<EmbeddingService>();
-        services.AddSingleton<IEmbeddingService>(sp => sp.GetRequiredService<EmbeddingService>());
+        services.AddSingleton<IEmbeddingService>(sp => new Telemetry.InstrumentedEmbeddingService(sp.GetRequiredService<EmbeddingService>(),
+            sp.GetService<Models.ModelCatalogue>()));
         services.AddSingleton<ConcurrencyLimiter>();
         services.AddSingleton(sp => new MemoryBudget(sp.GetRequiredService<RequestLimitSettings>().RequestBodyMemory));
         services.AddSingleton<PdfExtractor>();

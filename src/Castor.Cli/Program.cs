@@ -23,7 +23,9 @@ public static class Program
         root.Subcommands.Add(ModelsCommand.Create(ConfigOption));
         root.Subcommands.Add(ChatCommand.Create(ConfigOption));
         // chat handles Ctrl+C itself (it stops the answer, not the program), so the parser must not end the process on it.
-        var invocation = args is ["chat", ..] ? new InvocationConfiguration { ProcessTerminationTimeout = null } : null;
+        // serve leaves SIGTERM and Ctrl+C to the host, which drains for ShutdownTimeout: the parser's own handler would
+        // end the process 2 s after the signal, in the middle of the drain.
+        var invocation = args is ["chat", ..] or ["serve", ..] ? new InvocationConfiguration { ProcessTerminationTimeout = null } : null;
         return await root.Parse(args).InvokeAsync(invocation);
     }
 
@@ -56,8 +58,10 @@ public static class Program
         var publicUrl = new Option<string?>("--public-url") { Description = "The URL clients reach the server at, for upload and file URLs (behind a proxy). Default: the address a request arrived on, or CASTOR_PUBLIC_URL." };
 
         var noPull = new Option<bool>("--no-pull") { Description = "Do not pull the default model when the models folder is empty (AutoPull: false)." };
+        var logFormat = new Option<string?>("--log-format") { Description = "Console log format: simple (default) or json (Logging:Format)." };
+        logFormat.AcceptOnlyFromAmong("simple", "json");
 
-        var command = new Command("serve", "Start the server.") { urls, models, DataOption, threads, batchThreads, contextSize, parallel, flashAttention, defaultModel, publicUrl, noPull, ConfigOption };
+        var command = new Command("serve", "Start the server.") { urls, models, DataOption, threads, batchThreads, contextSize, parallel, flashAttention, defaultModel, publicUrl, noPull, logFormat, ConfigOption };
         command.SetAction(async (parse, cancellationToken) =>
         {
             CastorOptions options;
@@ -79,12 +83,17 @@ public static class Program
             if (parse.GetValue(parallel) is { } p) options.Parallel = p;
             if (parse.GetValue(defaultModel) is { } dm) options.DefaultModel = dm;
             if (parse.GetValue(publicUrl) is { } pu) options.PublicUrl = pu;
+            if (parse.GetValue(logFormat) is { } lf) options.Logging.Format = lf;
             if (parse.GetValue(flashAttention) is { } fa) options.FlashAttention = Enum.Parse<Castor.Engine.Models.FlashAttentionMode>(fa, ignoreCase: true);
 
             // Before the host: the pulled model is then found like any other, and Ctrl+C during the pull stops castor.
             try
             {
-                await FirstRunPull.RunAsync(options, parse.GetValue(noPull), CastorOptions.DefaultModelsFolder, Console.Out, cancellationToken);
+                // Ctrl+C or SIGTERM during the pull stops it (the parser no longer does, see Main); the host takes the signals after.
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+                using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+                await FirstRunPull.RunAsync(options, parse.GetValue(noPull), CastorOptions.DefaultModelsFolder, Console.Out, stop.Token);
             }
             catch (OperationCanceledException)
             {

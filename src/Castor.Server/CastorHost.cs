@@ -52,7 +52,13 @@ public static class CastorHost
             kestrel.RequestHeaderEncodingSelector = _ => System.Text.Encoding.Latin1;
         });
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        // Logging:Format json gives one JSON object per entry (the built-in formatter), for log collectors.
+        if (string.Equals(options.Logging.Format, "json", StringComparison.OrdinalIgnoreCase))
+            builder.Logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.UseUtcTimestamp = true; });
+        else if (string.Equals(options.Logging.Format, "simple", StringComparison.OrdinalIgnoreCase))
+            builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        else
+            throw new ArgumentException($"Logging:Format must be simple or json, not '{options.Logging.Format}'.");
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("llama.cpp", LogLevel.Warning);
@@ -63,6 +69,12 @@ public static class CastorHost
         var database = await CastorStorage.OpenAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
 
         builder.Services.AddSingleton(options);
+        if (options.ShutdownTimeout < TimeSpan.Zero) throw new ArgumentException("ShutdownTimeout must not be negative.");
+        // The grace period of a drain; Live sessions read the same setting for goAway's timeLeft.
+        builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
+        builder.Services.AddHostedService<DrainOnShutdown>();
+        builder.Services.AddCastorTelemetry(options.Metrics);
+        builder.Services.AddCastorApiDocuments();
         builder.Services.AddSingleton(new PublicUrl(options.PublicUrl));
         builder.Services.AddSingleton(TimeProvider.System);
         // Each layer gets its own typed options from the one bound root; each default is defined in the layer's type.
@@ -98,6 +110,7 @@ public static class CastorHost
         builder.Services.AddBoundOptions(options.Batches);
         builder.Services.AddOptions<RequestLimitSettings>().Configure<ModelCatalogue>((limits, registry) => ResolveLimits(options, registry, limits));
         builder.Services.AddCastorApi(defaultErrorWriter: GeminiErrors.Instance);
+        builder.Services.AddSingleton(new RequestLogSettings { Prompts = options.Logging.Prompts });
         builder.Services.AddGeminiApi();
         builder.Services.AddOpenAIApi();
         builder.Services.AddSingleton(options.Live);
@@ -130,10 +143,17 @@ public static class CastorHost
         app.UseWebConsole();
         app.UseRouting();
         app.UseCastorApi();
-        // Every route needs a key unless it says otherwise: only these two are public.
-        app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
+        // Every route needs a key unless it says otherwise: the probes, /metrics (unless Metrics:Anonymous is false),
+        // the API's description and / are public.
+        app.MapGet("/healthz", () => Results.Json(new { status = "ok" })).AllowAnonymous().WithTags("Operations")
+            .WithSummary("The process is alive (a liveness probe).");
+        app.MapGet("/readyz", Readiness.ReadyAsync).AllowAnonymous().WithTags("Operations")
+            .WithSummary("Ready to serve: a model loaded, the database reachable, not draining (503 with what is wrong otherwise).");
+        app.MapCastorMetrics(options.Metrics);
+        app.MapCastorApiDocuments();
         app.MapGet("/", () => Results.Text(
-            $"Castor serves the Gemini API at /v1beta. Models: {string.Join(", ", registry.Models.Select(m => m.Description.Id))}.\n")).AllowAnonymous();
+            $"Castor serves the Gemini API at /v1beta. Models: {string.Join(", ", registry.Models.Select(m => m.Description.Id))}.\n")).AllowAnonymous()
+            .WithTags("Operations").WithSummary("What this server serves, in one line.");
         app.MapGeminiApi();
         app.MapOpenAIApi();
         app.MapGeminiLiveApi();

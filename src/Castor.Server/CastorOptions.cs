@@ -104,6 +104,18 @@ public sealed class CastorOptions
     /// <summary>Usage metering (Usage:FlushInterval) and the price table for its estimated cost (Usage:Prices:{model}:InputPerMillion, …): the application's own type.</summary>
     public UsageOptions Usage { get; set; } = new();
 
+    /// <summary>Metrics and traces: Metrics:Enabled, Metrics:Anonymous (for /metrics).</summary>
+    public MetricsOptions Metrics { get; set; } = new();
+
+    /// <summary>The console log: Logging:Format (simple or json), Logging:Prompts.</summary>
+    public LogOptions Logging { get; set; } = new();
+
+    /// <summary>
+    /// The grace period of a shutdown (SIGTERM, Ctrl+C): readiness turns false, new requests get 503, and running ones
+    /// have this long to finish before they are cut. Also the host's ShutdownTimeout. Default 30 s.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>A key to register for the default project at start-up (CASTOR_API_KEY).</summary>
     public string? ApiKey { get; set; }
 

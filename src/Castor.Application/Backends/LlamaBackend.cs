@@ -151,6 +151,7 @@ public sealed class LlamaBackend : IModelBackend
         {
             TextGenerated t => new TextProduced(t.Candidate, t.Text),
             PromptProcessed p => new PromptEvaluated(p.PromptTokens, p.ReusedTokens),
+            Engine.Scheduling.GenerationStarted => GenerationAdmitted.Instance,
             TokenLogprobsComputed l => new LogprobsProduced(l.Candidate, Translate(l.Chosen), l.Top.Select(Translate).ToArray()),
             GenerationFinished f => new CandidateFinished(f.Candidate, f.Cause switch
             {

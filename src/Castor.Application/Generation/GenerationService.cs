@@ -150,13 +150,20 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
     }
 
     /// <summary>Runs a request to completion.</summary>
-    public async Task<GenerationResult> GenerateAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken)
+    public async Task<GenerationResult> GenerateAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken) =>
+        await CollectAsync(await StartAsync(caller, request, cancellationToken).ConfigureAwait(false), request.Config.ResponseLogprobs == true,
+            cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Reads a started stream to the end into one result (what generateContent answers), so a wrapping service can run a
+    /// non-streamed call through its own <see cref="StartAsync"/>.
+    /// </summary>
+    public static async Task<GenerationResult> CollectAsync(GenerationStream stream, bool responseLogprobs, CancellationToken cancellationToken)
     {
-        var stream = await StartAsync(caller, request, cancellationToken).ConfigureAwait(false);
         var parts = Enumerable.Range(0, stream.CandidateCount).Select(_ => new List<Part>()).ToArray();
         var thoughts = Enumerable.Range(0, stream.CandidateCount).Select(_ => new StringBuilder()).ToArray();
         var finishes = new FinishReason[stream.CandidateCount];
-        var logprobs = request.Config.ResponseLogprobs == true ? Enumerable.Range(0, stream.CandidateCount).Select(_ => new List<LogprobStep>()).ToArray() : null;
+        var logprobs = responseLogprobs ? Enumerable.Range(0, stream.CandidateCount).Select(_ => new List<LogprobStep>()).ToArray() : null;
         Usage usage = new(stream.PromptTokenCount, 0) { PromptTokensDetails = stream.PromptTokensDetails };
         await foreach (var update in stream.ReadAllAsync(cancellationToken))
         {
@@ -510,6 +517,7 @@ public class GenerationStream
         _thinking = thinking;
         _includeThoughts = includeThoughts;
         _lease = lease;
+        Timeline = new GenerationTimeline();
         if (lease is not null)
         {
             // Whichever comes first ends the hold: a reader that never reads must not pin the model forever.
@@ -526,6 +534,7 @@ public class GenerationStream
         PromptTokenCount = inner.PromptTokenCount;
         PromptTokensDetails = inner.PromptTokensDetails;
         CandidateCount = inner.CandidateCount;
+        Timeline = inner.Timeline;
     }
 
     public string ModelVersion { get; }
@@ -534,6 +543,9 @@ public class GenerationStream
     /// <summary>The prompt's tokens by modality (null: all text).</summary>
     public PromptTokenCounts? PromptTokensDetails { get; init; }
     public int CandidateCount { get; }
+
+    /// <summary>When the generation was queued, admitted and had its prompt computed (filled while it is read).</summary>
+    public GenerationTimeline Timeline { get; }
 
     /// <summary>
     /// Yields updates as the engine produces text, coalescing whatever arrived meanwhile per candidate, so a slow
@@ -577,8 +589,13 @@ public class GenerationStream
             {
                 switch (e)
                 {
+                    case GenerationAdmitted:
+                        Timeline.Admitted = System.Diagnostics.Stopwatch.GetTimestamp();
+                        break;
                     case PromptEvaluated p:
                         reused = p.ReusedTokens;
+                        Timeline.PromptEvaluated = System.Diagnostics.Stopwatch.GetTimestamp();
+                        Timeline.ReusedPromptTokens = p.ReusedTokens;
                         break;
                     case TextProduced t:
                         texts[t.Candidate].Append(t.Text);

@@ -56,6 +56,7 @@ public sealed class SequenceScheduler : IDisposable
     private static readonly TimeSpan DrawPoll = TimeSpan.FromMilliseconds(50);
     private long _tokensGenerated;
     private int _jobsInFlight;
+    private int _jobsRunning;
     private long _promptTokensComputed;
     private long _promptTokensReused;
     private long _meterBytes;
@@ -88,6 +89,7 @@ public sealed class SequenceScheduler : IDisposable
         _wholeTokenEvents = new TextGenerated?[weights.Vocab.Count];
         _thread = new Thread(Run) { IsBackground = true, Name = $"castor-scheduler-{modelId}" };
         _thread.Start();
+        Diagnostics.EngineMetrics.Add(this, modelId);
     }
 
     public SchedulerOptions Options => _options;
@@ -102,6 +104,26 @@ public sealed class SequenceScheduler : IDisposable
 
     /// <summary>Sequences currently generating.</summary>
     public int ActiveSequences => _slots.ActiveCount;
+
+    /// <summary>Requests accepted but not yet given sequences (waiting in the admission queue).</summary>
+    public int QueuedRequests => Math.Max(0, Volatile.Read(ref _jobsInFlight) - Volatile.Read(ref _jobsRunning));
+
+    /// <summary>
+    /// KV cells holding a token, in running sequences and in prompts kept resident for reuse. Read from another thread
+    /// while the scheduler works: each slot's count is one field read, so the sum is a moment's approximation, as a gauge is.
+    /// </summary>
+    public int KvCellsUsed
+    {
+        get
+        {
+            var n = 0;
+            foreach (var slot in _slots.All) n += slot.Resident.Count;
+            return n;
+        }
+    }
+
+    /// <summary>KV cells of the context: parallel sequences × context per sequence.</summary>
+    public int KvCellsTotal => _options.Parallel * _options.ContextPerSequence;
 
     /// <summary>Grammar-constrained draws inside llama.cpp right now, abandoned ones (past their budget) included.</summary>
     public int GrammarDrawsRunning => Volatile.Read(ref _runningDraws);
@@ -174,7 +196,13 @@ public sealed class SequenceScheduler : IDisposable
             throw;
         }
         var output = Channel.CreateUnbounded<EngineEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var job = new GenerationJob(request, output, samplers, () => Interlocked.Decrement(ref _jobsInFlight), cancellationToken);
+        GenerationJob job = null!;
+        job = new GenerationJob(request, output, samplers, () =>
+        {
+            // A job that got sequences counted as running (TryStart); one cancelled while queued did not.
+            if (job.Sequences.Length > 0) Interlocked.Decrement(ref _jobsRunning);
+            Interlocked.Decrement(ref _jobsInFlight);
+        }, cancellationToken);
         if (_stopping.IsCancellationRequested)
         {
             job.Complete();
@@ -313,6 +341,8 @@ public sealed class SequenceScheduler : IDisposable
             _slots.Attach(slot, seq);
             job.Sequences[i] = seq;
         }
+        Interlocked.Increment(ref _jobsRunning);
+        job.Output.Writer.TryWrite(GenerationStarted.Instance);
         return true;
     }
 
@@ -505,6 +535,7 @@ public sealed class SequenceScheduler : IDisposable
                 ReleaseJob(seq.Job, new GenerationFailed(
                     $"The specified schema produces a constraint that is too costly to enforce: choosing one token took longer than {_options.GrammarStepTimeout.TotalSeconds:0.###} s. " +
                     "Simplify the schema: fewer nested anyOf/oneOf alternatives that begin alike, shorter enums, smaller length limits.", ByRequest: true));
+                Diagnostics.EngineMetrics.GrammarRefusals.Add(1, new KeyValuePair<string, object?>(Diagnostics.CastorDiagnostics.RequestModel, _modelId));
             }
         }
     }
@@ -610,6 +641,7 @@ public sealed class SequenceScheduler : IDisposable
 
     public void Dispose()
     {
+        Diagnostics.EngineMetrics.Remove(this);
         _stopping.Cancel();
         _wake.Set();
         _thread.Join(TimeSpan.FromSeconds(10));

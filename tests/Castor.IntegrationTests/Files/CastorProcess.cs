@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -15,7 +16,8 @@ public sealed partial class CastorProcess : IAsyncDisposable
     public Uri BaseAddress { get; private set; } = null!;
     public string Output { get { lock (_output) return _output.ToString(); } }
 
-    public static async Task<CastorProcess> StartAsync(string dataFolder, string apiKey, IReadOnlyDictionary<string, string>? environment = null)
+    public static async Task<CastorProcess> StartAsync(string dataFolder, string apiKey, IReadOnlyDictionary<string, string>? environment = null,
+        IReadOnlyList<string>? arguments = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -26,6 +28,7 @@ public sealed partial class CastorProcess : IAsyncDisposable
         };
         foreach (var arg in new[] { CastorDll(), "serve", "--urls", "http://127.0.0.1:0", "--models", TestModels.Stories260K, "--data", dataFolder, "--threads", "1" })
             start.ArgumentList.Add(arg);
+        foreach (var arg in arguments ?? []) start.ArgumentList.Add(arg);
         start.Environment["CASTOR_API_KEY"] = apiKey;
         start.Environment["CASTOR_BUILTIN_EMBEDDING_MODEL"] = "false";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
@@ -61,6 +64,25 @@ public sealed partial class CastorProcess : IAsyncDisposable
         _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
     }
+
+    /// <summary>SIGTERM, as a service manager or Kubernetes stops a process: the server drains and exits on its own.</summary>
+    public void Terminate()
+    {
+        if (Kill(_process.Id, SigTerm) != 0) throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <summary>Waits for the process to exit by itself and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cancel.Token);
+        return _process.ExitCode;
+    }
+
+    private const int SigTerm = 15;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     public async ValueTask DisposeAsync()
     {
