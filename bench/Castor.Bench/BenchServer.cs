@@ -71,6 +71,10 @@ public sealed class BenchServer : IAsyncDisposable
     }
 
     public Uri BaseAddress { get; }
+
+    /// <summary>The running server's services, for sections that measure one part directly (the rate limiter in (k)).</summary>
+    public IServiceProvider Services => _app.Services;
+
     public string ModelId { get; private set; } = "";
     public int Parallel { get; }
 

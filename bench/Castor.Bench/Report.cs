@@ -25,6 +25,9 @@ public sealed class Report(BenchOptions options)
 
     /// <summary>(i) Batch jobs beside interactive traffic.</summary>
     public JsonObject? BatchJobs { get; set; }
+
+    /// <summary>(k) Rate limits: latency the limiter adds.</summary>
+    public JsonObject? Quotas { get; set; }
     public double ElapsedSeconds { get; set; }
     public double LoadAtStart { get; set; } = double.NaN;
     public double LoadAtEnd { get; set; } = double.NaN;
@@ -221,6 +224,8 @@ public sealed class Report(BenchOptions options)
             root["cachedContents"] = h;
         if (BatchJobs is { } i)
             root["batchJobs"] = i;
+        if (Quotas is { } k)
+            root["quotas"] = k;
         if (Ttft is { } c)
         {
             root["ttft"] = new JsonObject

@@ -15,6 +15,7 @@ public static class Program
         var root = new RootCommand("Castor: the Gemini API, served by open models on your own machine.");
         root.Subcommands.Add(ServeCommand());
         root.Subcommands.Add(KeysCommand());
+        root.Subcommands.Add(ProjectsCommand.Create(DataOption, ConfigOption));
         root.Subcommands.Add(CachesCommand());
         root.Subcommands.Add(BatchesCommand.Create(DataOption, ConfigOption));
         root.Subcommands.Add(UsageCommand.Create(DataOption, ConfigOption));

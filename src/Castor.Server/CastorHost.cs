@@ -13,6 +13,7 @@ using Castor.Application.Embeddings;
 using Castor.Application.Keys;
 using Castor.Application.Limits;
 using Castor.Application.Models;
+using Castor.Application.Quotas;
 using Castor.Engine.Models;
 using Castor.Storage.Relational;
 using Microsoft.AspNetCore.Builder;
@@ -84,6 +85,10 @@ public static class CastorHost
             embeddings: e => e.MaxBatchRequests = options.MaxEmbedBatchRequests,
             caches: c => ConfigureCaches(options, c));
         builder.Services.AddHostedService<CacheMaintenance>();
+        // Rate limits wrap the generation and embedding services registered above (nothing is wrapped without tiers);
+        // metering wraps them in turn, so a request the limiter refuses is metered with its 429.
+        builder.Services.AddBoundOptions(options.Quotas);
+        builder.Services.AddCastorQuotas(options.Quotas);
         builder.Services.AddUsageMetering();
         builder.Services.AddBoundOptions(options.Usage);
         builder.Services.AddHostedService<UsageFlushing>();
@@ -108,6 +113,7 @@ public static class CastorHost
         _ = app.Services.GetRequiredService<IOptions<MediaLimits>>().Value;
         _ = app.Services.GetRequiredService<IOptions<Castor.Application.Batches.BatchOptions>>().Value;
         _ = app.Services.GetRequiredService<IOptions<EmbeddingOptions>>().Value;
+        _ = app.Services.GetRequiredService<IOptions<Castor.Application.Quotas.QuotaOptions>>().Value;
         _ = app.Services.GetRequiredService<IOptions<UsageOptions>>().Value;
         // Models load before the first request, not lazily inside it.
         var registry = app.Services.GetRequiredService<ModelCatalogue>();

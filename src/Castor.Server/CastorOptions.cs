@@ -95,6 +95,9 @@ public sealed class CastorOptions
     /// </summary>
     public bool AutoPull { get; set; } = true;
 
+    /// <summary>Rate limits: usage tiers and their per-model limits (Quotas:Tiers:{tier}:{model or *}:Rpm|Tpm|Rpd|BatchEnqueuedTokens, Quotas:DefaultTier).</summary>
+    public Castor.Application.Quotas.QuotaOptions Quotas { get; set; } = new();
+
     /// <summary>Live API sessions (Live:MaxSessions, Live:MaxMessageBytes).</summary>
     public LiveOptions Live { get; set; } = new();
 

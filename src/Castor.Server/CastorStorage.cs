@@ -1,3 +1,4 @@
+using Castor.Storage.Quotas;
 using Castor.Application.Batches;
 using Castor.Application.Files;
 using Castor.Storage.Caches;
@@ -36,6 +37,12 @@ public static class CastorStorage
         services.AddSingleton<IAuthTokenStore, SqlAuthTokenStore>();
         services.AddSingleton<IFileStore, SqlFileStore>();
         services.AddSingleton<IBatchStore, SqlBatchStore>();
+        services.AddSingleton<IProjectStore, SqlProjectStore>();
+        services.AddSingleton<IBatchBacklogStore, SqlBatchBacklogStore>();
+        // One node on SQLite counts in memory and writes behind; PostgreSQL nodes count in the database, which they share.
+        services.AddSingleton<IQuotaCounterStore>(_ => database.Dialect == SqlDialect.Sqlite
+            ? new MemoryQuotaCounterStore(new SqlQuotaCounterStore(database))
+            : new SqlQuotaCounterStore(database));
         services.AddSingleton<IUsageStore, SqlUsageStore>();
         services.AddSingleton(new FileContentStore(Path.Combine(options.Data, "files")));
         services.AddSingleton<ICachedContentStore, SqlCachedContentStore>();

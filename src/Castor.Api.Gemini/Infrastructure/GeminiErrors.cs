@@ -75,6 +75,14 @@ public sealed class GeminiErrors : IApiErrorWriter
                     w.WriteString("quotaMetric", quota.QuotaMetric);
                     w.WriteString("quotaId", quota.QuotaId);
                     w.WriteString("description", quota.Description);
+                    if (quota.Dimensions is { } dimensions)
+                    {
+                        w.WriteStartObject("quotaDimensions");
+                        foreach (var (k, v) in dimensions) w.WriteString(k, v);
+                        w.WriteEndObject();
+                    }
+                    // int64 in proto3 JSON is a string, as the API sends "quotaValue": "10".
+                    if (quota.Value is { } value) w.WriteString("quotaValue", value.ToString(System.Globalization.CultureInfo.InvariantCulture));
                     w.WriteEndObject();
                     w.WriteEndArray();
                     w.WriteEndObject();

@@ -15,7 +15,8 @@ namespace Castor.Application.Batches;
 /// validated up front and stored with the job in one transaction before the job is acknowledged), reading, listing,
 /// cancelling and deleting it, all within the caller's project. Running it is <see cref="BatchWorker"/>'s job.
 /// </summary>
-public sealed class BatchService(IBatchStore store, IFileService files, ModelCatalogue catalogue, BatchOptions options, BatchWorker worker, TimeProvider clock)
+public sealed class BatchService(IBatchStore store, IFileService files, ModelCatalogue catalogue, BatchOptions options, BatchWorker worker, TimeProvider clock,
+    Quotas.QuotaLimiter? limiter = null)
 {
     public const int DefaultPageSize = 10;
     public const int MaxPageSize = 100;
@@ -45,6 +46,22 @@ public sealed class BatchService(IBatchStore store, IFileService files, ModelCat
             ? batch.Requests.ToAsyncEnumerable()
             : ReadFileAsync(caller, batch, model, stored.InputFile!, cancellationToken);
         stored = await store.CreateAsync(stored, requests, cancellationToken).ConfigureAwait(false);
+        if (limiter is not null && model.Length > 0)
+        {
+            // Checked with the job stored, so its requests (inline or from a file) are counted as the store holds them.
+            try
+            {
+                var modelId = batch.Kind == BatchKind.EmbedContent ? catalogue.ResolveEmbedding(model, "asyncBatchEmbedContent").Id
+                    : catalogue.ResolveGenerative(model, "batchGenerateContent").Description.Id;
+                await limiter.CheckBatchAsync(caller, batch.Kind == BatchKind.EmbedContent ? Quotas.QuotaOperation.EmbedContent : Quotas.QuotaOperation.GenerateContent,
+                    modelId, model, stored.Model, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CastorException)
+            {
+                await store.DeleteAsync(caller.ProjectId, stored.Id, CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+        }
         worker.Wake();
         return new BatchJob(stored, await store.CountAsync(stored.Id, cancellationToken).ConfigureAwait(false));
     }

@@ -20,6 +20,9 @@ namespace Castor.Application.Batches;
 public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> dialects, FileContentStore content, FileLimits fileLimits,
     ModelCatalogue catalogue, BatchOptions options, TimeProvider clock, ILogger<BatchWorker> logger) : IDisposable
 {
+    /// <summary>The key id batch requests run under: they are not online calls, so the online rate limits do not count them (the API limits batches separately).</summary>
+    public const string CallerKeyId = "batch";
+
     private const int FinalizeBatch = 4;
     private readonly Dictionary<string, IBatchDialect> _dialects = dialects.ToDictionary(d => d.Name, StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, 1);
@@ -116,7 +119,7 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
         BatchRequestResult result;
         try
         {
-            var caller = new Caller(request.ProjectId, request.ProjectId, "batch");
+            var caller = new Caller(request.ProjectId, request.ProjectId, CallerKeyId);
             using var metered = UsageContext.Begin(UsageMethodOf(request), batch: true);
             result = await dialect.RunAsync(caller, BatchKinds.Parse(request.Kind), request.Model, request.Request, stoppingToken).ConfigureAwait(false);
         }

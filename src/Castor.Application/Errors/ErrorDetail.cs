@@ -17,7 +17,14 @@ public sealed record ErrorInfo(string Reason, string Domain, IReadOnlyDictionary
 public sealed record HelpLink(string Description, string Url) : ErrorDetail;
 
 /// <summary>google.rpc.QuotaFailure with one violation: which limit the request ran into.</summary>
-public sealed record QuotaViolation(string QuotaMetric, string QuotaId, string Description) : ErrorDetail;
+public sealed record QuotaViolation(string QuotaMetric, string QuotaId, string Description) : ErrorDetail
+{
+    /// <summary>quotaDimensions: what the limit is per (the API sends <c>model</c> and <c>location</c>); null when it names none.</summary>
+    public IReadOnlyDictionary<string, string>? Dimensions { get; init; }
+
+    /// <summary>quotaValue: the limit that was reached; null when it has no single value.</summary>
+    public long? Value { get; init; }
+}
 
 /// <summary>google.rpc.RetryInfo: when the client may try again (also sent as the <c>Retry-After</c> header).</summary>
 public sealed record RetryDelay(TimeSpan Delay) : ErrorDetail;

@@ -59,7 +59,7 @@ public sealed partial class ApiKeyService(IKeyStore store, TimeProvider clock)
                 new ErrorInfo("API_KEY_INVALID", "googleapis.com", new Dictionary<string, string> { ["service"] = "generativelanguage.googleapis.com" }),
                 new ApiKeyRejected(ApiKeyProblem.Invalid));
         }
-        return new Caller(owner.ProjectId, owner.ProjectName, owner.KeyId, owner.Admin);
+        return new Caller(owner.ProjectId, owner.ProjectName, owner.KeyId, owner.Admin) { Tier = owner.Tier, TierKnown = true };
     }
 
     public Task<IReadOnlyList<KeyListing>> ListAsync(string? project, CancellationToken cancellationToken = default) =>
@@ -102,6 +102,12 @@ public sealed partial class ApiKeyService(IKeyStore store, TimeProvider clock)
 /// </summary>
 public sealed record Caller(string ProjectId, string ProjectName, string KeyId, bool IsAdmin = false)
 {
+    /// <summary>The project's usage tier as stored (null: <c>Quotas:DefaultTier</c>); meaningful when <see cref="TierKnown"/>.</summary>
+    public string? Tier { get; init; }
+
+    /// <summary>Whether <see cref="Tier"/> was read with the key; a caller made another way (an ephemeral token) leaves rate limits to look it up.</summary>
+    public bool TierKnown { get; init; }
+
     /// <summary>Throws the API's 403 PERMISSION_DENIED unless the key is an admin key.</summary>
     public void RequireAdmin()
     {

@@ -23,6 +23,10 @@ public interface IKeyStore
 /// <summary>A key as stored. <paramref name="Admin"/>: the key also manages projects, keys and tiers and reads usage.</summary>
 public sealed record StoredKey(string Id, byte[] Hash, string Hint, string? DisplayName, DateTimeOffset CreatedAt, bool Admin = false);
 
-public sealed record KeyOwner(string KeyId, string ProjectId, string ProjectName, bool Admin = false);
+public sealed record KeyOwner(string KeyId, string ProjectId, string ProjectName, bool Admin = false)
+{
+    /// <summary>The project's usage tier (null: the default tier), read with the key so rate limits need no second query.</summary>
+    public string? Tier { get; init; }
+}
 
 public sealed record KeyListing(string Id, string ProjectName, string Hint, string? DisplayName, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, bool Admin = false);

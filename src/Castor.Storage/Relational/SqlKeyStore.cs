@@ -39,12 +39,12 @@ public sealed class SqlKeyStore(IRelationalDatabase database) : IKeyStore
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var query = Sql.Command(connection, null, """
-            SELECT k.id, p.id, p.name, k.role FROM api_keys k JOIN projects p ON p.id = k.project_id
+            SELECT k.id, p.id, p.name, k.role, p.tier FROM api_keys k JOIN projects p ON p.id = k.project_id
             WHERE k.key_hash = @hash AND k.revoked_at IS NULL
             """, ("@hash", hash));
         await using var reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-            ? new KeyOwner(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3) == AdminRole)
+            ? new KeyOwner(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3) == AdminRole) { Tier = reader.ReadNullableString(4) }
             : null;
     }
 

@@ -1,0 +1,49 @@
+using Castor.Application.Embeddings;
+using Castor.Application.Generation;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Castor.Application.Quotas;
+
+public static class QuotaServiceCollectionExtensions
+{
+    /// <summary>
+    /// Projects' tiers and, when <paramref name="options"/> configures any tier, the rate limiter around the generation
+    /// and embedding services registered so far (whatever wraps them already stays inside). With no tier configured the
+    /// services are left as they are: the limiter costs nothing. Needs <c>IQuotaCounterStore</c> and <c>IProjectStore</c>.
+    /// </summary>
+    public static IServiceCollection AddCastorQuotas(this IServiceCollection services, QuotaOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddOptions<QuotaOptions>().ValidateOnStart()
+            .Validate(o => o.MinuteWindow >= TimeSpan.FromSeconds(1), "Quotas:MinuteWindow must be at least one second.")
+            .Validate(o => string.IsNullOrEmpty(o.DefaultTier) || o.Tiers.ContainsKey(o.DefaultTier),
+                "Quotas:DefaultTier must name a tier in Quotas:Tiers.")
+            .Validate(o => o.Tiers.Values.SelectMany(m => m.Values).All(l => l.Rpm >= 0 && l.Tpm >= 0 && l.Rpd >= 0 && l.BatchEnqueuedTokens >= 0),
+                "Quotas:Tiers limits (Rpm, Tpm, Rpd, BatchEnqueuedTokens) must not be negative (0 means no limit).");
+        services.AddSingleton<ProjectService>();
+        if (!options.Enabled) return services;
+
+        services.AddSingleton<QuotaLimiter>();
+        Decorate<IGenerationService>(services, (sp, inner) => new QuotaGenerationService(inner, sp.GetRequiredService<QuotaLimiter>(),
+            sp.GetRequiredService<Models.ModelCatalogue>()));
+        Decorate<IEmbeddingService>(services, (sp, inner) => new QuotaEmbeddingService(inner, sp.GetRequiredService<QuotaLimiter>(),
+            sp.GetRequiredService<Models.ModelCatalogue>()));
+        return services;
+    }
+
+    /// <summary>Replaces the last registration of <typeparamref name="T"/> with <paramref name="wrap"/> around what it produced.</summary>
+    private static void Decorate<T>(IServiceCollection services, Func<IServiceProvider, T, T> wrap) where T : class
+    {
+        var index = -1;
+        for (var i = services.Count - 1; i >= 0 && index < 0; i--)
+            if (services[i].ServiceType == typeof(T) && !services[i].IsKeyedService) index = i;
+        if (index < 0) throw new InvalidOperationException($"{typeof(T).Name} must be registered before the rate limiter wraps it.");
+        var inner = services[index];
+        services[index] = ServiceDescriptor.Singleton(sp => wrap(sp, Create<T>(sp, inner)));
+    }
+
+    private static T Create<T>(IServiceProvider sp, ServiceDescriptor descriptor) where T : class =>
+        descriptor.ImplementationInstance as T
+        ?? descriptor.ImplementationFactory?.Invoke(sp) as T
+        ?? (T)ActivatorUtilities.CreateInstance(sp, descriptor.ImplementationType!);
+}
