@@ -45,13 +45,18 @@ function cost(value) {
   return value === undefined || value === null ? '' : `$${Number(value).toFixed(value >= 1 ? 2 : 6)}`;
 }
 
+let latest = 0;
+
 export async function show() {
+  // Only the latest request's answer is drawn: an earlier, slower one (another period) must not overwrite it.
+  const request = ++latest;
   showError('usage-error', null);
   const query = new URLSearchParams({ since: $('usage-period').value, by: $('usage-by').value });
   const project = $('usage-project-field').hidden ? '' : $('usage-project').value.trim();
   if (project) query.set('project', project);
   try {
     const report = await json(`/v1beta/castor/usage?${query}`);
+    if (request !== latest) return;
     const rows = report.rows ?? [];
     // The cost column only when the server priced something: local models have no price unless configured.
     const priced = rows.some((r) => r.estimatedCostUsd !== undefined);
@@ -65,11 +70,13 @@ export async function show() {
     fillTable($('usage-table'), rows.map((r) => line(r)), 'No usage in this period.');
     if (rows.length > 0) $('usage-table').tBodies[0].append(line(report.total));
     drawChart(rows);
+    // What the table shows now, for whoever reads the page (tests wait on it rather than on time).
+    $('usage-table').dataset.query = query.toString();
     const who = report.project ? `project ${report.project}` : 'every project';
     $('usage-summary').textContent = `${who}, ${report.since} to ${report.until}: ${number.format(report.total?.requests ?? 0)} requests, ` +
       `${number.format(report.total?.totalTokenCount ?? 0)} tokens.`;
   } catch (error) {
-    showError('usage-error', error);
+    if (request === latest) showError('usage-error', error);
   }
 }
 

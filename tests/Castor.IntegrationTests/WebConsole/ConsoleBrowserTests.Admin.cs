@@ -43,10 +43,12 @@ public sealed partial class ConsoleBrowserTests
             Assert.False(Id("usage-project-field").Displayed);
             Choose("usage-period", "24h");
             Id("usage-show").Click();
-            var line = Until(d => d.FindElements(By.CssSelector("#usage-table tbody tr[data-group='stories260k']")).FirstOrDefault());
+            // The table shows this query's answer (an earlier one for the default period may have been drawn first).
+            Until(_ => Id("usage-table").GetDomAttribute("data-query") == "since=24h&by=model");
+            var cells = Until(d => Fresh(() => d.FindElements(By.CssSelector("#usage-table tbody tr[data-group='stories260k']")).FirstOrDefault()
+                ?.FindElements(By.TagName("td")).Take(7)
+                .Select(c => long.Parse(c.Text.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture)).ToList()))!;
             Assert.Equal("", Id("usage-error").Text);
-            var cells = line!.FindElements(By.TagName("td")).Take(7).Select(c => long.Parse(c.Text.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture)).ToList();
-            // At least what the API reported just before (an earlier test's batch request may still be metered meanwhile).
             Assert.True(cells[0] >= requests, $"requests {cells[0]} < {requests}");
             Assert.True(cells[6] >= tokens, $"total tokens {cells[6]} < {tokens}");
             Assert.Contains("project default", Id("usage-summary").Text);
@@ -87,7 +89,7 @@ public sealed partial class ConsoleBrowserTests
             var key = Until(_ => Id("new-key").Displayed && Id("new-key-value").GetDomProperty("value") is { Length: > 0 } value ? value : null)!;
             Assert.Contains("shown this", Id("new-key-warning").Text);
             Assert.Equal("new-key-value", Browser.SwitchTo().ActiveElement().GetDomAttribute("id"));
-            var row = Until(d => d.FindElements(By.CssSelector("#keys-table tbody tr[data-id]")).FirstOrDefault(r => r.Text.Contains("console-made", StringComparison.Ordinal)))!;
+            var row = Until(d => Fresh(() => d.FindElements(By.CssSelector("#keys-table tbody tr[data-id]")).FirstOrDefault(r => r.Text.Contains("console-made", StringComparison.Ordinal))))!;
             var id = row.GetDomAttribute("data-id")!;
             Assert.Contains("made in the console", row.Text);
             Assert.Contains("ordinary", row.Text);
@@ -112,7 +114,7 @@ public sealed partial class ConsoleBrowserTests
             Assert.Contains("active", Browser.FindElement(By.CssSelector($"#keys-table tbody tr[data-id='{id}']")).Text);
             Browser.FindElement(By.CssSelector($"#keys-table tbody tr[data-id='{id}'] button")).Click();
             Until(d => { try { return d.SwitchTo().Alert(); } catch (NoAlertPresentException) { return null; } })!.Accept();
-            Until(d => d.FindElements(By.CssSelector($"#keys-table tbody tr[data-id='{id}']")).FirstOrDefault(r => r.Text.Contains("revoked", StringComparison.Ordinal)));
+            Until(d => Fresh(() => d.FindElements(By.CssSelector($"#keys-table tbody tr[data-id='{id}']")).FirstOrDefault(r => r.Text.Contains("revoked", StringComparison.Ordinal))));
             Assert.Contains($"Revoked key {id}", Id("keys-status").Text);
             ChromiumBrowser.SaveScreenshot(Browser, "admin-key-revoked");
 
@@ -139,6 +141,22 @@ public sealed partial class ConsoleBrowserTests
         finally
         {
             ChromiumBrowser.SaveScreenshot(Browser, "admin-end");
+        }
+    }
+
+    /// <summary>
+    /// The condition's answer, or null when the page re-rendered the table under it (each refresh replaces the rows, so an
+    /// element found a moment ago may be gone): the wait then asks again.
+    /// </summary>
+    private static T? Fresh<T>(Func<T?> condition) where T : class
+    {
+        try
+        {
+            return condition();
+        }
+        catch (StaleElementReferenceException)
+        {
+            return null;
         }
     }
 
