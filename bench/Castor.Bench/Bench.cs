@@ -87,6 +87,12 @@ public sealed class Bench(BenchOptions options, string benchFolder)
             ReclaimNativeLog();
         }
 
+        if (options.Includes('j'))
+        {
+            report.Live = await new LiveBench(options, modelPath, Log).RunAsync(cancellationToken);
+            ReclaimNativeLog();
+        }
+
         if (options.Includes('k'))
         {
             report.Quotas = await new QuotaBench(options, modelPath, Log).RunAsync(cancellationToken);

@@ -54,9 +54,9 @@ public sealed class BenchOptions
           --prefix-tokens N    length of the shared prefix in (c) (default 1000)
           --ttft-requests N    requests per case in (c) (default 8)
           --seed N             sampling seed (default 42)
-          --only SECTIONS      run only some of a, b, c, d, e, f, g, h, i, k (e.g. --only ab; d = grammar cost; e = long prompts, f = idle prefixes,
-                               g = images on a synthetic vision projector, h = cached contents, i = batch jobs beside interactive traffic; k = rate limits' cost;
-                               e to k are not in the default run)
+          --only SECTIONS      run only some of a, b, c, d, e, f, g, h, i, j, k (e.g. --only ab; d = grammar cost; e = long prompts, f = idle prefixes,
+                               g = images on a synthetic vision projector, h = cached contents, i = batch jobs beside interactive traffic,
+                               j = Live sessions; k = rate limits' cost; e to k are not in the default run)
           --long-prompts LIST  prompt lengths in tokens for (e), comma-separated (default 2048,8192,16384)
           --cache DIR          where synthesised models are kept (default bench/.cache)
           --output FILE        JSON summary (default bench/results/latest.json)
@@ -126,8 +126,8 @@ public sealed class BenchOptions
                 case "--seed": o.Seed = Int(0); break;
                 case "--only":
                     o.Sections = Value().ToLowerInvariant();
-                    if (o.Sections.Length == 0 || o.Sections.Any(c => c is not ('a' or 'b' or 'c' or 'd' or 'e' or 'f' or 'g' or 'h' or 'i' or 'k' or ',')))
-                        throw new BenchException($"--only takes a subset of a, b, c, d, e, f, g, h, i, k, not '{o.Sections}'.");
+                    if (o.Sections.Length == 0 || o.Sections.Any(c => c is not ('a' or 'b' or 'c' or 'd' or 'e' or 'f' or 'g' or 'h' or 'i' or 'j' or 'k' or ',')))
+                        throw new BenchException($"--only takes a subset of a, b, c, d, e, f, g, h, i, j, k, not '{o.Sections}'.");
                     break;
                 case "--long-prompts":
                     o.LongPrompts = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

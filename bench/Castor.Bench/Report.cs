@@ -26,6 +26,9 @@ public sealed class Report(BenchOptions options)
     /// <summary>(i) Batch jobs beside interactive traffic.</summary>
     public JsonObject? BatchJobs { get; set; }
 
+    /// <summary>(j) Live sessions: turn 10 against turn 1, a resumed session against a fresh one.</summary>
+    public JsonObject? Live { get; set; }
+
     /// <summary>(k) Rate limits: latency the limiter adds.</summary>
     public JsonObject? Quotas { get; set; }
     public double ElapsedSeconds { get; set; }
@@ -224,6 +227,8 @@ public sealed class Report(BenchOptions options)
             root["cachedContents"] = h;
         if (BatchJobs is { } i)
             root["batchJobs"] = i;
+        if (Live is { } j)
+            root["live"] = j;
         if (Quotas is { } k)
             root["quotas"] = k;
         if (Ttft is { } c)

@@ -60,6 +60,7 @@ public static class ApplicationServiceCollectionExtensions
 
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<AuthTokenService>();
+        services.AddSingleton<Live.LiveResumptionService>();
         services.AddSingleton<GenerationService>();
         services.AddSingleton<IGenerationService>(sp => sp.GetRequiredService<GenerationService>());
         services.AddSingleton<EmbeddingService>();

@@ -98,7 +98,7 @@ public sealed class CastorOptions
     /// <summary>Rate limits: usage tiers and their per-model limits (Quotas:Tiers:{tier}:{model or *}:Rpm|Tpm|Rpd|BatchEnqueuedTokens, Quotas:DefaultTier).</summary>
     public Castor.Application.Quotas.QuotaOptions Quotas { get; set; } = new();
 
-    /// <summary>Live API sessions (Live:MaxSessions, Live:MaxMessageBytes).</summary>
+    /// <summary>Live API sessions (Live:MaxSessions, Live:MaxSessionDuration, Live:MaxMessageBytes, Live:ResumptionHandleLifetime).</summary>
     public LiveOptions Live { get; set; } = new();
 
     /// <summary>Usage metering (Usage:FlushInterval) and the price table for its estimated cost (Usage:Prices:{model}:InputPerMillion, …): the application's own type.</summary>

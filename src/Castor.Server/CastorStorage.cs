@@ -5,6 +5,7 @@ using Castor.Storage.Caches;
 using Castor.Storage.Batches;
 using Castor.Storage.Files;
 using Castor.Storage.Keys;
+using Castor.Storage.Live;
 using Castor.Storage.Metering;
 using Castor.Storage.Postgres;
 using Castor.Storage.Relational;
@@ -35,6 +36,7 @@ public static class CastorStorage
         services.AddSingleton(database);
         services.AddSingleton<IKeyStore, SqlKeyStore>();
         services.AddSingleton<IAuthTokenStore, SqlAuthTokenStore>();
+        services.AddSingleton<ILiveSessionStore, SqlLiveSessionStore>();
         services.AddSingleton<IFileStore, SqlFileStore>();
         services.AddSingleton<IBatchStore, SqlBatchStore>();
         services.AddSingleton<IProjectStore, SqlProjectStore>();

@@ -132,6 +132,41 @@ describe('ai.live.connect', () => {
     }
   });
 
+  test('session resumption across two connections: config.sessionResumption, the sessionResumptionUpdate handle, then connect with {handle}', async () => {
+    const config = { temperature: 0, systemInstruction: 'You tell stories.', sessionResumption: {} };
+    const first = await open(config);
+    let handle, firstUsage;
+    try {
+      first.session.sendClientContent({ turns: [{ role: 'user', parts: [{ text: 'Lily had a dog named Max.' }] }], turnComplete: true });
+      firstUsage = (await first.turn()).at(-1).usageMetadata;
+      // After turnComplete the server saves the session and hands out the handle to resume it with.
+      const update = (await first.next((m) => m.sessionResumptionUpdate)).at(-1).sessionResumptionUpdate;
+      assert.equal(update.resumable, true, JSON.stringify(update));
+      assert.ok(update.newHandle, JSON.stringify(update));
+      handle = update.newHandle;
+    } finally {
+      first.session.close();
+    }
+
+    const question = 'What did Lily have?';
+    const resumed = await open({ ...config, sessionResumption: { handle } });
+    const fresh = await open(config);
+    try {
+      resumed.session.sendRealtimeInput({ text: question });
+      fresh.session.sendRealtimeInput({ text: question });
+      const resumedUsage = (await resumed.turn()).at(-1).usageMetadata;
+      const freshUsage = (await fresh.turn()).at(-1).usageMetadata;
+      // The resumed prompt holds the first connection's turn (question and answer); a fresh session's does not.
+      assert.ok(resumedUsage.promptTokenCount > freshUsage.promptTokenCount, JSON.stringify({ resumedUsage, freshUsage }));
+      assert.ok(resumedUsage.promptTokenCount > firstUsage.promptTokenCount, JSON.stringify({ resumedUsage, firstUsage }));
+      const next = (await resumed.next((m) => m.sessionResumptionUpdate)).at(-1).sessionResumptionUpdate;
+      assert.ok(next.newHandle && next.newHandle !== handle, JSON.stringify(next));
+    } finally {
+      resumed.session.close();
+      fresh.session.close();
+    }
+  });
+
   test('a bad key: connect() never settles, onclose sees 1008 and the reason', async () => {
     const ai = new GoogleGenAI({ apiKey: 'not-a-valid-key-123', httpOptions: { baseUrl: castor.baseUrl } });
     const closed = await new Promise((resolve) => {

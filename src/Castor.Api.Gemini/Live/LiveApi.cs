@@ -1,12 +1,15 @@
 using Castor.Application.Errors;
 using Castor.Application.Generation;
 using Castor.Application.Keys;
+using Castor.Application.Live;
+using Castor.Application.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Castor.Api.Gemini.Live;
 
@@ -45,12 +48,17 @@ public static class LiveApi
         var slots = new LiveSessionSlots(options.MaxSessions);
         var stopping = services.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Castor.Live");
+        // How long the host waits for requests when it stops: what a draining session's goAway announces.
+        var drainTime = services.GetService<IOptions<HostOptions>>()?.Value.ShutdownTimeout ?? TimeSpan.Zero;
+        LiveSessionServices? shared = null;
+        LiveSessionServices Shared(IServiceProvider sp) => shared ??= new LiveSessionServices(sp.GetRequiredService<IGenerationService>(),
+            sp.GetRequiredService<LiveResumptionService>(), sp.GetRequiredService<ModelCatalogue>(), options, drainTime, logger);
         foreach (var version in Versions)
         {
-            routes.Map(BidiGenerateContentPath(version), (HttpContext context, ApiKeyService keys, AuthTokenService tokens, IGenerationService generation) =>
-                ConnectAsync(context, keys, null, generation, options, slots, logger, stopping)).AllowAnonymous().WithMetadata(GeminiErrorsMetadata);
-            routes.Map(BidiGenerateContentConstrainedPath(version), (HttpContext context, ApiKeyService keys, AuthTokenService tokens, IGenerationService generation) =>
-                ConnectAsync(context, keys, tokens, generation, options, slots, logger, stopping)).AllowAnonymous().WithMetadata(GeminiErrorsMetadata);
+            routes.Map(BidiGenerateContentPath(version), (HttpContext context, ApiKeyService keys) =>
+                ConnectAsync(context, keys, null, Shared(context.RequestServices), slots, stopping)).AllowAnonymous().WithMetadata(GeminiErrorsMetadata);
+            routes.Map(BidiGenerateContentConstrainedPath(version), (HttpContext context, ApiKeyService keys, AuthTokenService tokens) =>
+                ConnectAsync(context, keys, tokens, Shared(context.RequestServices), slots, stopping)).AllowAnonymous().WithMetadata(GeminiErrorsMetadata);
         }
         return routes;
     }
@@ -58,9 +66,10 @@ public static class LiveApi
     private static readonly IApiErrorWriter GeminiErrorsMetadata = Infrastructure.GeminiErrors.Instance;
 
     /// <summary>Opens one session; <paramref name="tokens"/> is set on the Constrained endpoint, where an ephemeral token may stand for the key.</summary>
-    private static async Task ConnectAsync(HttpContext context, ApiKeyService keys, AuthTokenService? tokens, IGenerationService generation, LiveOptions options,
-        LiveSessionSlots slots, ILogger logger, CancellationToken stopping)
+    private static async Task ConnectAsync(HttpContext context, ApiKeyService keys, AuthTokenService? tokens, LiveSessionServices services,
+        LiveSessionSlots slots, CancellationToken stopping)
     {
+        var options = services.Options;
         if (!context.WebSockets.IsWebSocketRequest)
             throw CastorException.InvalidArgument("BidiGenerateContent is a WebSocket endpoint; connect with a WebSocket upgrade (GET with Upgrade: websocket).");
         using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
@@ -100,7 +109,7 @@ public static class LiveApi
         }
         try
         {
-            using var session = new LiveSession(socket, caller, generation, options, logger, setupLock, tokenExpireTime);
+            using var session = new LiveSession(socket, caller, services, setupLock, tokenExpireTime);
             await session.RunAsync(context.RequestAborted, stopping).ConfigureAwait(false);
         }
         finally

@@ -14,4 +14,7 @@ public sealed class LiveOptions
 
     /// <summary>The largest client message (after reassembling its frames); a larger one closes the session with 1009. Default 4 MiB.</summary>
     public int MaxMessageBytes { get; set; } = DefaultMaxMessageBytes;
+
+    /// <summary>How long a session resumption handle works after the session's last update (the API's 2 hours).</summary>
+    public TimeSpan ResumptionHandleLifetime { get; set; } = Castor.Application.Live.LiveResumptionService.DefaultHandleLifetime;
 }

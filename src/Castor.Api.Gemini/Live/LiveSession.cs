@@ -7,6 +7,7 @@ using Castor.Api.Gemini.Apis;
 using Castor.Api.Gemini.Wire;
 using Castor.Application.Errors;
 using Castor.Application.Keys;
+using Castor.Application.Live;
 using Microsoft.Extensions.Logging;
 using App = Castor.Application.Generation;
 
@@ -19,8 +20,10 @@ namespace Castor.Api.Gemini.Live;
 /// The receive loop owns the conversation; a turn runs beside it so new input can interrupt it. Input passes through an
 /// <see cref="ILiveInputStage"/> and output through an <see cref="ILiveOutputStage"/>, where speech will plug in.
 /// A session opened with an ephemeral token gets the token's <see cref="LiveSetupLock"/>.
+/// With <c>sessionResumption</c>, each turn boundary saves the conversation and hands out a new handle; with
+/// <c>contextWindowCompression.slidingWindow</c>, the oldest turns are dropped when the prompt reaches the trigger.
 /// </summary>
-internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerationService generation, LiveOptions options, ILogger logger,
+internal sealed class LiveSession(WebSocket socket, Caller caller, LiveSessionServices services,
     LiveSetupLock? setupLock = null, DateTimeOffset? tokenExpireTime = null) : IDisposable
 {
     private readonly SemaphoreSlim _sending = new(1, 1);
@@ -34,6 +37,11 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerati
     private List<string> _pendingCalls = [];
     private bool _closed;
     private CancellationTokenSource _session = null!;
+    /// <summary>Set when the setup asked for <c>sessionResumption</c>: the row the session is saved under.</summary>
+    private string? _resumableId;
+    /// <summary>The setup as saved for resumption (without the handle it was resumed with).</summary>
+    private string _savedSetup = "";
+    private LiveContextWindowCompression? _compression;
 
     /// <summary>
     /// Runs the session until either side closes it; every close the server sends has a code and a reason. When the
@@ -44,11 +52,10 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerati
         using var session = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         _session = session;
         var token = session.Token;
-        await using var drain = stopping.Register(() => _ = GoAwayAsync(TimeSpan.Zero, WebSocketCloseStatus.EndpointUnavailable,
-            "The server is shutting down; open a new session."));
+        await using var drain = stopping.Register(() => _ = DrainAsync());
         // The session's length limit: goAway with the time left, then a close that says why. A session opened with an
         // ephemeral token also ends at the token's expireTime, whichever comes first.
-        var duration = options.MaxSessionDuration > TimeSpan.Zero ? options.MaxSessionDuration : Timeout.InfiniteTimeSpan;
+        var duration = services.Options.MaxSessionDuration > TimeSpan.Zero ? services.Options.MaxSessionDuration : Timeout.InfiniteTimeSpan;
         var reason = "The session reached its length limit (Live:MaxSessionDuration); open a new session.";
         if (tokenExpireTime is { } expiry && (duration == Timeout.InfiniteTimeSpan || expiry - DateTimeOffset.UtcNow < duration))
         {
@@ -87,7 +94,7 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerati
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "Live session failed");
+            services.Logger.LogError(ex, "Live session failed");
             await EndAsync(new LiveCloseException(WebSocketCloseStatus.InternalServerError, "Internal error encountered.")).ConfigureAwait(false);
         }
     }
@@ -101,6 +108,20 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerati
     /// <summary>Validates the setup the way generateContent validates a request, naming fields under <c>setup.</c>.</summary>
     private async Task SetupAsync(LiveSetup setup, CancellationToken cancellationToken)
     {
+        List<App.Content>? resumed = null;
+        if (!string.IsNullOrEmpty(setup.SessionResumption?.Handle))
+        {
+            // An unknown, replaced, expired or other project's handle closes with 1008 and says which.
+            var session = await services.Resumptions.ResumeAsync(caller, setup.SessionResumption.Handle, cancellationToken).ConfigureAwait(false);
+            var saved = JsonSerializer.Deserialize(session.Setup, GeminiJson.TypeInfo<LiveSetup>()) ?? new LiveSetup();
+            // The conversation was computed by that model; every other field may change, as on a new connection to the API.
+            if (!string.IsNullOrWhiteSpace(setup.Model) && ModelId(setup.Model) != ModelId(session.Model))
+                throw new LiveCloseException(LiveCloseException.InvalidPayload,
+                    $"setup.model: a resumed session keeps its model ('{Printable(session.Model)}'); send that model or none.");
+            setup = Resumed(saved, setup);
+            _resumableId = session.Id;
+            resumed = LiveConversation.Deserialize(session.Conversation);
+        }
         if (string.IsNullOrWhiteSpace(setup.Model))
             throw new LiveCloseException(LiveCloseException.InvalidPayload, "setup.model is required, e.g. \"models/gemini-2.5-flash\".");
         foreach (var modality in setup.GenerationConfig?.ResponseModalities ?? [])
@@ -112,11 +133,12 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerati
                 throw new LiveCloseException(LiveCloseException.InvalidPayload,
                     $"setup.generationConfig.responseModalities: '{Printable(modality)}' is not a response modality; use TEXT.");
         }
-        if (!string.IsNullOrEmpty(setup.SessionResumption?.Handle))
-            throw new LiveCloseException(LiveCloseException.InvalidPayload,
-                "setup.sessionResumption.handle: resuming a session is not available on this server yet; open a new session.");
         if (setup.ContextWindowCompression is { TriggerTokens: < 0 })
             throw new LiveCloseException(LiveCloseException.InvalidPayload, "setup.contextWindowCompression.triggerTokens must not be negative.");
+        if (setup.ContextWindowCompression?.SlidingWindow is { TargetTokens: < 0 })
+            throw new LiveCloseException(LiveCloseException.InvalidPayload, "setup.contextWindowCompression.slidingWindow.targetTokens must not be negative.");
+        // triggerTokens alone names no way to compress: only the sliding window is one.
+        _compression = setup.ContextWindowCompression?.SlidingWindow is null ? null : setup.ContextWindowCompression;
 
         try
         {
@@ -130,16 +152,42 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerati
             // speechConfig only shapes audio output (the SDK sends a voice even for TEXT sessions); the modality was checked above.
             _template = request with { Config = request.Config with { HasSpeechConfig = false, ResponseModalities = null } };
             // Resolves the model and compiles the tools now, so a bad setup is refused before setupComplete.
-            await generation.CountTokensAsync(caller, _template, cancellationToken).ConfigureAwait(false);
+            await services.Generation.CountTokensAsync(caller, _template, cancellationToken).ConfigureAwait(false);
         }
         catch (CastorException error)
         {
             throw error.WithFieldNames(f => "setup." + f);
         }
+        if (resumed is not null) _conversation.AddRange(resumed);
+        if (setup.SessionResumption is not null)
+        {
+            _resumableId ??= LiveResumptionService.NewSessionId();
+            _savedSetup = JsonSerializer.Serialize(Resumed(setup, new LiveSetup { SessionResumption = new LiveSessionResumptionConfig() }),
+                GeminiJson.TypeInfo<LiveSetup>());
+        }
     }
+
+    /// <summary>The setup of a resumed session: each field the new connection sets replaces the saved one.</summary>
+    private static LiveSetup Resumed(LiveSetup saved, LiveSetup next) => new()
+    {
+        Model = next.Model ?? saved.Model,
+        GenerationConfig = next.GenerationConfig ?? saved.GenerationConfig,
+        SystemInstruction = next.SystemInstruction ?? saved.SystemInstruction,
+        Tools = next.Tools ?? saved.Tools,
+        ToolConfig = next.ToolConfig ?? saved.ToolConfig,
+        SessionResumption = next.SessionResumption ?? saved.SessionResumption,
+        ContextWindowCompression = next.ContextWindowCompression ?? saved.ContextWindowCompression,
+        RealtimeInputConfig = next.RealtimeInputConfig ?? saved.RealtimeInputConfig,
+        InputAudioTranscription = next.InputAudioTranscription ?? saved.InputAudioTranscription,
+        OutputAudioTranscription = next.OutputAudioTranscription ?? saved.OutputAudioTranscription,
+    };
+
+    private static string ModelId(string model) => model.StartsWith("models/", StringComparison.Ordinal) ? model[7..] : model;
 
     private async Task HandleAsync(LiveClientMessage message, CancellationToken cancellationToken)
     {
+        // The server closed the session (a failed turn, goAway): what the client sent before it saw the close is dropped.
+        if (_closed) return;
         if (message.Setup is not null)
             throw new LiveCloseException(LiveCloseException.InvalidPayload, "setup: the session is already set up; setup is only the first message.");
         if (message.ClientContent is { } content)
@@ -240,7 +288,8 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerati
         var usage = new App.Usage(0, 0);
         try
         {
-            var stream = await generation.StartAsync(caller, request, cancellation).ConfigureAwait(false);
+            request = await CompressAsync(request, cancellation).ConfigureAwait(false);
+            var stream = await services.Generation.StartAsync(caller, request, cancellation).ConfigureAwait(false);
             await foreach (var update in stream.ReadAllAsync(cancellation).ConfigureAwait(false))
             {
                 usage = update.Usage;
@@ -265,7 +314,7 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerati
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "Live turn failed");
+            services.Logger.LogError(ex, "Live turn failed");
             await FailAsync(new LiveCloseException(WebSocketCloseStatus.InternalServerError, "Internal error encountered.")).ConfigureAwait(false);
             return;
         }
@@ -276,6 +325,8 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerati
             if (text.Length > 0) answer.Add(new App.TextPart(text.ToString()));
             answer.AddRange(calls);
             if (answer.Count > 0) _conversation.Add(new App.Content(App.Content.ModelRole, answer));
+            // Taken now, before turnComplete lets the client send more: the state this turn boundary stands for.
+            var resumable = _resumableId is not null && calls.Count == 0 ? LiveConversation.Serialize(_conversation) : null;
             if (calls.Count > 0)
             {
                 _pendingCalls = calls.Select(c => c.Id!).ToList();
@@ -293,6 +344,10 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerati
                 ServerContent = new LiveServerContent { TurnComplete = true },
                 UsageMetadata = ToUsage(usage),
             }).ConfigureAwait(false);
+            // A boundary with calls pending is not resumable (their answers would be lost), as the API says with resumable: false.
+            if (resumable is not null) await SaveAsync(resumable).ConfigureAwait(false);
+            else if (_resumableId is not null)
+                await SendAsync(new LiveServerMessage { SessionResumptionUpdate = new LiveSessionResumptionUpdate { Resumable = false } }).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
         {
@@ -301,7 +356,99 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerati
     }
 
     /// <summary>
-    /// The session must end (the server stops, or the session reached its length limit): goAway with the time left, then
+    /// Saves the session at a turn boundary and hands the client the new handle. This is the only write a session makes,
+    /// once per turn, never while tokens stream. A failed write keeps the session going, but not resumable from here.
+    /// </summary>
+    private async Task SaveAsync(string conversation)
+    {
+        string handle;
+        try
+        {
+            handle = await services.Resumptions.SaveAsync(caller, new ResumableLiveSession(_resumableId!, _template.Model, _savedSetup, conversation),
+                services.Options.ResumptionHandleLifetime, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            services.Logger.LogWarning(ex, "A Live session could not be saved for resumption");
+            await SendAsync(new LiveServerMessage { SessionResumptionUpdate = new LiveSessionResumptionUpdate { Resumable = false } }).ConfigureAwait(false);
+            return;
+        }
+        await SendAsync(new LiveServerMessage { SessionResumptionUpdate = new LiveSessionResumptionUpdate { NewHandle = handle, Resumable = true } }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// With a sliding window, a prompt at <c>triggerTokens</c> (default: 80% of the model's context, as the API) loses its
+    /// oldest turns, whole exchanges from one user turn to the next, until it fits <c>slidingWindow.targetTokens</c>
+    /// (default: half the trigger). The system instruction and tools are in the template and always stay. Without a
+    /// sliding window a too-long prompt fails as generateContent does.
+    /// </summary>
+    private async Task<App.GenerationRequest> CompressAsync(App.GenerationRequest request, CancellationToken cancellationToken)
+    {
+        if (_compression is not { SlidingWindow: { } window }) return request;
+        var limit = services.Catalogue.Describe(request.Model).InputTokenLimit;
+        var trigger = (int)Math.Clamp(_compression.TriggerTokens is > 0 ? _compression.TriggerTokens.Value : limit * 4L / 5, 1, limit);
+        var target = (int)Math.Clamp(window.TargetTokens is > 0 ? window.TargetTokens.Value : trigger / 2, 0, trigger);
+        if (await services.Generation.CountTokensAsync(caller, request, cancellationToken).ConfigureAwait(false) < trigger) return request;
+
+        var dropped = 0;
+        for (var start = NextTurnStart(1); start > 0; start = NextTurnStart(start + 1))
+        {
+            dropped = start;
+            var rest = request with { Contents = _conversation.Skip(start).ToArray() };
+            if (await services.Generation.CountTokensAsync(caller, rest, cancellationToken).ConfigureAwait(false) <= target) break;
+        }
+        if (dropped == 0) return request;
+        _conversation.RemoveRange(0, dropped);
+        services.Logger.LogDebug("Live sliding window dropped {Count} contents", dropped);
+        return request with { Contents = _conversation.ToArray() };
+    }
+
+    /// <summary>The index of the first user turn at or after <paramref name="from"/> (a tool's answer does not start a turn); -1 if none.</summary>
+    private int NextTurnStart(int from)
+    {
+        for (var i = from; i < _conversation.Count; i++)
+        {
+            var c = _conversation[i];
+            if (c.Role == App.Content.UserRole && !c.Parts.All(p => p is App.FunctionResponsePart)) return i;
+        }
+        return -1;
+    }
+
+    /// <summary>
+    /// The host is stopping: <c>goAway</c> with the time it will wait for sessions, a running turn may finish (and be
+    /// saved for resumption) within it, then 1001. A client with a resumption handle continues on another node or
+    /// after the restart.
+    /// </summary>
+    private async Task DrainAsync()
+    {
+        try
+        {
+            var timeLeft = services.DrainTime > TimeSpan.Zero ? services.DrainTime : TimeSpan.Zero;
+            await SendAsync(new LiveServerMessage { GoAway = new LiveGoAway { TimeLeft = $"{(long)timeLeft.TotalSeconds}s" } }).ConfigureAwait(false);
+            // A second's margin, so the close frame goes out before the host cuts what is left.
+            var wait = timeLeft - TimeSpan.FromSeconds(1);
+            if (_turn is { } turn && wait > TimeSpan.Zero)
+            {
+                try
+                {
+                    await turn.Task.WaitAsync(wait).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                }
+            }
+            await CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "The server is shutting down; open a new session.").ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            await _session.CancelAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException)
+        {
+            // The session ended meanwhile.
+        }
+    }
+
+    /// <summary>
+    /// The session must end (it reached its length limit, or its ephemeral token expired): goAway with the time left, then
     /// the close; the receive loop ends when the client answers it (or after a grace period). A pending receive is never
     /// cancelled first, since that would abort the socket unannounced.
     /// </summary>
@@ -324,8 +471,21 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerati
     /// <summary>A turn failed: the session closes (with the error, if the connection still stands) and the receive loop ends.</summary>
     private async Task FailAsync(LiveCloseException? close)
     {
-        if (close is not null) await CloseAsync(close.Code, close.Reason).ConfigureAwait(false);
-        await _session.CancelAsync().ConfigureAwait(false);
+        if (close is null)
+        {
+            await _session.CancelAsync().ConfigureAwait(false);
+            return;
+        }
+        await CloseAsync(close.Code, close.Reason).ConfigureAwait(false);
+        // The client answers the close and the receive loop ends. Cancelling at once would abort the connection (a TCP
+        // reset), which can discard the close frame before the client reads it: it would see 1006 instead of the reason.
+        try
+        {
+            _session.CancelAfter(TimeSpan.FromSeconds(2));
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     internal static LiveUsageMetadata ToUsage(App.Usage usage) => new()
@@ -346,8 +506,8 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, App.IGenerati
             var result = await socket.ReceiveAsync(_message.GetMemory(16 * 1024), cancellationToken).ConfigureAwait(false);
             if (result.MessageType == WebSocketMessageType.Close) return null;
             _message.Advance(result.Count);
-            if (_message.WrittenCount > options.MaxMessageBytes)
-                throw new LiveCloseException(LiveCloseException.MessageTooBig, $"The message is larger than the {options.MaxMessageBytes} bytes this server accepts.");
+            if (_message.WrittenCount > services.Options.MaxMessageBytes)
+                throw new LiveCloseException(LiveCloseException.MessageTooBig, $"The message is larger than the {services.Options.MaxMessageBytes} bytes this server accepts.");
             if (result.EndOfMessage) break;
         }
         return Parse(_message.WrittenSpan);

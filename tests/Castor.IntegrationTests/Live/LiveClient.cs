@@ -28,9 +28,9 @@ public sealed class LiveClient : IAsyncDisposable
     public const string DefaultSetup = """{"model":"models/gemini-2.5-flash","generationConfig":{"responseModalities":["TEXT"],"maxOutputTokens":8}}""";
 
     /// <summary>Connects and sends <paramref name="setup"/>; returns once setupComplete arrived.</summary>
-    public static async Task<LiveClient> SetUpAsync(Uri baseAddress, string setup = DefaultSetup)
+    public static async Task<LiveClient> SetUpAsync(Uri baseAddress, string setup = DefaultSetup, string? key = CastorServerFixture.ApiKey)
     {
-        var client = await ConnectAsync(Target(baseAddress));
+        var client = await ConnectAsync(Target(baseAddress, key: key));
         await client.SendAsync("{\"setup\":" + setup + "}");
         var first = await client.ReceiveAsync();
         Assert.True(first?["setupComplete"] is not null, $"expected setupComplete, got {first?.ToJsonString() ?? $"close {client.CloseStatus} {client.CloseReason}"}");

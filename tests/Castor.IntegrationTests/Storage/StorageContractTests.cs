@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Castor.Storage.Caches;
 using Castor.Storage.Files;
 using Castor.Storage.Keys;
+using Castor.Storage.Live;
 using Castor.Storage.Relational;
 using Castor.Storage.Sqlite;
 
@@ -20,9 +21,34 @@ public abstract class StorageContractTests : IAsyncLifetime
     private SqlKeyStore Keys => new(Database);
     private SqlFileStore Files => new(Database);
     private SqlCachedContentStore Caches => new(Database);
+    private SqlLiveSessionStore LiveSessions => new(Database);
 
     public abstract Task InitializeAsync();
     public abstract Task DisposeAsync();
+
+    [StorageFact]
+    public async Task Live_sessions_are_found_by_their_current_handle_replaced_in_place_and_swept_once_expired()
+    {
+        var alpha = await Keys.EnsureProjectAsync("alpha");
+        byte[] first = [1, 2, 3], second = [4, 5, 6];
+        var session = new StoredLiveSession("ls-1", first, alpha, "models/gemini-2.5-flash", "{\"model\":\"m\"}", "{\"contents\":[]}", T0, T0.AddHours(2));
+        await LiveSessions.SaveAsync(session, T0);
+        var found = await LiveSessions.FindAsync(first);
+        Assert.Equal((session.Id, session.ProjectId, session.Model, session.Setup, session.Conversation, session.UpdateTime, session.ExpireTime),
+            (found!.Id, found.ProjectId, found.Model, found.Setup, found.Conversation, found.UpdateTime, found.ExpireTime));
+        Assert.Equal(first, found.HandleHash);
+
+        // The next turn boundary: the same row under a new handle; the old handle finds nothing.
+        await LiveSessions.SaveAsync(session with { HandleHash = second, Conversation = "{\"contents\":[{}]}", UpdateTime = T0.AddMinutes(1), ExpireTime = T0.AddHours(3) }, T0.AddMinutes(1));
+        Assert.Null(await LiveSessions.FindAsync(first));
+        var replaced = await LiveSessions.FindAsync(second);
+        Assert.Equal(("ls-1", "{\"contents\":[{}]}", T0.AddHours(3)), (replaced!.Id, replaced.Conversation, replaced.ExpireTime));
+
+        // Expired rows are still found (the caller tells expired from unknown) until a later save sweeps them.
+        await LiveSessions.SaveAsync(session with { Id = "ls-2", HandleHash = first }, T0.AddHours(4));
+        Assert.Null(await LiveSessions.FindAsync(second));
+        Assert.NotNull(await LiveSessions.FindAsync(first));
+    }
 
     [StorageFact]
     public async Task Cached_contents_round_trip_page_per_project_move_their_expiry_and_expire()

@@ -1,0 +1,18 @@
+using Castor.Application.Live;
+using Castor.Application.Models;
+using Microsoft.Extensions.Logging;
+using App = Castor.Application.Generation;
+
+namespace Castor.Api.Gemini.Live;
+
+/// <summary>
+/// What every Live session of this server shares: the generation pipeline, resumption storage, the model catalogue
+/// (for context windows), the settings, and <see cref="DrainTime"/>, how long the host waits for sessions when it stops.
+/// </summary>
+internal sealed record LiveSessionServices(
+    App.IGenerationService Generation,
+    LiveResumptionService Resumptions,
+    ModelCatalogue Catalogue,
+    LiveOptions Options,
+    TimeSpan DrainTime,
+    ILogger Logger);
