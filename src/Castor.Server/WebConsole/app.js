@@ -5,6 +5,8 @@ import * as playground from './playground.js';
 import * as models from './models.js';
 import * as files from './files.js';
 import * as collections from './collections.js';
+import * as usage from './usage.js';
+import * as admin from './admin.js';
 
 const pages = {
   playground: () => playground.show(),
@@ -12,7 +14,8 @@ const pages = {
   files: () => files.show(),
   caches: () => collections.showCaches(),
   batches: () => collections.showBatches(),
-  admin: () => {},
+  usage: () => usage.show(),
+  admin: () => admin.show(),
 };
 
 function signedIn(on) {
@@ -20,6 +23,24 @@ function signedIn(on) {
   $('nav').hidden = !on;
   $('sign-out').hidden = !on;
   if (!on) for (const page of document.querySelectorAll('.page')) page.hidden = true;
+  if (!on) showAdmin(false);
+}
+
+/** The admin navigation and filters appear only for a key the server itself answers as admin. */
+function showAdmin(on) {
+  $('nav-admin').hidden = !on;
+  usage.setAdmin(on);
+  if (!on) admin.reset();
+}
+
+async function detectAdmin() {
+  try {
+    showAdmin(await admin.isAdmin());
+  } catch {
+    // The server could not say (down, or an older server without the route): show nothing admin.
+    showAdmin(false);
+  }
+  document.body.dataset.admin = $('nav-admin').hidden ? 'false' : 'true';
 }
 
 function open(name) {
@@ -50,6 +71,7 @@ async function signIn(event) {
     signedIn(true);
     open('playground');
     $('model').focus();
+    await detectAdmin();
   } catch (error) {
     $('sign-in-error').textContent = `Sign-in failed: ${error.message}`;
     input.focus();
@@ -61,6 +83,7 @@ async function signIn(event) {
 function signOut() {
   forgetKey();
   playground.reset();
+  delete document.body.dataset.admin;
   signedIn(false);
   $('api-key').focus();
 }
@@ -71,10 +94,13 @@ for (const button of document.querySelectorAll('#nav button')) button.addEventLi
 playground.init();
 files.init();
 collections.init();
+usage.init();
+admin.init();
 
 if (storedKey()) {
   signedIn(true);
   open('playground');
+  detectAdmin();
 } else {
   signedIn(false);
 }

@@ -1,5 +1,7 @@
+using Castor.Application.Keys;
 using Castor.Application.Models;
 using Castor.Server;
+using Microsoft.Extensions.DependencyInjection;
 using OpenQA.Selenium.Chrome;
 
 namespace Castor.IntegrationTests.WebConsole;
@@ -14,7 +16,14 @@ public sealed class ConsoleBrowserFixture : IAsyncLifetime
     /// <summary>Started on first use, so a skipped test never launches it.</summary>
     public ChromeDriver Browser => _browser ??= ChromiumBrowser.Start();
 
-    public Task InitializeAsync() => Server.InitializeAsync();
+    /// <summary>An admin key (project "operators"); <see cref="CastorServerFixture.ApiKey"/> is an ordinary key of "default".</summary>
+    public string AdminKey { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await Server.InitializeAsync();
+        AdminKey = (await Server.App.Services.GetRequiredService<ApiKeyService>().CreateKeyAsync("operators", "console admin", admin: true)).Key;
+    }
 
     public async Task DisposeAsync()
     {

@@ -14,7 +14,7 @@ namespace Castor.IntegrationTests.WebConsole;
 /// artifacts/test-results/console.
 /// </summary>
 [Collection(ConsoleBrowserCollection.Name)]
-public sealed class ConsoleBrowserTests(ConsoleBrowserFixture fixture, ITestOutputHelper log)
+public sealed partial class ConsoleBrowserTests(ConsoleBrowserFixture fixture, ITestOutputHelper log)
 {
     private ChromeDriver Browser => fixture.Browser;
 
@@ -301,9 +301,12 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture fixture, ITestOutp
         OpenSignedOut();
         try
         {
-            SignInAndWaitForModels();
+            // An admin key, so the admin pages are there to check too.
+            SignIn(fixture.AdminKey);
+            Until(_ => Id("model").FindElements(By.TagName("option")).Count > 0);
+            Until(d => d.FindElement(By.TagName("body")).GetDomAttribute("data-admin") == "true");
             var missing = new List<string>();
-            foreach (var page in new[] { "playground", "models", "files", "caches", "batches", "admin" })
+            foreach (var page in new[] { "playground", "models", "files", "caches", "batches", "usage", "admin" })
             {
                 Browser.FindElement(By.CssSelector($"#nav button[data-page='{page}']")).Click();
                 Until(_ => Id("page-" + page).Displayed);
