@@ -76,13 +76,14 @@ internal static class UsageAdminApi
             Key = created.Key,
             DisplayName = wire.DisplayName,
             Admin = created.Admin,
+            Hint = created.Hint,
+            CreateTime = Text(created.CreatedAt),
         }, UsageAdminJsonContext.Default.ApiKeyResource);
     }
 
     private static async Task<IResult> RevokeKeyAsync(HttpContext context, string id, ApiKeyService keys)
     {
-        context.Caller().RequireAdmin();
-        if (!await keys.RevokeAsync(id, context.RequestAborted).ConfigureAwait(false))
+        if (!await keys.RevokeByAsync(context.Caller(), id, context.RequestAborted).ConfigureAwait(false))
             throw CastorException.NotFound($"No active key has the id '{id}'.");
         return Results.Json(new EmptyResponse(), UsageAdminJsonContext.Default.EmptyResponse);
     }

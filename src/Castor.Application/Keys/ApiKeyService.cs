@@ -23,7 +23,7 @@ public sealed partial class ApiKeyService(IKeyStore store, TimeProvider clock)
         var clear = KeyPrefix + RandomNumberGenerator.GetString(Alphabet, 40);
         var stored = new StoredKey(NewKeyId(), Hash(clear), Hint(clear), displayName, clock.GetUtcNow(), admin);
         await store.AddKeyAsync(stored, project, cancellationToken).ConfigureAwait(false);
-        return new CreatedKey(stored.Id, project, clear, admin);
+        return new CreatedKey(stored.Id, project, clear, admin) { Hint = stored.Hint, CreatedAt = stored.CreatedAt };
     }
 
     /// <summary>
@@ -67,6 +67,24 @@ public sealed partial class ApiKeyService(IKeyStore store, TimeProvider clock)
 
     public Task<bool> RevokeAsync(string keyId, CancellationToken cancellationToken = default) =>
         store.RevokeKeyAsync(keyId, clock.GetUtcNow(), cancellationToken);
+
+    /// <summary>
+    /// Revokes a key on an admin's request through the API. The key the request itself is made with, and the last active
+    /// admin key, are refused (400 FAILED_PRECONDITION): either would lock the caller out of the admin routes, and only
+    /// the CLI on the server's machine could undo it. Returns false when no active key has the id.
+    /// </summary>
+    public async Task<bool> RevokeByAsync(Caller caller, string keyId, CancellationToken cancellationToken = default)
+    {
+        caller.RequireAdmin();
+        if (string.Equals(keyId, caller.KeyId, StringComparison.Ordinal))
+            throw new CastorException(ErrorStatus.FailedPrecondition,
+                "This request is made with that key; revoke it with another admin key, or with `castor keys revoke` on the server.");
+        var active = (await store.ListKeysAsync(null, cancellationToken).ConfigureAwait(false)).Where(k => k.RevokedAt is null).ToList();
+        if (active.FirstOrDefault(k => k.Id == keyId) is { Admin: true } && active.Count(k => k.Admin) == 1)
+            throw new CastorException(ErrorStatus.FailedPrecondition,
+                "That is the last active admin key; create another admin key first (castor keys create --admin).");
+        return await RevokeAsync(keyId, cancellationToken).ConfigureAwait(false);
+    }
 
     public Task<int> CountActiveAsync(CancellationToken cancellationToken = default) => store.CountActiveKeysAsync(cancellationToken);
 
@@ -118,4 +136,10 @@ public sealed record Caller(string ProjectId, string ProjectName, string KeyId, 
 }
 
 /// <summary>A key just created: the clear key exists only here, once.</summary>
-public sealed record CreatedKey(string Id, string Project, string Key, bool Admin = false);
+public sealed record CreatedKey(string Id, string Project, string Key, bool Admin = false)
+{
+    /// <summary>What listings show of the key (its last characters).</summary>
+    public string Hint { get; init; } = "";
+
+    public DateTimeOffset CreatedAt { get; init; }
+}

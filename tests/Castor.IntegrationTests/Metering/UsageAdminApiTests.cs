@@ -65,6 +65,8 @@ public sealed class UsageAdminApiTests(UsageServerFixture server)
         var key = created!["key"]!.GetValue<string>();
         var id = created["id"]!.GetValue<string>();
         Assert.Equal(project, created["project"]!.GetValue<string>());
+        Assert.EndsWith(key[^4..], created["hint"]!.GetValue<string>());
+        Assert.NotNull(created["createTime"]);
         Assert.Equal(200, (await server.CreateClient(key).GetJsonAsync("/v1beta/models")).Status);
 
         var (_, list) = await admin.GetJsonAsync($"/v1beta/castor/keys?project={project}");
@@ -79,5 +81,17 @@ public sealed class UsageAdminApiTests(UsageServerFixture server)
         using var again = await admin.DeleteAsync($"/v1beta/castor/keys/{id}");
         Assert.Equal(404, (int)again.StatusCode);
         Assert.Equal(400, (await admin.PostAsync("/v1beta/castor/keys", """{"project":"Not A Name"}""")).Status);
+    }
+
+    [Fact]
+    public async Task An_admin_key_cannot_revoke_the_key_it_calls_with()
+    {
+        // An admin key of its own, so the fixture's admin key and other tests are untouched.
+        var (_, made) = await server.CreateClient(server.AdminKey).PostAsync("/v1beta/castor/keys", """{"project":"operators-b","admin":true}""");
+        var admin = server.CreateClient(made!["key"]!.GetValue<string>());
+
+        using var self = await admin.DeleteAsync($"/v1beta/castor/keys/{made["id"]!.GetValue<string>()}");
+        Json.AssertRpcError(await Json.ReadAsync(self), 400, "FAILED_PRECONDITION");
+        Assert.Equal(200, (await admin.GetJsonAsync("/v1beta/castor/keys")).Status);
     }
 }
