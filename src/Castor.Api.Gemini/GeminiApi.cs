@@ -50,7 +50,11 @@ public static class GeminiApi
             group.MapDelete("/cachedContents/{**name}", CachedContentsApi.DeleteAsync);
             // Ephemeral tokens for the Live API: v1alpha as the docs say, v1beta where the SDK's default client goes.
             if (version != "v1") group.MapPost("/auth_tokens", AuthTokensApi.CreateAsync);
-            if (version == "v1beta") group.MapUsageAdminApi();
+            if (version == "v1beta")
+            {
+                group.MapUsageAdminApi();
+                group.MapProjectsAdminApi();
+            }
             // Uploads stream to disk: they bypass RequestBody's 20 MB JSON limit.
             upload.MapPost($"/{version}/files", UploadApi.HandleAsync);
         }

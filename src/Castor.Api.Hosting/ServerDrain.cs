@@ -4,9 +4,10 @@ namespace Castor.Api.Hosting;
 /// Whether the server is draining (it got SIGTERM: readiness is false, new requests are refused) and how many requests
 /// are running. The host begins the drain and waits here until the running requests have finished or the grace period ends.
 /// </summary>
-public sealed class ServerDrain
+public sealed class ServerDrain : IDisposable
 {
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _begun = new();
     private int _inFlight;
     private volatile bool _draining;
 
@@ -14,6 +15,13 @@ public sealed class ServerDrain
     public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(5);
 
     public bool IsDraining => _draining;
+
+    /// <summary>
+    /// Cancelled when the drain begins. Long-lived requests (Live sessions) end themselves on it: the drain runs before
+    /// the host's ApplicationStopping fires, and waits for them, so a session that waited for ApplicationStopping would
+    /// hold the shutdown for its whole grace period and then be cut.
+    /// </summary>
+    public CancellationToken Draining => _begun.Token;
 
     /// <summary>Requests running now (probes and /metrics are not counted).</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -40,8 +48,11 @@ public sealed class ServerDrain
     {
         _draining = true;
         if (InFlight == 0) _idle.TrySetResult();
+        _begun.Cancel();
     }
 
     /// <summary>Completes when a draining server has no request running; <paramref name="cancellationToken"/> ends the grace period.</summary>
     public Task WaitForIdleAsync(CancellationToken cancellationToken) => _idle.Task.WaitAsync(cancellationToken);
+
+    public void Dispose() => _begun.Dispose();
 }

@@ -47,6 +47,9 @@ public static class LiveApi
         var options = services.GetService<LiveOptions>() ?? new LiveOptions();
         var slots = new LiveSessionSlots(options.MaxSessions);
         var stopping = services.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
+        // A draining server (SIGTERM) waits for running requests before ApplicationStopping fires: sessions go then.
+        if (services.GetService<ServerDrain>() is { } drain)
+            stopping = CancellationTokenSource.CreateLinkedTokenSource(stopping, drain.Draining).Token;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Castor.Live");
         // How long the host waits for requests when it stops: what a draining session's goAway announces.
         var drainTime = services.GetService<IOptions<HostOptions>>()?.Value.ShutdownTimeout ?? TimeSpan.Zero;

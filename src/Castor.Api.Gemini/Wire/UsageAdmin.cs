@@ -65,10 +65,37 @@ internal sealed class ListApiKeysResponse
     public required List<ApiKeyResource> Keys { get; set; }
 }
 
+/// <summary><c>POST /v1beta/castor/projects</c> and <c>PATCH /v1beta/castor/projects/{name}</c>: a project and its tier.</summary>
+internal sealed class ProjectRequest
+{
+    public string? Name { get; set; }
+
+    /// <summary>A tier of <c>Quotas:Tiers</c>; null or <c>"default"</c>: the configured default tier.</summary>
+    public string? Tier { get; set; }
+}
+
+/// <summary>A project as the admin API shows it: <see cref="Tier"/> as set (absent: the default), and the tier that applies.</summary>
+internal sealed class ProjectResource
+{
+    public required string Name { get; set; }
+    public string? Tier { get; set; }
+    public string? EffectiveTier { get; set; }
+    public required string CreateTime { get; set; }
+    public int ActiveKeys { get; set; }
+}
+
+internal sealed class ListProjectsResponse
+{
+    public required List<ProjectResource> Projects { get; set; }
+}
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(UsageReportResponse))]
 [JsonSerializable(typeof(CreateKeyRequest))]
 [JsonSerializable(typeof(ApiKeyResource))]
 [JsonSerializable(typeof(ListApiKeysResponse))]
 [JsonSerializable(typeof(EmptyResponse))]
+[JsonSerializable(typeof(ProjectRequest))]
+[JsonSerializable(typeof(ProjectResource))]
+[JsonSerializable(typeof(ListProjectsResponse))]
 internal sealed partial class UsageAdminJsonContext : JsonSerializerContext;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Castor.Application.Keys;
 using Castor.Application.Quotas;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -95,6 +96,42 @@ public sealed class QuotaErrorTests(QuotaServerFixture server) : IClassFixture<Q
         Assert.True(await server.App.Services.GetRequiredService<ProjectService>().SetTierAsync("moved", "unlimited"));
         Assert.Equal(200, (await client.PostAsync("/v1beta/models/gemini-2.5-flash:generateContent", Generate)).Status);
         await Assert.ThrowsAsync<ArgumentException>(() => server.App.Services.GetRequiredService<ProjectService>().SetTierAsync("moved", "gold"));
+    }
+
+    [Fact]
+    public async Task An_admin_key_manages_projects_and_tiers_through_the_api_and_an_ordinary_key_cannot()
+    {
+        var keys = server.App.Services.GetRequiredService<ApiKeyService>();
+        using var admin = server.CreateClient((await keys.CreateKeyAsync("tier-admins", admin: true)).Key);
+        using var ordinary = await server.NewProjectClientAsync("tier-ordinary");
+
+        var (created, project) = await admin.PostAsync("/v1beta/castor/projects", """{"name":"tiered"}""");
+        Assert.Equal(200, created);
+        Assert.Equal(("tiered", "free"), (project!["name"]!.GetValue<string>(), project["effectiveTier"]!.GetValue<string>()));
+        Assert.Null(project["tier"]);
+        Json.AssertRpcError((await admin.PostAsync("/v1beta/castor/projects", """{"name":"tiered"}""")).Body, 409, "ALREADY_EXISTS");
+        Json.AssertRpcError((await admin.PostAsync("/v1beta/castor/projects", """{"name":"other","tier":"gold"}""")).Body, 400, "INVALID_ARGUMENT");
+
+        // The project's key is limited by the free tier (one request a day) until an admin moves it.
+        using var client = server.CreateClient((await keys.CreateKeyAsync("tiered")).Key);
+        Assert.Equal(200, (await client.PostAsync("/v1beta/models/gemini-2.5-flash:generateContent", Generate)).Status);
+        Assert.Equal(429, (await client.PostAsync("/v1beta/models/gemini-2.5-flash:generateContent", Generate)).Status);
+        using (var patch = await admin.PatchAsync("/v1beta/castor/projects/tiered", Json.Body("""{"tier":"unlimited"}""")))
+        {
+            Assert.Equal(200, (int)patch.StatusCode);
+            Assert.Equal("unlimited", (await Json.ReadAsync(patch))!["tier"]!.GetValue<string>());
+        }
+        Assert.Equal(200, (await client.PostAsync("/v1beta/models/gemini-2.5-flash:generateContent", Generate)).Status);
+        var (_, list) = await admin.GetJsonAsync("/v1beta/castor/projects");
+        var listed = list!["projects"]!.AsArray().Single(p => p!["name"]!.GetValue<string>() == "tiered")!;
+        Assert.Equal(("unlimited", 1), (listed["effectiveTier"]!.GetValue<string>(), listed["activeKeys"]!.GetValue<int>()));
+        using (var missing = await admin.PatchAsync("/v1beta/castor/projects/nobody", Json.Body("""{"tier":"default"}""")))
+            Assert.Equal(404, (int)missing.StatusCode);
+
+        Json.AssertRpcError((await ordinary.GetJsonAsync("/v1beta/castor/projects")).Body, 403, "PERMISSION_DENIED");
+        Json.AssertRpcError((await ordinary.PostAsync("/v1beta/castor/projects", """{"name":"sneaky","tier":"unlimited"}""")).Body, 403, "PERMISSION_DENIED");
+        using var sneaky = await ordinary.PatchAsync("/v1beta/castor/projects/tier-ordinary", Json.Body("""{"tier":"unlimited"}"""));
+        Assert.Equal(403, (int)sneaky.StatusCode);
     }
 
     [Fact]
