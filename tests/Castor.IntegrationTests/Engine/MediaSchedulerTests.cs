@@ -187,7 +187,8 @@ public sealed class MediaSchedulerTests(MediaModelsFixture fixture) : IClassFixt
         using var cts = new CancellationTokenSource();
         var reader = fixture.Audio.Generate(Request(Prompt(fixture.Audio, "Listen: ", TestMedia.Audio(2)), 1, maxTokens: 200), cts.Token);
         cts.CancelAfter(TimeSpan.FromMilliseconds(100));
-        await reader.Completion;
+        // Read to the end: a channel's Completion waits for its items to be read too (GenerationStarted is one).
+        while (await reader.WaitToReadAsync()) while (reader.TryRead(out _)) { }
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (fixture.Audio.Scheduler.ActiveSequences > 0 && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(5);
         Assert.Equal(0, fixture.Audio.Scheduler.ActiveSequences);
