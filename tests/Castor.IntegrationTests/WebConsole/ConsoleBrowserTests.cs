@@ -74,7 +74,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleBrowserFixture fixture, I
             SignInAndWaitForModels();
             Assert.Equal(CastorServerFixture.ApiKey, Browser.ExecuteScript("return sessionStorage.getItem('castor.apiKey');"));
             Id("prompt").SendKeys("Once upon a time");
-            Id("max-output-tokens").SendKeys("40");
+            Id("max-output-tokens").SendKeys("400");
             Id("temperature").SendKeys("0");
 
             // Records the output's length at every change while the page says it is streaming (aria-busy), so the
@@ -85,12 +85,13 @@ public sealed partial class ConsoleBrowserTests(ConsoleBrowserFixture fixture, I
                 new MutationObserver(() => window.growth.push({ length: output.textContent.length, busy: output.getAttribute('aria-busy') }))
                   .observe(output, { childList: true, characterData: true, subtree: true });
                 """);
-            // The tiny test model writes a whole answer in milliseconds and loopback would deliver it in one read;
-            // a throttled download spreads the events over several reads, as a real model's tokens are.
+            // The tiny test model writes a short answer in milliseconds and loopback can deliver it in one read (CI saw
+            // that with 40 tokens): a long answer takes the model long enough to span reads, and a throttled download
+            // spreads the events further, as a real model's tokens are.
             Browser.ExecuteCdpCommand("Network.enable", []);
             Browser.ExecuteCdpCommand("Network.emulateNetworkConditions", new Dictionary<string, object?>
             {
-                ["offline"] = false, ["latency"] = 0, ["downloadThroughput"] = 6000, ["uploadThroughput"] = -1,
+                ["offline"] = false, ["latency"] = 0, ["downloadThroughput"] = 50_000, ["uploadThroughput"] = -1,
             });
             try
             {
@@ -122,13 +123,13 @@ public sealed partial class ConsoleBrowserTests(ConsoleBrowserFixture fixture, I
             // Token counts from the stream's usageMetadata.
             Assert.True(int.Parse(Id("usage-prompt").Text, System.Globalization.CultureInfo.InvariantCulture) > 0);
             var output = int.Parse(Id("usage-output").Text, System.Globalization.CultureInfo.InvariantCulture);
-            Assert.InRange(output, 1, 40);
+            Assert.InRange(output, 1, 400);
             Assert.NotEqual("–", Id("finish-reason").Text);
 
             // The snippets describe this request and read the key from the environment, never the signed-in key.
             var curl = Id("snippet-curl").Text;
             Assert.Contains(":streamGenerateContent?alt=sse", curl);
-            Assert.Contains("\"maxOutputTokens\": 40", curl);
+            Assert.Contains("\"maxOutputTokens\": 400", curl);
             Assert.Contains("$GEMINI_API_KEY", curl);
             Assert.Contains("generateContentStream", Id("snippet-js").Text);
             Assert.DoesNotContain(CastorServerFixture.ApiKey, curl + Id("snippet-js").Text + Browser.PageSource + Browser.Url);
