@@ -42,11 +42,14 @@ public sealed class LiveBench(BenchOptions options, string modelPath, Action<str
         var computedTenth = new List<double>();
         for (var run = 0; run < runs; run++)
         {
+            // Each session has its own system instruction, so its first turn computes its whole prompt as a new
+            // conversation's first turn does (a shared one would be resident from the previous run).
+            var session = Session(setup, $"session {run + 1}");
             string handle;
             var times = new List<double>();
             var computed = new List<int>();
             var prompts = new List<int>();
-            await using (var live = await LiveSocket.OpenAsync(server, setup, cancellationToken))
+            await using (var live = await LiveSocket.OpenAsync(server, session, cancellationToken))
             {
                 for (var turn = 0; turn < Turns; turn++)
                 {
@@ -61,11 +64,11 @@ public sealed class LiveBench(BenchOptions options, string modelPath, Action<str
             computedFirst.Add(computed[0]);
             computedTenth.Add(computed[^1]);
 
-            var resume = (JsonObject)setup.DeepClone();
+            var resume = (JsonObject)session.DeepClone();
             resume["sessionResumption"] = new JsonObject { ["handle"] = handle };
             await using (var live = await LiveSocket.OpenAsync(server, resume, cancellationToken))
                 resumed.Add(await live.TurnAsync(Prompts.Story(run * 100 + 50), cancellationToken));
-            await using (var live = await LiveSocket.OpenAsync(server, setup, cancellationToken))
+            await using (var live = await LiveSocket.OpenAsync(server, Session(setup, $"session {run + 1}, a fresh one"), cancellationToken))
                 fresh.Add(await live.TurnAsync(Prompts.Story(run * 100 + 51), cancellationToken));
             log(string.Create(CultureInfo.InvariantCulture,
                 $"  run {run + 1}: turn 1 {times[0]:0.0} ms, turn 10 {times[^1]:0.0} ms (turns: {string.Join(" / ", times.Select(t => t.ToString("0.0", CultureInfo.InvariantCulture)))}); " +
@@ -178,5 +181,12 @@ public sealed class LiveBench(BenchOptions options, string modelPath, Action<str
             }
             _socket.Dispose();
         }
+    }
+
+    private static JsonObject Session(JsonObject setup, string name)
+    {
+        var session = (JsonObject)setup.DeepClone();
+        session["systemInstruction"] = new JsonObject { ["parts"] = new JsonArray(new JsonObject { ["text"] = $"You tell short stories ({name})." }) };
+        return session;
     }
 }
