@@ -24,19 +24,5 @@ public static class ErrorHttp
         _ => StatusCodes.Status500InternalServerError,
     };
 
-    public static string StatusName(ErrorStatus status) => status switch
-    {
-        ErrorStatus.InvalidArgument => "INVALID_ARGUMENT",
-        ErrorStatus.FailedPrecondition => "FAILED_PRECONDITION",
-        ErrorStatus.Unauthenticated => "UNAUTHENTICATED",
-        ErrorStatus.PermissionDenied => "PERMISSION_DENIED",
-        ErrorStatus.NotFound => "NOT_FOUND",
-        ErrorStatus.AlreadyExists => "ALREADY_EXISTS",
-        ErrorStatus.ResourceExhausted => "RESOURCE_EXHAUSTED",
-        ErrorStatus.Cancelled => "CANCELLED",
-        ErrorStatus.Unimplemented => "UNIMPLEMENTED",
-        ErrorStatus.Unavailable => "UNAVAILABLE",
-        ErrorStatus.DeadlineExceeded => "DEADLINE_EXCEEDED",
-        _ => "INTERNAL",
-    };
+    public static string StatusName(ErrorStatus status) => status.RpcName();
 }

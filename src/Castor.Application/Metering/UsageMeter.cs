@@ -116,19 +116,5 @@ public sealed class UsageMeter(IUsageStore store, UsageOptions options, TimeProv
         _ => "INTERNAL",
     };
 
-    private static string StatusName(ErrorStatus status) => status switch
-    {
-        ErrorStatus.InvalidArgument => "INVALID_ARGUMENT",
-        ErrorStatus.FailedPrecondition => "FAILED_PRECONDITION",
-        ErrorStatus.Unauthenticated => "UNAUTHENTICATED",
-        ErrorStatus.PermissionDenied => "PERMISSION_DENIED",
-        ErrorStatus.NotFound => "NOT_FOUND",
-        ErrorStatus.AlreadyExists => "ALREADY_EXISTS",
-        ErrorStatus.ResourceExhausted => "RESOURCE_EXHAUSTED",
-        ErrorStatus.Cancelled => "CANCELLED",
-        ErrorStatus.Unimplemented => "UNIMPLEMENTED",
-        ErrorStatus.Unavailable => "UNAVAILABLE",
-        ErrorStatus.DeadlineExceeded => "DEADLINE_EXCEEDED",
-        _ => "INTERNAL",
-    };
+    private static string StatusName(ErrorStatus status) => status.RpcName();
 }
