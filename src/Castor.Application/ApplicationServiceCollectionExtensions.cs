@@ -62,12 +62,10 @@ public static class ApplicationServiceCollectionExtensions
         services.AddSingleton<AuthTokenService>();
         services.AddSingleton<Live.LiveResumptionService>();
         services.AddSingleton<GenerationService>();
-        // Metrics and spans around every generation; with no listener each instrument costs a flag check.
-        services.AddSingleton<IGenerationService>(sp => new Telemetry.InstrumentedGenerationService(sp.GetRequiredService<GenerationService>(),
-            sp.GetService<Models.ModelCatalogue>()));
+        // The services bare: the host wraps them (rate limits, telemetry, metering) in the order it chooses.
+        services.AddSingleton<IGenerationService>(sp => sp.GetRequiredService<GenerationService>());
         services.AddSingleton<EmbeddingService>();
-        services.AddSingleton<IEmbeddingService>(sp => new Telemetry.InstrumentedEmbeddingService(sp.GetRequiredService<EmbeddingService>(),
-            sp.GetService<Models.ModelCatalogue>()));
+        services.AddSingleton<IEmbeddingService>(sp => sp.GetRequiredService<EmbeddingService>());
         services.AddSingleton<ConcurrencyLimiter>();
         services.AddSingleton(sp => new MemoryBudget(sp.GetRequiredService<RequestLimitSettings>().RequestBodyMemory));
         services.AddSingleton<PdfExtractor>();

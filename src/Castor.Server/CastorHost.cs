@@ -14,6 +14,7 @@ using Castor.Application.Keys;
 using Castor.Application.Limits;
 using Castor.Application.Models;
 using Castor.Application.Quotas;
+using Castor.Application.Telemetry;
 using Castor.Engine.Models;
 using Castor.Storage.Relational;
 using Microsoft.AspNetCore.Builder;
@@ -98,9 +99,11 @@ public static class CastorHost
             caches: c => ConfigureCaches(options, c));
         builder.Services.AddHostedService<CacheMaintenance>();
         // Rate limits wrap the generation and embedding services registered above (nothing is wrapped without tiers);
-        // metering wraps them in turn, so a request the limiter refuses is metered with its 429.
+        // telemetry wraps them, so a request the limiter refuses is in the GenAI metrics with error.type RESOURCE_EXHAUSTED;
+        // metering wraps them in turn, so it is metered with its 429: Metering(Telemetry(Quota(service))).
         builder.Services.AddBoundOptions(options.Quotas);
         builder.Services.AddCastorQuotas(options.Quotas);
+        builder.Services.AddRequestTelemetry();
         builder.Services.AddUsageMetering();
         builder.Services.AddBoundOptions(options.Usage);
         builder.Services.AddHostedService<UsageFlushing>();
