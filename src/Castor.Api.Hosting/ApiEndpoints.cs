@@ -23,6 +23,13 @@ public static class ApiEndpoints
     public static TBuilder ReadsBody<TBuilder>(this TBuilder builder, Type body) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new RequestBodyMetadata(body));
 
+    /// <summary>
+    /// Describes a catch-all route in the OpenAPI document as the operations it dispatches to (one per custom method or
+    /// sub-resource) instead of one operation on its raw pattern. No routing effect.
+    /// </summary>
+    public static TBuilder DescribedAs<TBuilder>(this TBuilder builder, IReadOnlyList<DescribedOperation> operations) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new DescribedOperationsMetadata(operations));
+
     /// <summary>Marks an endpoint as a model request: per-key and per-project concurrency limits and the request deadline apply.</summary>
     public static TBuilder LimitedAsModelRequest<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(ModelRequestMetadata.Instance);

@@ -17,6 +17,12 @@ public interface IApiErrorWriter
     /// <summary>The error body as UTF-8 JSON on one line (also what a stream sends in-band once its status has gone out).</summary>
     byte[] ToJson(CastorException error);
 
+    /// <summary>
+    /// The wire type that describes <see cref="ToJson"/>'s body in the OpenAPI document (every operation's error
+    /// responses); null when the writer has none, and the document shows no error body.
+    /// </summary>
+    Type? ErrorBodyType => null;
+
     async Task WriteAsync(HttpContext context, CastorException error)
     {
         var response = context.Response;

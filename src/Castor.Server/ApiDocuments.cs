@@ -38,7 +38,6 @@ internal static class ApiDocuments
                 };
                 return Task.CompletedTask;
             });
-            options.AddDocumentTransformer<UndescribedRoutes>();
             // The OpenAI wire is snake_case (its serializer context's policy); the generator names properties camelCase.
             options.AddSchemaTransformer((schema, context, _) =>
             {
@@ -56,19 +55,9 @@ internal static class ApiDocuments
                 }
                 return Task.CompletedTask;
             });
-            // Bodies the handlers read themselves (they take HttpContext) are described by the route's RequestBodyMetadata.
-            options.AddOperationTransformer(async (operation, context, cancellationToken) =>
-            {
-                if (context.Description.ActionDescriptor.EndpointMetadata.OfType<RequestBodyMetadata>().FirstOrDefault() is not { } body) return;
-                operation.RequestBody = new OpenApiRequestBody
-                {
-                    Required = true,
-                    Content = new Dictionary<string, OpenApiMediaType>
-                    {
-                        ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(body.Type, null, cancellationToken).ConfigureAwait(false) },
-                    },
-                };
-            });
+            // After the generator: the operations of catch-all routes, routes it leaves out, request bodies the handlers
+            // read themselves, and every operation's error responses.
+            options.AddDocumentTransformer<EndpointOperations>();
         });
 
     public static void MapCastorApiDocuments(this WebApplication app)
@@ -83,41 +72,179 @@ internal static class ApiDocuments
     }
 
     /// <summary>
-    /// Routes the generator leaves out (endpoints mapped as plain request delegates: /metrics, the Live API's WebSocket
-    /// upgrades) get a bare operation from their route and display name, so the document lists every route Castor serves.
+    /// Completes the generated document from the endpoints themselves, so it lists every route Castor serves with its wire
+    /// schemas:
+    /// <list type="bullet">
+    /// <item>A catch-all route with <see cref="DescribedOperationsMetadata"/> becomes one operation per custom method or
+    /// sub-resource. OpenAPI cannot route on a suffix within a segment the way <c>models/{model}:generateContent</c> is
+    /// routed, but a path template may carry one: each method gets its own path,
+    /// <c>/v1beta/models/{model}:generateContent</c>, as Google's own description of the API writes them
+    /// (<c>/v1beta/{model}:generateContent</c>). Validators accept it, and reference UIs show each method with its body
+    /// and answer instead of one operation that stands for seven.</item>
+    /// <item>Routes the generator leaves out (endpoints mapped as plain request delegates: /metrics, the Live API's
+    /// WebSocket upgrades) get an operation from their route, display name and <see cref="IProducesResponseTypeMetadata"/>.</item>
+    /// <item>Bodies the handlers read themselves (they take <see cref="HttpContext"/>) come from <see cref="RequestBodyMetadata"/>.</item>
+    /// <item>Every operation answers errors in its route's shape (<see cref="IApiErrorWriter.ErrorBodyType"/>: Google's
+    /// RPC status, OpenAI's error object on /v1beta/openai), as 4XX and 5XX responses.</item>
+    /// </list>
+    /// Schemas of types the generator did not reach are made by it on request and kept in components/schemas.
     /// </summary>
-    private sealed class UndescribedRoutes(EndpointDataSource endpoints) : IOpenApiDocumentTransformer
+    private sealed class EndpointOperations(EndpointDataSource endpoints, ApiSurface surface) : IOpenApiDocumentTransformer
     {
-        public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+        public async Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
         {
             document.Paths ??= new OpenApiPaths();
+            var schemas = new Schemas(document, context, cancellationToken);
             foreach (var endpoint in endpoints.Endpoints.OfType<RouteEndpoint>())
             {
                 if (endpoint.Metadata.GetMetadata<IExcludeFromDescriptionMetadata>() is { ExcludeFromDescription: true }) continue;
                 var path = PathOf(endpoint);
                 var methods = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods is { Count: > 0 } m ? m : ["GET"];
-                if (!document.Paths.TryGetValue(path, out var item))
+                var tags = endpoint.Metadata.GetMetadata<ITagsMetadata>()?.Tags is { Count: > 0 } t
+                    ? t.Select(tag => new OpenApiTagReference(tag, document)).ToHashSet()
+                    : null;
+                var errors = (endpoint.Metadata.GetMetadata<IApiErrorWriter>() ?? surface.DefaultErrorWriter ?? PlainErrorWriter.Instance).ErrorBodyType;
+                if (endpoint.Metadata.GetMetadata<DescribedOperationsMetadata>() is { } described)
                 {
-                    item = new OpenApiPathItem();
-                    document.Paths[path] = item;
+                    Remove(document, path, methods);
+                    var prefix = path[..(path.LastIndexOf('{') is var brace and >= 0 ? brace : path.Length)];
+                    foreach (var method in methods)
+                    foreach (var operation in described.Operations)
+                    {
+                        var built = await BuildAsync(operation, tags, schemas).ConfigureAwait(false);
+                        await AddErrorsAsync(built, errors, schemas).ConfigureAwait(false);
+                        Item(document, prefix + operation.Path).AddOperation(new HttpMethod(method), built);
+                    }
+                    continue;
                 }
-                if (item is not OpenApiPathItem pathItem) continue;
+                var item = Item(document, path);
                 foreach (var method in methods)
                 {
                     var httpMethod = new HttpMethod(method);
-                    if (pathItem.Operations?.ContainsKey(httpMethod) == true) continue;
-                    pathItem.AddOperation(httpMethod, new OpenApiOperation
+                    if (item.Operations?.TryGetValue(httpMethod, out var operation) != true || operation is null)
                     {
-                        Tags = endpoint.Metadata.GetMetadata<ITagsMetadata>()?.Tags is { Count: > 0 } tags
-                            ? tags.Select(t => new OpenApiTagReference(t, document)).ToHashSet()
-                            : null,
-                        Summary = endpoint.DisplayName,
-                        Description = endpoint.Metadata.GetMetadata<IEndpointDescriptionMetadata>()?.Description,
-                        Responses = new OpenApiResponses { ["200"] = new OpenApiResponse { Description = "OK" } },
-                    });
+                        operation = new OpenApiOperation
+                        {
+                            Tags = tags,
+                            Summary = endpoint.Metadata.GetMetadata<IEndpointSummaryMetadata>()?.Summary ?? endpoint.DisplayName,
+                            Description = endpoint.Metadata.GetMetadata<IEndpointDescriptionMetadata>()?.Description,
+                            Responses = await ResponsesAsync(endpoint, schemas).ConfigureAwait(false),
+                        };
+                        item.AddOperation(httpMethod, operation);
+                    }
+                    if (endpoint.Metadata.GetMetadata<RequestBodyMetadata>() is { } body)
+                        operation.RequestBody = new OpenApiRequestBody { Required = true, Content = Json(await schemas.ReferenceAsync(body.Type).ConfigureAwait(false)) };
+                    await AddErrorsAsync(operation, errors, schemas).ConfigureAwait(false);
                 }
             }
-            return Task.CompletedTask;
+        }
+
+        private static async Task<OpenApiOperation> BuildAsync(DescribedOperation described, HashSet<OpenApiTagReference>? tags, Schemas schemas)
+        {
+            var parameters = new List<IOpenApiParameter>();
+            foreach (var name in ParameterNames(described.Path))
+                parameters.Add(new OpenApiParameter { Name = name, In = ParameterLocation.Path, Required = true, Schema = new OpenApiSchema { Type = JsonSchemaType.String } });
+            var answer = await schemas.ReferenceAsync(described.Response).ConfigureAwait(false);
+            Dictionary<string, OpenApiMediaType> content;
+            if (described.Streams)
+            {
+                parameters.Add(new OpenApiParameter
+                {
+                    Name = "alt", In = ParameterLocation.Query,
+                    Description = "sse: Server-Sent Events, one chunk per data: line; without it the chunks arrive as one JSON array.",
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [System.Text.Json.Nodes.JsonValue.Create("sse")] },
+                });
+                content = new()
+                {
+                    ["text/event-stream"] = new() { Schema = answer },
+                    ["application/json"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.Array, Items = answer } },
+                };
+            }
+            else
+            {
+                content = new() { [described.ResponseMediaType ?? "application/json"] = new() { Schema = answer } };
+            }
+            return new OpenApiOperation
+            {
+                Tags = tags,
+                Summary = described.Summary,
+                Parameters = parameters,
+                RequestBody = described.Request is { } request
+                    ? new OpenApiRequestBody { Required = true, Content = Json(await schemas.ReferenceAsync(request).ConfigureAwait(false)) }
+                    : null,
+                Responses = new OpenApiResponses { ["200"] = new OpenApiResponse { Description = "OK", Content = content } },
+            };
+        }
+
+        /// <summary>The responses an endpoint the generator left out declares (Produces), or a bare 200.</summary>
+        private static async Task<OpenApiResponses> ResponsesAsync(RouteEndpoint endpoint, Schemas schemas)
+        {
+            var responses = new OpenApiResponses();
+            foreach (var produces in endpoint.Metadata.OfType<IProducesResponseTypeMetadata>())
+            {
+                var response = new OpenApiResponse { Description = ReasonPhrase(produces.StatusCode) };
+                if (produces.Type is { } type && type != typeof(void))
+                {
+                    var schema = await schemas.ReferenceAsync(type).ConfigureAwait(false);
+                    response.Content = produces.ContentTypes.DefaultIfEmpty("application/json").ToDictionary(c => c, _ => new OpenApiMediaType { Schema = schema });
+                }
+                responses[produces.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)] = response;
+            }
+            if (responses.Count == 0) responses["200"] = new OpenApiResponse { Description = "OK" };
+            return responses;
+        }
+
+        private static async Task AddErrorsAsync(OpenApiOperation operation, Type? errorBody, Schemas schemas)
+        {
+            if (errorBody is null) return;
+            var content = Json(await schemas.ReferenceAsync(errorBody).ConfigureAwait(false));
+            operation.Responses ??= new OpenApiResponses();
+            operation.Responses.TryAdd("4XX", new OpenApiResponse { Description = "The request was refused (bad argument, key, quota, unknown name).", Content = content });
+            operation.Responses.TryAdd("5XX", new OpenApiResponse { Description = "The server failed or is unavailable (draining, overloaded).", Content = content });
+        }
+
+        private static string ReasonPhrase(int status) =>
+            Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        private static Dictionary<string, OpenApiMediaType> Json(IOpenApiSchema schema) => new() { ["application/json"] = new() { Schema = schema } };
+
+        private static IEnumerable<string> ParameterNames(string path)
+        {
+            for (var open = path.IndexOf('{'); open >= 0; open = path.IndexOf('{', open + 1))
+                yield return path[(open + 1)..path.IndexOf('}', open)];
+        }
+
+        private static OpenApiPathItem Item(OpenApiDocument document, string path)
+        {
+            if (document.Paths.TryGetValue(path, out var existing) && existing is OpenApiPathItem item) return item;
+            item = new OpenApiPathItem();
+            document.Paths[path] = item;
+            return item;
+        }
+
+        /// <summary>Removes the generator's operations on a catch-all route's raw pattern (and the path, when nothing else is on it).</summary>
+        private static void Remove(OpenApiDocument document, string path, IEnumerable<string> methods)
+        {
+            if (!document.Paths.TryGetValue(path, out var existing) || existing is not OpenApiPathItem item) return;
+            foreach (var method in methods) item.Operations?.Remove(new HttpMethod(method));
+            if (item.Operations is not { Count: > 0 }) document.Paths.Remove(path);
+        }
+    }
+
+    /// <summary>Schemas by wire type, kept in components/schemas under the type's name and referred to from operations.</summary>
+    private sealed class Schemas(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        public async Task<IOpenApiSchema> ReferenceAsync(Type type)
+        {
+            // A file's bytes, not JSON.
+            if (type == typeof(byte[])) return new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" };
+            if (type == typeof(string)) return new OpenApiSchema { Type = JsonSchemaType.String };
+            var name = type.Name;
+            document.Components ??= new OpenApiComponents();
+            document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
+            if (!document.Components.Schemas.ContainsKey(name))
+                document.AddComponent(name, await context.GetOrCreateSchemaAsync(type, null, cancellationToken).ConfigureAwait(false));
+            return new OpenApiSchemaReference(name, document);
         }
     }
 

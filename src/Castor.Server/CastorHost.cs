@@ -148,15 +148,16 @@ public static class CastorHost
         app.UseCastorApi();
         // Every route needs a key unless it says otherwise: the probes, /metrics (unless Metrics:Anonymous is false),
         // the API's description and / are public.
-        app.MapGet("/healthz", () => Results.Json(new { status = "ok" })).AllowAnonymous().WithTags("Operations")
-            .WithSummary("The process is alive (a liveness probe).");
+        app.MapGet("/healthz", () => Results.Json(new Readiness.Liveness("ok"))).AllowAnonymous().WithTags("Operations")
+            .Produces<Readiness.Liveness>().WithSummary("The process is alive (a liveness probe).");
         app.MapGet("/readyz", Readiness.ReadyAsync).AllowAnonymous().WithTags("Operations")
+            .Produces<Readiness.ReadinessReport>().Produces<Readiness.ReadinessReport>(StatusCodes.Status503ServiceUnavailable)
             .WithSummary("Ready to serve: a model loaded, the database reachable, not draining (503 with what is wrong otherwise).");
         app.MapCastorMetrics(options.Metrics);
         app.MapCastorApiDocuments();
         app.MapGet("/", () => Results.Text(
             $"Castor serves the Gemini API at /v1beta. Models: {string.Join(", ", registry.Models.Select(m => m.Description.Id))}.\n")).AllowAnonymous()
-            .WithTags("Operations").WithSummary("What this server serves, in one line.");
+            .WithTags("Operations").Produces<string>(contentType: "text/plain").WithSummary("What this server serves, in one line.");
         app.MapGeminiApi();
         app.MapOpenAIApi();
         app.MapGeminiLiveApi();

@@ -63,7 +63,8 @@ internal static class CastorTelemetry
                 return next(context);
             });
         var endpoint = app.MapPrometheusScrapingEndpoint(MetricsPath);
-        endpoint.WithTags("Operations").WithDisplayName("Prometheus metrics (text exposition format)");
+        endpoint.WithTags("Operations").WithDisplayName("Prometheus metrics (text exposition format)")
+            .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(string), ["text/plain"]));
         if (options.Anonymous) endpoint.AllowAnonymous();
     }
 }

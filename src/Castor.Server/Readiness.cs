@@ -15,17 +15,20 @@ internal static class Readiness
     private static readonly TimeSpan DatabaseTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>One check of /readyz: its name, whether it passed, and what it found.</summary>
-    internal sealed record Check([property: JsonPropertyName("name")] string Name, [property: JsonPropertyName("ok")] bool Ok,
+    internal sealed record ReadinessCheck([property: JsonPropertyName("name")] string Name, [property: JsonPropertyName("ok")] bool Ok,
         [property: JsonPropertyName("detail")] string Detail);
 
     /// <summary>The body of /readyz.</summary>
-    internal sealed record Report([property: JsonPropertyName("status")] string Status, [property: JsonPropertyName("checks")] IReadOnlyList<Check> Checks);
+    internal sealed record ReadinessReport([property: JsonPropertyName("status")] string Status, [property: JsonPropertyName("checks")] IReadOnlyList<ReadinessCheck> Checks);
+
+    /// <summary>The body of /healthz.</summary>
+    internal sealed record Liveness([property: JsonPropertyName("status")] string Status);
 
     public static async Task<IResult> ReadyAsync(ModelCatalogue catalogue, IRelationalDatabase database, ServerDrain drain, CancellationToken cancellationToken)
     {
         var generative = catalogue.Models.Count;
         var embedding = catalogue.EmbeddingModels.Count;
-        var checks = new List<Check>
+        var checks = new List<ReadinessCheck>
         {
             new("models", generative + embedding > 0, generative + embedding > 0
                 ? $"{generative} generative, {embedding} embedding: {string.Join(", ", catalogue.Models.Select(m => m.Description.Id).Concat(catalogue.EmbeddingModels.Select(e => e.Id)))}"
@@ -36,11 +39,11 @@ internal static class Readiness
                 : $"accepting requests; {drain.InFlight} running"),
         };
         var ready = checks.All(c => c.Ok);
-        return Results.Json(new Report(ready ? "ready" : "unavailable", checks),
+        return Results.Json(new ReadinessReport(ready ? "ready" : "unavailable", checks),
             statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 
-    private static async Task<Check> DatabaseAsync(IRelationalDatabase database, CancellationToken cancellationToken)
+    private static async Task<ReadinessCheck> DatabaseAsync(IRelationalDatabase database, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(DatabaseTimeout);
@@ -50,12 +53,12 @@ internal static class Readiness
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT 1";
             await command.ExecuteScalarAsync(timeout.Token).ConfigureAwait(false);
-            return new Check("database", true, database.Description);
+            return new ReadinessCheck("database", true, database.Description);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // The message names the failure (refused, timed out, locked); the connection string's password never appears in it.
-            return new Check("database", false, $"{database.Description}: {(ex is OperationCanceledException ? $"no answer within {DatabaseTimeout.TotalSeconds:0} s" : ex.Message)}");
+            return new ReadinessCheck("database", false, $"{database.Description}: {(ex is OperationCanceledException ? $"no answer within {DatabaseTimeout.TotalSeconds:0} s" : ex.Message)}");
         }
     }
 }

@@ -19,9 +19,10 @@ internal static class ProjectsAdminApi
 {
     public static void MapProjectsAdminApi(this RouteGroupBuilder group)
     {
-        group.MapGet("/castor/projects", ListAsync);
-        group.MapPost("/castor/projects", CreateAsync);
-        group.MapPatch("/castor/projects/{name}", SetTierAsync);
+        group.MapGet("/castor/projects", ListAsync).Produces<ListProjectsResponse>().WithSummary("castor.projects.list: projects and their rate-limit tiers (admin keys).");
+        group.MapPost("/castor/projects", CreateAsync).ReadsBody(typeof(ProjectRequest)).Produces<ProjectResource>().WithSummary("castor.projects.create (admin keys).");
+        group.MapPatch("/castor/projects/{name}", SetTierAsync).ReadsBody(typeof(ProjectRequest)).Produces<ProjectResource>()
+            .WithSummary("castor.projects.patch: a project's tier (admin keys).");
     }
 
     private static async Task<IResult> ListAsync(HttpContext context, ProjectService projects)

@@ -20,10 +20,11 @@ internal static class UsageAdminApi
 {
     public static void MapUsageAdminApi(this RouteGroupBuilder group)
     {
-        group.MapGet("/castor/usage", ReadUsageAsync);
-        group.MapGet("/castor/keys", ListKeysAsync);
-        group.MapPost("/castor/keys", CreateKeyAsync);
-        group.MapDelete("/castor/keys/{id}", RevokeKeyAsync);
+        group.MapGet("/castor/usage", ReadUsageAsync).Produces<UsageReportResponse>().WithSummary("castor.usage: metered usage by project, model, key or day (admin keys).");
+        group.MapGet("/castor/keys", ListKeysAsync).Produces<ListApiKeysResponse>().WithSummary("castor.keys.list (admin keys).");
+        group.MapPost("/castor/keys", CreateKeyAsync).ReadsBody(typeof(CreateKeyRequest)).Produces<ApiKeyResource>()
+            .WithSummary("castor.keys.create: a new key, shown once (admin keys).");
+        group.MapDelete("/castor/keys/{id}", RevokeKeyAsync).Produces<EmptyResponse>().WithSummary("castor.keys.revoke (admin keys).");
     }
 
     private static async Task<IResult> ReadUsageAsync(HttpContext context, UsageReports reports, TimeProvider clock)

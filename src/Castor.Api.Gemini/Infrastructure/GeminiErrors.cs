@@ -22,6 +22,8 @@ public sealed class GeminiErrors : IApiErrorWriter
 
     byte[] IApiErrorWriter.ToJson(CastorException error) => ToJson(error);
 
+    Type IApiErrorWriter.ErrorBodyType => typeof(Wire.ErrorResponse);
+
     public static Task WriteAsync(HttpContext context, CastorException error) => ((IApiErrorWriter)Instance).WriteAsync(context, error);
 
     /// <summary>The error body as UTF-8 JSON on one line (also used as a mid-stream SSE event).</summary>

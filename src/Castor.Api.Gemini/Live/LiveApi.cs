@@ -59,9 +59,11 @@ public static class LiveApi
         foreach (var version in Versions)
         {
             routes.Map(BidiGenerateContentPath(version), (HttpContext context, ApiKeyService keys) =>
-                ConnectAsync(context, keys, null, Shared(context.RequestServices), slots, stopping)).AllowAnonymous().WithMetadata(GeminiErrorsMetadata);
+                ConnectAsync(context, keys, null, Shared(context.RequestServices), slots, stopping)).AllowAnonymous().WithMetadata(GeminiErrorsMetadata)
+                .Produces(StatusCodes.Status101SwitchingProtocols);
             routes.Map(BidiGenerateContentConstrainedPath(version), (HttpContext context, ApiKeyService keys, AuthTokenService tokens) =>
-                ConnectAsync(context, keys, tokens, Shared(context.RequestServices), slots, stopping)).AllowAnonymous().WithMetadata(GeminiErrorsMetadata);
+                ConnectAsync(context, keys, tokens, Shared(context.RequestServices), slots, stopping)).AllowAnonymous().WithMetadata(GeminiErrorsMetadata)
+                .Produces(StatusCodes.Status101SwitchingProtocols);
         }
         return routes;
     }

@@ -22,6 +22,8 @@ internal sealed class OpenAIErrors : IApiErrorWriter
 
     byte[] IApiErrorWriter.ToJson(CastorException error) => ToJson(error);
 
+    Type IApiErrorWriter.ErrorBodyType => typeof(Wire.OpenAIErrorResponse);
+
     private static ApiKeyRejected? KeyError(CastorException error) => error.Details.OfType<ApiKeyRejected>().FirstOrDefault();
 
     public static int HttpStatus(CastorException error) => KeyError(error) is not null ? StatusCodes.Status401Unauthorized : ErrorHttp.StatusCode(error.Status);
