@@ -16,27 +16,9 @@ public sealed class OperationsTests(OperationsServerFixture server) : IClassFixt
         "{\"contents\":[{\"parts\":[{\"text\":\"" + text + "\"}]}],\"generationConfig\":{\"maxOutputTokens\":" + maxTokens + ",\"temperature\":0}}",
         Encoding.UTF8, "application/json");
 
-    private async Task<string> ScrapeAsync()
-    {
-        using var anonymous = server.CreateClient(apiKey: null);
-        using var response = await anonymous.GetAsync("/metrics");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return await response.Content.ReadAsStringAsync();
-    }
+    private Task<string> ScrapeAsync() => PrometheusScrape.ReadAsync(server);
 
-    /// <summary>The value of the first sample named <paramref name="name"/> whose labels include every one of <paramref name="labels"/>.</summary>
-    private static double? Sample(string scrape, string name, params string[] labels)
-    {
-        foreach (var line in scrape.Split('\n'))
-        {
-            if (!line.StartsWith(name + "{", StringComparison.Ordinal)) continue;
-            var close = line.LastIndexOf('}');
-            var labelText = line[(name.Length + 1)..close];
-            if (labels.All(l => labelText.Contains(l, StringComparison.Ordinal)))
-                return double.Parse(line[(close + 1)..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        }
-        return null;
-    }
+    private static double? Sample(string scrape, string name, params string[] labels) => PrometheusScrape.Sample(scrape, name, labels);
 
     [Fact]
     public async Task Metrics_name_requests_tokens_and_latency_as_the_GenAI_conventions_do()
