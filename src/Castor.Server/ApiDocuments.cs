@@ -137,6 +137,36 @@ internal static class ApiDocuments
                     await AddErrorsAsync(operation, errors, schemas).ConfigureAwait(false);
                 }
             }
+            AnyJsonAdmitsNull(document);
+        }
+
+        /// <summary>
+        /// A <c>JsonElement?</c> property (any JSON, or absent) is generated as <c>oneOf: [{type: null}, JsonElement]</c>,
+        /// and JsonElement's schema is <c>{}</c>, which admits null too: a null would match both and fail the oneOf, so
+        /// the document would refuse what the wire accepts. Such a property becomes JsonElement's schema alone.
+        /// </summary>
+        private static void AnyJsonAdmitsNull(OpenApiDocument document)
+        {
+            var visited = new HashSet<OpenApiSchema>(ReferenceEqualityComparer.Instance);
+            foreach (var schema in document.Components?.Schemas?.Values ?? []) Visit(schema);
+
+            void Visit(IOpenApiSchema? node)
+            {
+                if (node is not OpenApiSchema schema || !visited.Add(schema)) return;
+                if (schema.Properties is { Count: > 0 } properties)
+                    foreach (var (name, property) in properties.ToList())
+                    {
+                        if (property is OpenApiSchema { OneOf: { Count: 2 } alternatives }
+                            && alternatives.OfType<OpenApiSchemaReference>().FirstOrDefault(r => r.Reference.Id == nameof(JsonElement)) is { } any
+                            && alternatives.Any(a => a.Type == JsonSchemaType.Null))
+                            properties[name] = any;
+                        else
+                            Visit(property);
+                    }
+                Visit(schema.Items);
+                Visit(schema.AdditionalProperties);
+                foreach (var child in (schema.AllOf ?? []).Concat(schema.AnyOf ?? []).Concat(schema.OneOf ?? [])) Visit(child);
+            }
         }
 
         private static async Task<OpenApiOperation> BuildAsync(DescribedOperation described, HashSet<OpenApiTagReference>? tags, Schemas schemas)

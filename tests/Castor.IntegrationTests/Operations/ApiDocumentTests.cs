@@ -109,6 +109,12 @@ public sealed partial class ApiDocumentTests(CastorServerFixture server)
         Assert.Equal("#/components/schemas/GenerateContentResponse", stream["responses"]!["200"]!["content"]!["text/event-stream"]!["schema"]!["$ref"]!.GetValue<string>());
         Assert.Contains(stream["parameters"]!.AsArray(), p => p!["name"]!.GetValue<string>() == "alt" && p["in"]!.GetValue<string>() == "query");
 
+        // A request as clients send it matches its body's schema; "any JSON" fields (args, responseSchema) admit null, as the wire does.
+        AssertMatches(SchemaOf(document, generate["requestBody"]!["content"]!["application/json"]!["schema"]!), "generateContent's body", JsonNode.Parse("""
+            {"contents":[{"role":"user","parts":[{"text":"Once"}]},{"role":"model","parts":[{"functionCall":{"name":"f","args":null}}]}],
+             "generationConfig":{"maxOutputTokens":2,"responseSchema":null},"tools":[{"functionDeclarations":[{"name":"f","parameters":{"type":"OBJECT"}}]}]}
+            """)!);
+
         var chat = paths["/v1beta/openai/chat/completions"]!["post"]!;
         Assert.Equal("OpenAI-compatible API", chat["tags"]![0]!.GetValue<string>());
         var chatBody = Resolve(document, chat["requestBody"]!["content"]!["application/json"]!["schema"]!).ToJsonString();
@@ -191,12 +197,15 @@ public sealed partial class ApiDocumentTests(CastorServerFixture server)
         ["allOf"] = new JsonArray(schema.DeepClone()),
     }.ToJsonString().Replace("#/components/schemas/", "#/$defs/", StringComparison.Ordinal));
 
-    private static void AssertMatches(JsonNode document, string path, string method, string status, JsonNode answer)
+    private static void AssertMatches(JsonNode document, string path, string method, string status, JsonNode answer) =>
+        AssertMatches(SchemaOf(document, document["paths"]![path]![method]!["responses"]![status]!["content"]!["application/json"]!["schema"]!),
+            $"{method.ToUpperInvariant()} {path} {status}", answer);
+
+    private static void AssertMatches(JsonSchema schema, string what, JsonNode instance)
     {
-        var schema = document["paths"]![path]![method]!["responses"]![status]!["content"]!["application/json"]!["schema"]!;
-        using var instance = JsonDocument.Parse(answer.ToJsonString());
-        var result = SchemaOf(document, schema).Evaluate(instance.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
-        Assert.True(result.IsValid, $"{method.ToUpperInvariant()} {path} {status}: {answer.ToJsonString()}\n" +
+        using var parsed = JsonDocument.Parse(instance.ToJsonString());
+        var result = schema.Evaluate(parsed.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        Assert.True(result.IsValid, $"{what}: {instance.ToJsonString()}\n" +
             string.Join("; ", (result.Details ?? []).Where(d => d.Errors is not null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))));
     }
 
