@@ -229,24 +229,25 @@ public sealed class MediaSchedulerTests(MediaModelsFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task An_image_known_by_its_layout_but_not_resident_is_prepared_when_evaluated()
+    public async Task An_image_evicted_between_count_and_use_is_prepared_when_evaluated()
     {
         var projector = fixture.Vision.Projector!;
         var image = TestMedia.Image(72);
         var before = projector.Preparations;
-        var learnt = Prompt(fixture.Vision, "A tale of ", image, " two cities");
-        // Counting learns the layout; the image's positions are resident nowhere (as after an eviction).
+        var first = await Run(fixture.Vision, Request(Prompt(fixture.Vision, "A tale of ", image, " two cities"), 13, partition: "evicted"));
+        // Counted while the image is resident: laid out from the cache, nothing prepared.
         var counted = Prompt(fixture.Vision, "A tale of ", image, " two cities");
         Assert.Equal(before + 1, projector.Preparations);
-        Assert.Equal(learnt.TokenCount, counted.TokenCount);
+        Assert.False(counted.Chunks.OfType<MediaPlaceholder>().Single().Input!.IsPrepared);
 
-        var lazy = await Run(fixture.Vision, Request(counted, 13, partition: "lazy"));
+        // Then its positions are dropped before the request runs.
+        Assert.True(await fixture.Vision.Scheduler.ReleaseIdlePrefixesAsync("evicted") > 0);
+        var again = await Run(fixture.Vision, Request(counted, 13, partition: "evicted"));
+
         Assert.Equal(before + 2, projector.Preparations);
-        var eager = await Run(fixture.Vision, Request(learnt, 13, partition: "eager"));
-
-        Assert.NotEmpty(lazy.Text);
-        Assert.Equal(0, lazy.Reused);
-        Assert.Equal(eager.Text, lazy.Text);
+        Assert.Equal(0, again.Reused);
+        Assert.NotEmpty(again.Text);
+        Assert.Equal(first.Text, again.Text);
     }
 
     [Fact]
