@@ -251,6 +251,21 @@ public sealed class MediaSchedulerTests(MediaModelsFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task A_prompt_that_ends_with_an_image_and_is_resident_whole_decodes_the_image_again()
+    {
+        var prompt = Prompt(fixture.Vision, "The end: ", TestMedia.Image(76));
+        var image = Assert.IsType<MediaPlaceholder>(prompt.Chunks[^1]);
+        var first = await Run(fixture.Vision, Request(prompt, 17, partition: "ends-with-image"));
+        // All of it is resident now; its last position's logits are needed again, and an image is never cut: the
+        // reused prefix stops where the image starts, and the image's last slice gives the logits.
+        var again = await Run(fixture.Vision, Request(prompt, 17, partition: "ends-with-image"));
+
+        Assert.NotEmpty(first.Text);
+        Assert.Equal(prompt.Length - image.Positions, again.Reused);
+        Assert.Equal(first.Text, again.Text);
+    }
+
+    [Fact]
     public void Two_images_alike_in_all_but_their_pixels_are_laid_out_apart()
     {
         var projector = fixture.Vision.Projector!;
