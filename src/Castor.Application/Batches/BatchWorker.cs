@@ -33,7 +33,7 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
     /// <summary>Batch requests this node runs at once (see <see cref="BatchOptions.MaxConcurrentRequests"/>).</summary>
     public int Concurrency => options.MaxConcurrentRequests > 0
         ? options.MaxConcurrentRequests
-        : Math.Max(1, (catalogue.DefaultGenerative?.Description.Parallel ?? 2) - 1);
+        : Math.Max(1, catalogue.DefaultGenerative?.Description.Parallel ?? 1);
 
     /// <summary>Work was submitted or cancelled on this node: look now instead of at the next poll.</summary>
     public void Wake()
