@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using Castor.Application.Errors;
 using Castor.Application.Files;
 using Castor.Application.Keys;
@@ -14,8 +13,9 @@ namespace Castor.Application.Batches;
 /// <summary>
 /// Runs batch jobs on this node: claims waiting requests with leases in the database (so any number of nodes sharing
 /// PostgreSQL work one job together, and a dead node's requests are claimed again once its leases lapse), runs each at
-/// batch priority through the dialect that reads it, records each result once, and finalizes finished, cancelled and
-/// expired jobs (the output file is written under a temporary name, renamed, then committed with the job's end).
+/// batch priority through the dialect that reads it, records each result once (and, for file input, streams its line
+/// to this node's part of the output file: <see cref="BatchOutputFile"/>), and finalizes finished, cancelled and
+/// expired jobs (the part is reconciled with the database, flushed, renamed, then committed with the job's end).
 /// </summary>
 public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> dialects, FileContentStore content, FileLimits fileLimits,
     ModelCatalogue catalogue, BatchOptions options, TimeProvider clock, ILogger<BatchWorker> logger) : IDisposable
@@ -26,9 +26,13 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
     private const int FinalizeBatch = 4;
     private readonly Dictionary<string, IBatchDialect> _dialects = dialects.ToDictionary(d => d.Name, StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private BatchOutputFile? _output;
 
     /// <summary>This node's name on its leases.</summary>
     public string Owner { get; } = "node-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+
+    /// <summary>This node's parts of file batches' output files.</summary>
+    private BatchOutputFile Output => LazyInitializer.EnsureInitialized(ref _output, () => new BatchOutputFile(content, Owner));
 
     /// <summary>Batch requests this node runs at once (see <see cref="BatchOptions.MaxConcurrentRequests"/>).</summary>
     public int Concurrency => options.MaxConcurrentRequests > 0
@@ -143,13 +147,30 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
             result = new BatchRequestResult(false, dialect.ErrorJson(new CastorException(ErrorStatus.Internal, "The request failed inside the server.")), 0, 0);
         }
         if (!await store.CompleteRequestAsync(Owner, request.Id, result, clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false))
+        {
             logger.LogWarning("Batch request {Batch}/{Position} finished after its lease was lost; its result was dropped", request.Id.BatchId, request.Id.Position);
+            return;
+        }
+        if (!request.WritesFile) return;
+        // Recorded: now its line goes to the output file. Streamed after the commit, so the part holds only recorded
+        // results; a line lost here (a crash, a full disk) is written from the database when the job is finalized.
+        try
+        {
+            var line = dialect.OutputLine(BatchKinds.Parse(request.Kind), new StoredBatchRequest(request.Id.Position, request.Key, null,
+                result.Succeeded ? BatchRequestState.Succeeded : BatchRequestState.Failed, result.Json));
+            await Output.AppendAsync(request.ProjectId, request.Id.BatchId, line, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            logger.LogWarning(ex, "Batch request {Batch}/{Position}: its result line could not be streamed; the finalize writes it", request.Id.BatchId, request.Id.Position);
+        }
     }
 
     /// <summary>
-    /// Ends a job. For file input the results are written in input order to a part file, flushed, renamed to the output
-    /// file's name, and only then is the file's row committed together with the job's end: a crash anywhere before the
-    /// commit leaves the job unfinalized, and the next finalize (on any node) writes the same file again.
+    /// Ends a job. For file input this node's part of the output (the results it streamed) is reconciled with the
+    /// database and completed from it, flushed, renamed to the output file's name, and only then is the file's row
+    /// committed together with the job's end: a crash anywhere before the commit leaves the job unfinalized, and the next
+    /// finalize (on any node) writes a file with the same lines.
     /// </summary>
     private async Task FinalizeAsync(StoredBatch job, CancellationToken cancellationToken)
     {
@@ -162,32 +183,21 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
             var now = clock.GetUtcNow();
             now = new DateTimeOffset(now.Ticks - now.Ticks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
             var fileId = OutputFileId(job.Id);
-            var partId = "batch" + job.Id;
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long size;
-            await using (var part = content.OpenPartForAppend(job.ProjectId, partId, 0))
-            {
-                var kind = BatchKinds.Parse(job.Kind);
-                await foreach (var request in store.ReadRequestsAsync(job.Id, cancellationToken).ConfigureAwait(false))
-                {
-                    if (request.State == BatchRequestState.Pending) continue;
-                    var bytes = Encoding.UTF8.GetBytes(dialect.OutputLine(kind, request) + "\n");
-                    hash.AppendData(bytes);
-                    await part.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-                }
-                await part.FlushAsync(cancellationToken).ConfigureAwait(false);
-                part.Flush(flushToDisk: true);
-                size = part.Length;
-            }
-            content.CommitPart(job.ProjectId, partId, fileId);
-            output = new StoredFile(job.ProjectId, fileId, (job.DisplayName ?? job.Id) + " results", "application/jsonl", size, hash.GetCurrentHash(),
+            var written = await Output.FinalizeAsync(job, dialect, store, fileId, cancellationToken).ConfigureAwait(false);
+            logger.LogDebug("Batch {Batch} output: {Streamed} lines streamed, {Filled} written from the database, {Cut} bytes cut", job.Id,
+                written.Streamed, written.Filled, written.CutBytes);
+            output = new StoredFile(job.ProjectId, fileId, (job.DisplayName ?? job.Id) + " results", "application/jsonl", written.Size, written.Sha256,
                 FileState.Active, null, now, now, now + fileLimits.FileLifetime);
         }
         if (await store.FinalizeAsync(Owner, job.Id, output, endState, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false))
             logger.LogInformation("Batch {Batch} ended: {Succeeded} succeeded, {Failed} failed, {Pending} not run", job.Id, counts.Succeeded, counts.Failed, counts.Pending);
     }
 
-    public void Dispose() => _wake.Dispose();
+    public void Dispose()
+    {
+        _wake.Dispose();
+        _output?.Dispose();
+    }
 
     /// <summary>The output file's id follows from the job's, so a finalize repeated after a crash writes the same file.</summary>
     public static string OutputFileId(string batchId) => "batch-" + batchId;
