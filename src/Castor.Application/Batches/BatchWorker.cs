@@ -27,6 +27,7 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
     private readonly Dictionary<string, IBatchDialect> _dialects = dialects.ToDictionary(d => d.Name, StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, 1);
     private BatchOutputFile? _output;
+    private bool _woken;
 
     /// <summary>This node's name on its leases.</summary>
     public string Owner { get; } = "node-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
@@ -42,6 +43,7 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
     /// <summary>Work was submitted or cancelled on this node: look now instead of at the next poll.</summary>
     public void Wake()
     {
+        Volatile.Write(ref _woken, true);
         try
         {
             _wake.Release();
@@ -56,19 +58,30 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
     {
         var running = new Dictionary<BatchRequestId, Task>();
         var lastRenewal = clock.GetUtcNow();
+        var lastLook = DateTimeOffset.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 var now = clock.GetUtcNow();
-                await store.ExpireAsync(now, stoppingToken).ConfigureAwait(false);
+                // Expiry and finalizing are looked for each poll interval, when work was submitted or cancelled here, and
+                // when no more requests wait (a job may just have ended); not on every finished request, each of which
+                // wakes this loop: a long job would otherwise pay three transactions per request instead of one.
+                var look = Interlocked.Exchange(ref _woken, false) || now - lastLook >= options.PollInterval;
+                if (look)
+                {
+                    await store.ExpireAsync(now, stoppingToken).ConfigureAwait(false);
+                    lastLook = now;
+                }
                 foreach (var id in running.Where(r => r.Value.IsCompleted).Select(r => r.Key).ToList()) running.Remove(id);
 
                 var free = Concurrency - running.Count;
                 if (free > 0)
                 {
-                    foreach (var request in await store.ClaimAsync(Owner, now, now + options.LeaseDuration, free, stoppingToken).ConfigureAwait(false))
+                    var claimed = await store.ClaimAsync(Owner, now, now + options.LeaseDuration, free, stoppingToken).ConfigureAwait(false);
+                    foreach (var request in claimed)
                         running[request.Id] = RunRequestAsync(request, stoppingToken);
+                    look |= claimed.Count < free;
                 }
                 // Leases are renewed well before they lapse, so no other node ever takes a request this one is running.
                 if (running.Count > 0 && now - lastRenewal >= options.LeaseDuration / 3)
@@ -76,8 +89,11 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
                     await store.RenewAsync(Owner, running.Keys.ToList(), now + options.LeaseDuration, stoppingToken).ConfigureAwait(false);
                     lastRenewal = now;
                 }
-                foreach (var job in await store.ClaimFinalizeAsync(Owner, now, now + options.LeaseDuration, FinalizeBatch, stoppingToken).ConfigureAwait(false))
-                    await FinalizeAsync(job, stoppingToken).ConfigureAwait(false);
+                if (look)
+                {
+                    foreach (var job in await store.ClaimFinalizeAsync(Owner, now, now + options.LeaseDuration, FinalizeBatch, stoppingToken).ConfigureAwait(false))
+                        await FinalizeAsync(job, stoppingToken).ConfigureAwait(false);
+                }
 
                 // Sleep until the poll interval passes, work is submitted here, or a running request finishes.
                 var wait = options.LeaseDuration / 3 < options.PollInterval ? options.LeaseDuration / 3 : options.PollInterval;
