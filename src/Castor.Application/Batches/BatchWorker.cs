@@ -215,6 +215,22 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
         _output?.Dispose();
     }
 
+    /// <summary>Removes every node's streamed parts of a deleted job's output file (the data folder is shared).</summary>
+    public void DeleteOutputParts(string projectId, string batchId)
+    {
+        foreach (var part in content.BatchPartPaths(projectId, batchId))
+        {
+            try
+            {
+                File.Delete(part);
+            }
+            catch (IOException ex)
+            {
+                logger.LogWarning(ex, "A streamed output part of deleted batch {Batch} could not be removed", batchId);
+            }
+        }
+    }
+
     /// <summary>The output file's id follows from the job's, so a finalize repeated after a crash writes the same file.</summary>
     public static string OutputFileId(string batchId) => "batch-" + batchId;
 
