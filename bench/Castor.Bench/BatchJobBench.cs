@@ -10,8 +10,8 @@ namespace Castor.Bench;
 /// 1. time to first token of an interactive stream while idle, then while a large batch job runs (the job is
 ///    resubmitted so it never runs dry); target: loaded ≤ 1.5 × idle (medians);
 /// 2. aggregate tokens/s of K short requests run as one batch job (create → done) against the same K requests sent
-///    concurrently as streams; target ≥ 0.8. Batch work uses parallel − 1 sequences (one stays free for interactive
-///    requests), so (parallel − 1) / parallel is the ceiling of this ratio.
+///    concurrently as streams; target ≥ 0.8. Batch work uses every sequence (interactive requests preempt it), so the
+///    ratio's ceiling is 1.
 /// </summary>
 public sealed class BatchJobBench(BenchOptions options, string modelPath, Action<string> log)
 {
@@ -55,6 +55,9 @@ public sealed class BatchJobBench(BenchOptions options, string modelPath, Action
         var count = 4 * parallel;
         var batchRates = new List<double>();
         var concurrentRates = new List<double>();
+        // Where a batch run's time goes: the job's own span on the server (createTime → endTime) against the client's
+        // (the create call, and up to one 20 ms poll after the end).
+        var serverShares = new List<double>();
         for (var run = 0; run < Math.Max(1, options.Runs); run++)
         {
             var requests = Enumerable.Range(0, count).Select(i => Request(Prompts.Story(5000 + i), tokens)).ToList();
@@ -64,16 +67,21 @@ public sealed class BatchJobBench(BenchOptions options, string modelPath, Action
             var batchTokens = done["metadata"]!["output"]!["inlinedResponses"]!["inlinedResponses"]!.AsArray()
                 .Sum(r => r!["response"]?["usageMetadata"]?["candidatesTokenCount"]?.GetValue<int>() ?? 0);
             batchRates.Add(batchTokens / clock.Elapsed.TotalSeconds);
+            var metadata = done["metadata"]!;
+            var serverSpan = DateTimeOffset.Parse(metadata["endTime"]!.GetValue<string>(), CultureInfo.InvariantCulture)
+                             - DateTimeOffset.Parse(metadata["createTime"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+            serverShares.Add(serverSpan.TotalSeconds / clock.Elapsed.TotalSeconds);
 
             clock.Restart();
             var streams = await Task.WhenAll(requests.Select(r => server.StreamAsync((JsonObject)r.DeepClone(), cancellationToken)));
             concurrentRates.Add(streams.Sum(s => s.CandidatesTokens) / clock.Elapsed.TotalSeconds);
-            log(string.Create(CultureInfo.InvariantCulture, $"  run {run + 1}: batch job {batchRates[^1]:0.0} tok/s, concurrent streams {concurrentRates[^1]:0.0} tok/s"));
+            log(string.Create(CultureInfo.InvariantCulture,
+                $"  run {run + 1}: batch job {batchRates[^1]:0.0} tok/s ({serverShares[^1]:P0} of it between the job's createTime and endTime), concurrent streams {concurrentRates[^1]:0.0} tok/s"));
         }
         var throughputRatio = Stats.Median(batchRates) / Stats.Median(concurrentRates);
         log(string.Create(CultureInfo.InvariantCulture,
             $"  {count} requests: batch {Stats.Median(batchRates):0.0} tok/s vs concurrent {Stats.Median(concurrentRates):0.0} tok/s, ratio {throughputRatio:0.00} " +
-            $"(target ≥ {ThroughputTarget:0.0}, ceiling {(parallel - 1.0) / parallel:0.00}: {(throughputRatio >= ThroughputTarget ? "PASS" : "FAIL")})"));
+            $"(target ≥ {ThroughputTarget:0.0}: {(throughputRatio >= ThroughputTarget ? "PASS" : "FAIL")})"));
 
         return new JsonObject
         {
@@ -86,6 +94,7 @@ public sealed class BatchJobBench(BenchOptions options, string modelPath, Action
             ["batchTokensPerSecond"] = new JsonArray(batchRates.Select(v => (JsonNode?)Math.Round(v, 1)).ToArray()),
             ["concurrentTokensPerSecond"] = new JsonArray(concurrentRates.Select(v => (JsonNode?)Math.Round(v, 1)).ToArray()),
             ["throughputRatio"] = Math.Round(throughputRatio, 3),
+            ["batchServerShare"] = new JsonArray(serverShares.Select(v => (JsonNode?)Math.Round(v, 3)).ToArray()),
             ["throughputTarget"] = ThroughputTarget,
         };
     }

@@ -16,8 +16,9 @@ public sealed class BatchOptions
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Batch requests one node runs at once; 0 means one less than the default model's parallel sequences (at least
-    /// one), so a sequence stays free for interactive requests and they never wait for a batch request to finish.
+    /// Batch requests one node runs at once; 0 means the default model's parallel sequences: batch work fills every idle
+    /// sequence, and an interactive request that finds none free takes one from a batch request, which resumes later
+    /// where it stopped (the engine preempts batch sequences), so interactive requests never wait for a batch request.
     /// </summary>
     public int MaxConcurrentRequests { get; set; }
 }

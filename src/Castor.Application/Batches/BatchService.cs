@@ -100,11 +100,17 @@ public sealed class BatchService(IBatchStore store, IFileService files, ModelCat
         return new BatchJob(batch, await store.CountAsync(batch.Id, cancellationToken).ConfigureAwait(false));
     }
 
-    /// <summary>Removes the job and its stored requests; its output file (a Files API file) stays until it expires or is deleted.</summary>
+    /// <summary>
+    /// Removes the job, its stored requests and any streamed parts of its output; its output file (a Files API file)
+    /// stays until it expires or is deleted.
+    /// </summary>
     public async Task DeleteAsync(Caller caller, string name, CancellationToken cancellationToken)
     {
-        if (!await store.DeleteAsync(caller.ProjectId, ParseName(name), cancellationToken).ConfigureAwait(false))
+        var id = ParseName(name);
+        if (!await store.DeleteAsync(caller.ProjectId, id, cancellationToken).ConfigureAwait(false))
             throw NotFound(name);
+        // An unfinished file batch's streamed output parts (no finalize will remove them now).
+        worker.DeleteOutputParts(caller.ProjectId, id);
     }
 
     /// <summary>The job's requests in input order with their results (inline output), read as a stream.</summary>

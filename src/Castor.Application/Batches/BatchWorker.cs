@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using Castor.Application.Errors;
 using Castor.Application.Files;
 using Castor.Application.Keys;
@@ -14,8 +13,9 @@ namespace Castor.Application.Batches;
 /// <summary>
 /// Runs batch jobs on this node: claims waiting requests with leases in the database (so any number of nodes sharing
 /// PostgreSQL work one job together, and a dead node's requests are claimed again once its leases lapse), runs each at
-/// batch priority through the dialect that reads it, records each result once, and finalizes finished, cancelled and
-/// expired jobs (the output file is written under a temporary name, renamed, then committed with the job's end).
+/// batch priority through the dialect that reads it, records each result once (and, for file input, streams its line
+/// to this node's part of the output file: <see cref="BatchOutputFile"/>), and finalizes finished, cancelled and
+/// expired jobs (the part is reconciled with the database, flushed, renamed, then committed with the job's end).
 /// </summary>
 public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> dialects, FileContentStore content, FileLimits fileLimits,
     ModelCatalogue catalogue, BatchOptions options, TimeProvider clock, ILogger<BatchWorker> logger) : IDisposable
@@ -26,18 +26,24 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
     private const int FinalizeBatch = 4;
     private readonly Dictionary<string, IBatchDialect> _dialects = dialects.ToDictionary(d => d.Name, StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private BatchOutputFile? _output;
+    private bool _woken;
 
     /// <summary>This node's name on its leases.</summary>
     public string Owner { get; } = "node-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 
+    /// <summary>This node's parts of file batches' output files.</summary>
+    private BatchOutputFile Output => LazyInitializer.EnsureInitialized(ref _output, () => new BatchOutputFile(content, Owner));
+
     /// <summary>Batch requests this node runs at once (see <see cref="BatchOptions.MaxConcurrentRequests"/>).</summary>
     public int Concurrency => options.MaxConcurrentRequests > 0
         ? options.MaxConcurrentRequests
-        : Math.Max(1, (catalogue.DefaultGenerative?.Description.Parallel ?? 2) - 1);
+        : Math.Max(1, catalogue.DefaultGenerative?.Description.Parallel ?? 1);
 
     /// <summary>Work was submitted or cancelled on this node: look now instead of at the next poll.</summary>
     public void Wake()
     {
+        Volatile.Write(ref _woken, true);
         try
         {
             _wake.Release();
@@ -52,19 +58,30 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
     {
         var running = new Dictionary<BatchRequestId, Task>();
         var lastRenewal = clock.GetUtcNow();
+        var lastLook = DateTimeOffset.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 var now = clock.GetUtcNow();
-                await store.ExpireAsync(now, stoppingToken).ConfigureAwait(false);
+                // Expiry and finalizing are looked for each poll interval, when work was submitted or cancelled here, and
+                // when no more requests wait (a job may just have ended); not on every finished request, each of which
+                // wakes this loop: a long job would otherwise pay three transactions per request instead of one.
+                var look = Interlocked.Exchange(ref _woken, false) || now - lastLook >= options.PollInterval;
+                if (look)
+                {
+                    await store.ExpireAsync(now, stoppingToken).ConfigureAwait(false);
+                    lastLook = now;
+                }
                 foreach (var id in running.Where(r => r.Value.IsCompleted).Select(r => r.Key).ToList()) running.Remove(id);
 
                 var free = Concurrency - running.Count;
                 if (free > 0)
                 {
-                    foreach (var request in await store.ClaimAsync(Owner, now, now + options.LeaseDuration, free, stoppingToken).ConfigureAwait(false))
+                    var claimed = await store.ClaimAsync(Owner, now, now + options.LeaseDuration, free, stoppingToken).ConfigureAwait(false);
+                    foreach (var request in claimed)
                         running[request.Id] = RunRequestAsync(request, stoppingToken);
+                    look |= claimed.Count < free;
                 }
                 // Leases are renewed well before they lapse, so no other node ever takes a request this one is running.
                 if (running.Count > 0 && now - lastRenewal >= options.LeaseDuration / 3)
@@ -72,8 +89,11 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
                     await store.RenewAsync(Owner, running.Keys.ToList(), now + options.LeaseDuration, stoppingToken).ConfigureAwait(false);
                     lastRenewal = now;
                 }
-                foreach (var job in await store.ClaimFinalizeAsync(Owner, now, now + options.LeaseDuration, FinalizeBatch, stoppingToken).ConfigureAwait(false))
-                    await FinalizeAsync(job, stoppingToken).ConfigureAwait(false);
+                if (look)
+                {
+                    foreach (var job in await store.ClaimFinalizeAsync(Owner, now, now + options.LeaseDuration, FinalizeBatch, stoppingToken).ConfigureAwait(false))
+                        await FinalizeAsync(job, stoppingToken).ConfigureAwait(false);
+                }
 
                 // Sleep until the poll interval passes, work is submitted here, or a running request finishes.
                 var wait = options.LeaseDuration / 3 < options.PollInterval ? options.LeaseDuration / 3 : options.PollInterval;
@@ -143,13 +163,30 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
             result = new BatchRequestResult(false, dialect.ErrorJson(new CastorException(ErrorStatus.Internal, "The request failed inside the server.")), 0, 0);
         }
         if (!await store.CompleteRequestAsync(Owner, request.Id, result, clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false))
+        {
             logger.LogWarning("Batch request {Batch}/{Position} finished after its lease was lost; its result was dropped", request.Id.BatchId, request.Id.Position);
+            return;
+        }
+        if (!request.WritesFile) return;
+        // Recorded: now its line goes to the output file. Streamed after the commit, so the part holds only recorded
+        // results; a line lost here (a crash, a full disk) is written from the database when the job is finalized.
+        try
+        {
+            var line = dialect.OutputLine(BatchKinds.Parse(request.Kind), new StoredBatchRequest(request.Id.Position, request.Key, null,
+                result.Succeeded ? BatchRequestState.Succeeded : BatchRequestState.Failed, result.Json));
+            await Output.AppendAsync(request.ProjectId, request.Id.BatchId, line, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            logger.LogWarning(ex, "Batch request {Batch}/{Position}: its result line could not be streamed; the finalize writes it", request.Id.BatchId, request.Id.Position);
+        }
     }
 
     /// <summary>
-    /// Ends a job. For file input the results are written in input order to a part file, flushed, renamed to the output
-    /// file's name, and only then is the file's row committed together with the job's end: a crash anywhere before the
-    /// commit leaves the job unfinalized, and the next finalize (on any node) writes the same file again.
+    /// Ends a job. For file input this node's part of the output (the results it streamed) is reconciled with the
+    /// database and completed from it, flushed, renamed to the output file's name, and only then is the file's row
+    /// committed together with the job's end: a crash anywhere before the commit leaves the job unfinalized, and the next
+    /// finalize (on any node) writes a file with the same lines.
     /// </summary>
     private async Task FinalizeAsync(StoredBatch job, CancellationToken cancellationToken)
     {
@@ -162,32 +199,37 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
             var now = clock.GetUtcNow();
             now = new DateTimeOffset(now.Ticks - now.Ticks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
             var fileId = OutputFileId(job.Id);
-            var partId = "batch" + job.Id;
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long size;
-            await using (var part = content.OpenPartForAppend(job.ProjectId, partId, 0))
-            {
-                var kind = BatchKinds.Parse(job.Kind);
-                await foreach (var request in store.ReadRequestsAsync(job.Id, cancellationToken).ConfigureAwait(false))
-                {
-                    if (request.State == BatchRequestState.Pending) continue;
-                    var bytes = Encoding.UTF8.GetBytes(dialect.OutputLine(kind, request) + "\n");
-                    hash.AppendData(bytes);
-                    await part.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-                }
-                await part.FlushAsync(cancellationToken).ConfigureAwait(false);
-                part.Flush(flushToDisk: true);
-                size = part.Length;
-            }
-            content.CommitPart(job.ProjectId, partId, fileId);
-            output = new StoredFile(job.ProjectId, fileId, (job.DisplayName ?? job.Id) + " results", "application/jsonl", size, hash.GetCurrentHash(),
+            var written = await Output.FinalizeAsync(job, dialect, store, fileId, cancellationToken).ConfigureAwait(false);
+            logger.LogDebug("Batch {Batch} output: {Streamed} lines streamed, {Filled} written from the database, {Cut} bytes cut", job.Id,
+                written.Streamed, written.Filled, written.CutBytes);
+            output = new StoredFile(job.ProjectId, fileId, (job.DisplayName ?? job.Id) + " results", "application/jsonl", written.Size, written.Sha256,
                 FileState.Active, null, now, now, now + fileLimits.FileLifetime);
         }
         if (await store.FinalizeAsync(Owner, job.Id, output, endState, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false))
             logger.LogInformation("Batch {Batch} ended: {Succeeded} succeeded, {Failed} failed, {Pending} not run", job.Id, counts.Succeeded, counts.Failed, counts.Pending);
     }
 
-    public void Dispose() => _wake.Dispose();
+    public void Dispose()
+    {
+        _wake.Dispose();
+        _output?.Dispose();
+    }
+
+    /// <summary>Removes every node's streamed parts of a deleted job's output file (the data folder is shared).</summary>
+    public void DeleteOutputParts(string projectId, string batchId)
+    {
+        foreach (var part in content.BatchPartPaths(projectId, batchId))
+        {
+            try
+            {
+                File.Delete(part);
+            }
+            catch (IOException ex)
+            {
+                logger.LogWarning(ex, "A streamed output part of deleted batch {Batch} could not be removed", batchId);
+            }
+        }
+    }
 
     /// <summary>The output file's id follows from the job's, so a finalize repeated after a crash writes the same file.</summary>
     public static string OutputFileId(string batchId) => "batch-" + batchId;

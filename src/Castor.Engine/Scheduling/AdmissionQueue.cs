@@ -30,6 +30,9 @@ internal sealed class AdmissionQueue
         }
     }
 
+    /// <summary>Whether any item of <paramref name="priority"/> waits.</summary>
+    public bool Any(EnginePriority priority) => !_byPriority[(int)priority].IsEmpty;
+
     /// <summary>The next item to start: the oldest of the most urgent priority that has any.</summary>
     public WorkItem? Peek()
     {

@@ -14,10 +14,14 @@ internal sealed class BatchPlanner(SlotTable slots, int batchSize)
     private readonly Sequence[] _prefills = new Sequence[slots.Count];
     private readonly Sequence[] _ready = new Sequence[slots.Count];
 
+    /// <summary>The planned batch holds batch-priority work only: interactive work arriving may abort it (<see cref="StepAbort"/>).</summary>
+    public bool OnlyBatchWork { get; private set; }
+
     /// <summary>Fills <paramref name="batch"/>; every active sequence's <c>LogitIndex</c> and <c>Pending</c> are set.</summary>
     public void Plan(DecodeBatch batch)
     {
         batch.Clear();
+        OnlyBatchWork = true;
         var budget = batchSize;
         var prefills = 0;
         // Batch sequences yield while an interactive prompt is computed: that step holds the interactive prompt alone
@@ -48,6 +52,7 @@ internal sealed class BatchPlanner(SlotTable slots, int batchSize)
             batch.Add(seq.LastToken, slot.Resident.Count, slot.Id, true);
             seq.Pending = 1;
             budget--;
+            if (seq.Job.Priority != EnginePriority.Batch) OnlyBatchWork = false;
         }
 
         for (var i = 0; i < prefills; i++)
@@ -57,10 +62,13 @@ internal sealed class BatchPlanner(SlotTable slots, int batchSize)
             seq.LogitIndex = -1;
             seq.Pending = 0;
             if (budget == 0 || (interactivePrompt && seq.Job.Priority == EnginePriority.Batch)) continue;
-            var keys = seq.Job.PromptKeys;
-            // Text stops at a media item: that is a step of its own (MediaEvaluator).
-            var count = Math.Min(budget, seq.Job.NextMediaStart(seq.PromptOffset) - seq.PromptOffset);
+            var keys = seq.PrefillKeys;
+            // Text stops at a media item: that is a step of its own (MediaEvaluator). A replay has none (only text-only
+            // prompts are preempted).
+            var end = seq.ReplayKeys is null ? seq.Job.NextMediaStart(seq.PromptOffset) : keys.Length;
+            var count = Math.Min(budget, end - seq.PromptOffset);
             if (count == 0) continue;
+            if (seq.Job.Priority != EnginePriority.Batch) OnlyBatchWork = false;
             var position = seq.Slot.Resident.Count;
             for (var k = 0; k < count; k++)
             {
@@ -105,7 +113,7 @@ internal sealed class BatchPlanner(SlotTable slots, int batchSize)
                 }
                 else
                 {
-                    var keys = seq.Job.PromptKeys;
+                    var keys = seq.PrefillKeys;
                     for (var k = 0; k < seq.Pending; k++) slot.Resident.Add(keys[seq.PromptOffset + k]);
                     seq.PromptOffset += seq.Pending;
                     computed += seq.Pending;

@@ -60,6 +60,9 @@ internal sealed class GenerationJob(EngineRequest request, Channel<EngineEvent> 
     public int Remaining { get; set; }
     public int ReusedTokens { get; set; }
 
+    /// <summary>Its sequence gave its slot to interactive work and waits in the queue to resume (batch work only).</summary>
+    public bool Preempted { get; set; }
+
     public override bool IsCancelled => CancellationToken.IsCancellationRequested;
 
     public override bool TryStart(SequenceScheduler scheduler) => scheduler.TryStart(this);

@@ -13,11 +13,12 @@ internal sealed class PrefixCache(SafeLLamaContextHandle context, SlotTable slot
     /// <summary>
     /// Picks the slot that will hold <paramref name="prompt"/> (it must be free), leaves in it the longest reusable
     /// prefix and returns how many positions that is. At least the prompt's last position is left to decode: its
-    /// logits start generation.
+    /// logits start generation. <paramref name="keys"/> may run past the prompt (a preempted sequence's replay: its
+    /// prompt and output, all text).
     /// </summary>
     public (Slot Slot, int Reused) Claim(EnginePrompt prompt, long[] keys, string partition)
     {
-        var limit = prompt.Length - 1;
+        var limit = keys.Length - 1;
         Slot? bestAny = null, bestFree = null;
         int bestAnyLength = 0, bestFreeLength = 0;
         foreach (var slot in slots.All)

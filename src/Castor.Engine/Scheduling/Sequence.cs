@@ -9,11 +9,21 @@ internal sealed class Sequence(GenerationJob job, int candidate, Slot slot, Toke
 {
     public GenerationJob Job { get; } = job;
     public int Candidate { get; } = candidate;
-    public Slot Slot { get; } = slot;
+    /// <summary>The slot it runs in; a batch sequence preempted for interactive work resumes in another one.</summary>
+    public Slot Slot { get; set; } = slot;
     public TokenSampler Sampler { get; } = sampler;
     public TokenTextDecoder Decoder { get; } = decoder;
     public StopSequenceMatcher Stops { get; } = stops;
     public SequenceState State { get; set; }
+
+    /// <summary>
+    /// Set while a preempted sequence recomputes what it had decoded (prompt and output but its newest token, which is
+    /// decoded next as usual): prefilled like a prompt, without a first token drawn at the end.
+    /// </summary>
+    public long[]? ReplayKeys { get; set; }
+
+    /// <summary>What <see cref="PromptOffset"/> counts into: the replay while there is one, else the prompt.</summary>
+    public long[] PrefillKeys => ReplayKeys ?? Job.PromptKeys;
 
     /// <summary>Prompt positions decoded so far (reused ones included).</summary>
     public int PromptOffset { get; set; }

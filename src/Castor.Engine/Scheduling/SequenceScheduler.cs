@@ -46,6 +46,12 @@ public sealed class SequenceScheduler : IDisposable
     private readonly Thread _thread;
     private readonly LLamaToken _bos;
     private readonly ManualResetEventSlim _wake = new(false);
+    private readonly StepAbort _abort = new();
+    private readonly bool _canAbort;
+    private long _preemptions;
+    private long _stepsAborted;
+    private int _forcedAborts;
+    private bool _lastStepAborted;
     private readonly GrammarWorkers _grammarWorkers;
     private readonly Lock _meterGate = new();
     private readonly TokenPieces _pieces;
@@ -85,6 +91,7 @@ public sealed class SequenceScheduler : IDisposable
         _media = new MediaEvaluator(context.NativeHandle, _slots, options.BatchSize, weights.EmbeddingSize);
         Snapshots = new SnapshotSteps(context.NativeHandle, _slots, Prefixes, options.BatchSize);
         _grammarWorkers = new GrammarWorkers(modelId);
+        _canAbort = _abort.Install(context.NativeHandle);
         _pieces = new TokenPieces(weights.NativeHandle, weights.Vocab.Count);
         _wholeTokenEvents = new TextGenerated?[weights.Vocab.Count];
         _thread = new Thread(Run) { IsBackground = true, Name = $"castor-scheduler-{modelId}" };
@@ -101,6 +108,18 @@ public sealed class SequenceScheduler : IDisposable
     /// <summary>Prefix snapshots restored into a sequence instead of computing their tokens, and the tokens they held.</summary>
     public long SnapshotsRestored => Snapshots.Restored;
     public long SnapshotTokensRestored => Snapshots.RestoredTokens;
+
+    /// <summary>Decode steps of batch work alone that were stopped because interactive work arrived (<see cref="StepAbort"/>).</summary>
+    internal long StepsAborted => Interlocked.Read(ref _stepsAborted);
+
+    /// <summary>
+    /// Tests: abort this many of the coming batch-only steps (every other one, on the scheduler thread), as interactive
+    /// arrivals would, without depending on when a request arrives. Set before the steps run.
+    /// </summary>
+    internal void ForceAborts(int count) => Volatile.Write(ref _forcedAborts, count);
+
+    /// <summary>Batch sequences that gave their slot to interactive work, to resume later (<see cref="Preempt"/>).</summary>
+    internal long Preemptions => Interlocked.Read(ref _preemptions);
 
     /// <summary>Sequences currently generating.</summary>
     public int ActiveSequences => _slots.ActiveCount;
@@ -254,6 +273,8 @@ public sealed class SequenceScheduler : IDisposable
     private void Enqueue(WorkItem item)
     {
         _queue.Enqueue(item);
+        // Queued before the abort is asked for: the scheduler, on its way back from an aborted step, finds it.
+        if (item.Priority == EnginePriority.Interactive) _abort.Request();
         _wake.Set();
     }
 
@@ -310,14 +331,77 @@ public sealed class SequenceScheduler : IDisposable
                 head.Abandon();
                 continue;
             }
-            if (!head.TryStart(this)) return;
+            if (!head.TryStart(this))
+            {
+                // Interactive work takes the sequences of batch work when none is free: batch yields within one step.
+                if (head is not GenerationJob { Priority: EnginePriority.Interactive } job
+                    || !Preempt(job.Request.Candidates - _slots.FreeCount) || !head.TryStart(this))
+                    return;
+            }
             _queue.Remove(head);
         }
+    }
+
+    /// <summary>
+    /// Frees <paramref name="needed"/> slots by preempting batch sequences, those with the fewest positions first (the
+    /// cheapest to recompute); false, and nothing preempted, when not enough can be. Only single-candidate text-only
+    /// requests that are computing their prompt or generating are preempted: such a sequence is whole in its
+    /// <see cref="Sequence"/> (sampler, text decoder, stop matcher, counts) and in its slot's resident keys, so it
+    /// resumes exactly where it stopped by recomputing those positions (<see cref="Resume"/>): the same tokens as a run
+    /// that was never preempted.
+    /// </summary>
+    private bool Preempt(int needed)
+    {
+        if (needed <= 0) return false;
+        var available = 0;
+        foreach (var slot in _slots.All)
+            if (slot.Active is { } seq && Preemptible(seq)) available++;
+        if (available < needed) return false;
+        for (var i = 0; i < needed; i++)
+        {
+            Sequence? victim = null;
+            foreach (var slot in _slots.All)
+                if (slot.Active is { } seq && Preemptible(seq) && (victim is null || slot.Resident.Count < victim.Slot.Resident.Count))
+                    victim = seq;
+            // A generating sequence's slot holds its prompt and every token but the newest (which the next step decodes).
+            if (victim!.State == SequenceState.Decoding)
+                victim.ReplayKeys = [.. victim.Slot.Resident];
+            victim.State = SequenceState.Prefill;
+            victim.Pending = 0;
+            victim.LogitIndex = -1;
+            victim.Slot.Active = null;
+            victim.Job.Preempted = true;
+            Interlocked.Increment(ref _preemptions);
+            // Queued directly: it is batch work and must not abort a step.
+            _queue.Enqueue(victim.Job);
+        }
+        return true;
+    }
+
+    private static bool Preemptible(Sequence seq) =>
+        seq.Job.Priority == EnginePriority.Batch && seq.Job.Sequences.Length == 1 && !seq.Job.Request.Prompt.HasMedia
+        && seq.State is SequenceState.Decoding or SequenceState.Prefill;
+
+    /// <summary>Gives a preempted sequence a free slot again, reusing what of its positions is still resident anywhere.</summary>
+    private bool Resume(GenerationJob job)
+    {
+        if (_slots.FreeCount == 0) return false;
+        var seq = job.Sequences[0];
+        var partition = job.Request.PrefixPartition;
+        var (slot, reused) = Prefixes.Claim(job.Request.Prompt, seq.PrefillKeys, partition);
+        slot.Partition = partition;
+        seq.Slot = slot;
+        seq.PromptOffset = reused;
+        if (seq.ReplayKeys is null) job.ReusedTokens = reused;
+        job.Preempted = false;
+        _slots.Attach(slot, seq);
+        return true;
     }
 
     /// <summary>Starts a generation when enough slots are free for its candidates; false leaves it waiting.</summary>
     internal bool TryStart(GenerationJob job)
     {
+        if (job.Preempted) return Resume(job);
         var candidates = job.Request.Candidates;
         if (_slots.FreeCount < candidates) return false;
         var partition = job.Request.PrefixPartition;
@@ -361,8 +445,33 @@ public sealed class SequenceScheduler : IDisposable
             return;
         }
 
+        // A step of batch work alone may be stopped by interactive work arriving while it decodes (StepAbort): armed
+        // only while no interactive work waits, since work that waits could not start (no sequence for it) and
+        // stopping for it again and again would stall the batch. Work that arrived since Admit is admitted first.
+        var abortable = _canAbort && _planner.OnlyBatchWork && !_queue.Any(EnginePriority.Interactive);
+        if (abortable)
+        {
+            _abort.Arm();
+            if (!_lastStepAborted && Volatile.Read(ref _forcedAborts) > 0)
+            {
+                Interlocked.Decrement(ref _forcedAborts);
+                _abort.Request();
+            }
+            if (_queue.Any(EnginePriority.Interactive))
+            {
+                _abort.Disarm();
+                return;
+            }
+        }
         var started = Stopwatch.GetTimestamp();
         var result = batch.DecodeWith(_context.NativeHandle);
+        if (abortable) _abort.Disarm();
+        _lastStepAborted = result == DecodeResult.ComputeAborted && abortable;
+        if (_lastStepAborted)
+        {
+            RollBack();
+            return;
+        }
         _mediaCredit = Math.Min(MaxMediaCredit, _mediaCredit + (Stopwatch.GetTimestamp() - started) / (MediaShare - 1));
         if (result != DecodeResult.Ok)
         {
@@ -375,7 +484,14 @@ public sealed class SequenceScheduler : IDisposable
         foreach (var seq in ready)
         {
             if (seq.Slot.Active != seq) continue;
-            if (seq.State == SequenceState.Prefill)
+            if (seq.ReplayKeys is not null)
+            {
+                if (seq.PromptOffset < seq.ReplayKeys.Length) continue;
+                // A preempted sequence recomputed what it had: it goes on from its newest token, drawn before it stopped.
+                seq.ReplayKeys = null;
+                seq.State = SequenceState.Decoding;
+            }
+            else if (seq.State == SequenceState.Prefill)
                 CompletePrompt(seq);
             else
                 SampleNext(seq);
@@ -389,6 +505,23 @@ public sealed class SequenceScheduler : IDisposable
         }
         else if (_mediaCredit > 0)
             EvaluateMedia();
+    }
+
+    /// <summary>
+    /// An aborted step: llama.cpp removed the aborted ubatch's positions; the positions of any ubatch it finished
+    /// before are removed here, so every slot holds what its resident keys say. Nothing was committed or sampled: the
+    /// same tokens go into a later step.
+    /// </summary>
+    private void RollBack()
+    {
+        Interlocked.Increment(ref _stepsAborted);
+        foreach (var slot in _slots.All)
+        {
+            if (slot.Active is not { } seq) continue;
+            if (seq.Pending > 0) Prefixes.Truncate(slot, slot.Resident.Count);
+            seq.Pending = 0;
+            seq.LogitIndex = -1;
+        }
     }
 
     private bool AnyGenerating()

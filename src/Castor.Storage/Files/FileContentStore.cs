@@ -11,12 +11,41 @@ public sealed class FileContentStore(string root)
     private const string UploadsFolder = ".uploads";
     private const string PartExtension = ".part";
     private const string TextExtension = ".text";
+    private const string BatchesFolder = ".batches";
 
     public string Root { get; } = Path.GetFullPath(root);
 
     public string FilePath(string projectId, string fileId) => Path.Combine(Root, projectId, fileId);
 
     public string PartPath(string projectId, string uploadId) => Path.Combine(Root, projectId, UploadsFolder, uploadId + PartExtension);
+
+    /// <summary>
+    /// One node's part of a batch job's output file, <c>{data}/files/{project}/.batches/{batchId}.{owner}.part</c>:
+    /// results are appended as they are recorded, and the finalize renames the part into place. Each node (each
+    /// process: <paramref name="owner"/> is its lease name) appends only to its own part, so nodes sharing the data
+    /// folder never write one file together.
+    /// </summary>
+    public string BatchPartPath(string projectId, string batchId, string owner) =>
+        Path.Combine(Root, projectId, BatchesFolder, batchId + "." + owner + PartExtension);
+
+    /// <summary>The parts of a batch job's output that any node left (the job's id and owner names never contain dots).</summary>
+    public IReadOnlyList<string> BatchPartPaths(string projectId, string batchId)
+    {
+        var folder = Path.Combine(Root, projectId, BatchesFolder);
+        return Directory.Exists(folder) ? Directory.GetFiles(folder, batchId + ".*" + PartExtension) : [];
+    }
+
+    /// <summary>Opens (creating it, and its folders) one node's part of a batch job's output, for reading and writing.</summary>
+    public FileStream OpenBatchPart(string projectId, string batchId, string owner)
+    {
+        var path = BatchPartPath(projectId, batchId, owner);
+        CreateFolders(Path.GetDirectoryName(path)!);
+        return new FileStream(path, PrivateFiles.Options(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous));
+    }
+
+    /// <summary>Moves a finished batch output part to the output file's name (an atomic rename on one file system).</summary>
+    public void CommitBatchPart(string projectId, string batchId, string owner, string fileId) =>
+        File.Move(BatchPartPath(projectId, batchId, owner), FilePath(projectId, fileId), overwrite: true);
 
     /// <summary>Text extracted from a document (a PDF's pages), written once while the file is PROCESSING.</summary>
     public string TextPath(string projectId, string fileId) => Path.Combine(Root, projectId, fileId + TextExtension);

@@ -169,7 +169,7 @@ public sealed class SqlBatchStore(IRelationalDatabase database) : IBatchStore
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var claimed = new List<ClaimedBatchRequest>();
         await using (var select = Sql.Command(connection, tx, $"""
-                         SELECT r.batch_id, r.position, r.request, r.attempts, b.project_id, b.kind, b.dialect, b.model
+                         SELECT r.batch_id, r.position, r.request, r.attempts, b.project_id, b.kind, b.dialect, b.model, r.request_key, b.input_file
                          FROM batch_requests r JOIN batches b ON b.id = r.batch_id
                          WHERE b.state IN {Open} AND b.finalized = 0 AND r.state = 'PENDING' AND (r.lease_until IS NULL OR r.lease_until < @now)
                          ORDER BY b.create_time, r.batch_id, r.position
@@ -178,7 +178,7 @@ public sealed class SqlBatchStore(IRelationalDatabase database) : IBatchStore
         await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 claimed.Add(new ClaimedBatchRequest(new BatchRequestId(reader.GetString(0), reader.GetInt64(1)), reader.GetString(4), reader.GetString(5),
-                    reader.GetString(6), reader.GetString(7), reader.GetString(2), reader.GetInt32(3) + 1));
+                    reader.GetString(6), reader.GetString(7), reader.GetString(2), reader.GetInt32(3) + 1, reader.ReadNullableString(8), !reader.IsDBNull(9)));
         if (claimed.Count == 0) return claimed;
 
         await using (var lease = Sql.Command(connection, tx, """

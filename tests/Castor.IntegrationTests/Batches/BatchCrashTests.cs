@@ -49,6 +49,27 @@ public sealed class BatchCrashTests : IDisposable
             Assert.InRange(before.Count, 20, Requests - 1);
         }
 
+        // Before any finalize, the killed process's part of the output holds only recorded results, each once, as the
+        // database holds them: streamed after each commit, so at most the one request it ran when it died (recorded,
+        // not yet appended) is missing, and at most its last line is torn.
+        var recorded = await FinishedResultsAsync(name["batches/".Length..]);
+        var parts = Directory.GetFiles(Path.Combine(_data, "files"), "*.part", SearchOption.AllDirectories)
+            .Where(p => p.Contains($"{Path.DirectorySeparatorChar}.batches{Path.DirectorySeparatorChar}", StringComparison.Ordinal)).ToList();
+        var part = Assert.Single(parts);
+        var partText = await File.ReadAllTextAsync(part);
+        // The last element is empty after a final newline, or the torn line.
+        var wholeLines = partText.Split('\n')[..^1];
+        var streamedKeys = new HashSet<string>();
+        foreach (var line in wholeLines)
+        {
+            var node = JsonNode.Parse(line)!;
+            var key = node["key"]!.GetValue<string>();
+            Assert.True(streamedKeys.Add(key), $"{key} streamed twice");
+            Assert.True(recorded.TryGetValue(key, out var result), $"{key} streamed but not recorded");
+            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(result), node["response"]), $"{key} streamed differently from its record");
+        }
+        Assert.InRange(streamedKeys.Count, recorded.Count - 1, recorded.Count);
+
         await using var second = await CastorProcess.StartAsync(_data, Key, Environment);
         using var resumed = Client(second);
         var done = await BatchClient.WaitAsync(resumed, name, TimeSpan.FromMinutes(3));
