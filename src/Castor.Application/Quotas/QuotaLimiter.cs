@@ -69,20 +69,29 @@ public sealed class QuotaLimiter(QuotaOptions options, IQuotaCounterStore counte
     }
 
     /// <summary>
-    /// Checks a batch job just stored against its tier's <c>BatchEnqueuedTokens</c> for the model: the tokens of every
-    /// request not yet run in the project's open jobs for it, the new job's included, estimated from their text (about
-    /// four characters a token). Throws the API's 429 when they pass the limit; the caller then deletes the job. Two
-    /// jobs created at once may both be refused, never both admitted over the limit.
+    /// Whether the caller's tier limits Batch Enqueued Tokens for any model: then a new job's requests are tokenized as
+    /// they are enqueued, so the limit adds up real counts.
+    /// </summary>
+    public async ValueTask<bool> LimitsBatchTokensAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        if (backlog is null || await TierOfAsync(caller, cancellationToken).ConfigureAwait(false) is not { } tier) return false;
+        return options.Tiers.TryGetValue(tier, out var models) && models.Values.Any(l => l.BatchEnqueuedTokens > 0);
+    }
+
+    /// <summary>
+    /// Checks a batch job just stored against its tier's <c>BatchEnqueuedTokens</c> for the model: the input tokens of
+    /// every request not yet run in the project's open jobs for it, the new job's included, as counted when they were
+    /// enqueued (a request not counted then, by its length: about four characters a token). Throws the API's 429 when
+    /// they pass the limit; the caller then deletes the job. Two jobs created at once may both be refused, never both
+    /// admitted over the limit.
     /// </summary>
     public async Task CheckBatchAsync(Caller caller, QuotaOperation operation, string modelId, string requestedModel, string storedModel, CancellationToken cancellationToken)
     {
         if (backlog is null) return;
-        var tier = caller.TierKnown ? caller.Tier : await projects.GetTierAsync(caller.ProjectId, cancellationToken).ConfigureAwait(false);
-        tier ??= options.DefaultTier;
-        if (string.IsNullOrEmpty(tier)) return;
+        if (await TierOfAsync(caller, cancellationToken).ConfigureAwait(false) is not { } tier) return;
         var limit = options.LimitsFor(tier, modelId, requestedModel)?.BatchEnqueuedTokens ?? 0;
         if (limit <= 0) return;
-        var tokens = (await backlog.EnqueuedRequestCharactersAsync(caller.ProjectId, storedModel, cancellationToken).ConfigureAwait(false) + 3) / 4;
+        var tokens = await backlog.EnqueuedTokensAsync(caller.ProjectId, modelId, storedModel, cancellationToken).ConfigureAwait(false);
         if (tokens <= limit) return;
 
         var (snake, pascal) = TierNames(tier);
@@ -91,7 +100,7 @@ public sealed class QuotaLimiter(QuotaOptions options, IQuotaCounterStore counte
         var description = $"Quota exceeded for metric: {quotaMetric}, limit: {limit}, model: {modelId}";
         throw new CastorException(ErrorStatus.ResourceExhausted,
             "You exceeded your current quota, please check your plan and billing details. For more information on this error, " +
-            $"head to: {RateLimitsDoc}.\n* {description}\nThe batch jobs of this project waiting for this model hold about {tokens} tokens " +
+            $"head to: {RateLimitsDoc}.\n* {description}\nThe batch jobs of this project waiting for this model hold {tokens} input tokens " +
             "with this one; retry when some of them have finished.",
             new QuotaViolation(quotaMetric, $"BatchEnqueuedTokensPerProjectPerModel-{pascal}", description)
             {

@@ -88,6 +88,24 @@ public sealed class UsageMeteringTests(UsageServerFixture server)
     }
 
     [Fact]
+    public async Task Batch_usage_is_recorded_under_the_key_that_submitted_the_job()
+    {
+        var (project, key) = await server.NewProjectAsync("batch-key");
+        var client = server.CreateClient(key);
+        var operation = await BatchClient.CreateInlineAsync(client, [new { request = BatchClient.Request("Once") }]);
+        Assert.Equal("BATCH_STATE_SUCCEEDED", BatchClient.State(await BatchClient.WaitAsync(client, operation["name"]!.GetValue<string>())));
+        Assert.Equal(200, (await client.PostAsync("/v1beta/models/gemini-2.5-flash:generateContent", Prompt)).Status);
+
+        await server.FlushAsync();
+        var byKey = await server.App.Services.GetRequiredService<IUsageStore>()
+            .ReadAsync(new UsageQuery(project, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(1), UsageDimension.Key));
+        // The batch request and the online call are one key's usage: the key that submitted the job, not a key id of the worker's.
+        var keyId = Assert.Single(byKey.Select(t => t.Group).Distinct());
+        Assert.NotEqual(Castor.Application.Batches.BatchWorker.CallerKeyId, keyId);
+        Assert.Equal([false, true], byKey.Select(t => t.Batch).Order());
+    }
+
+    [Fact]
     public async Task Each_Live_API_turn_is_metered_as_a_live_request_with_the_turns_usage()
     {
         var (project, key) = await server.NewProjectAsync("live");

@@ -10,3 +10,13 @@ CREATE TABLE live_session_leases (
     expires_at  INTEGER NOT NULL
 );
 CREATE INDEX live_session_leases_model ON live_session_leases(project_id, model, expires_at);
+
+-- The key that submitted a batch job: its requests' usage is metered under that key (NULL for jobs created before
+-- this migration, metered under the key id "batch").
+ALTER TABLE batches ADD COLUMN submitter_key_id TEXT;
+
+-- A request's input tokens, counted with the model's tokenizer when it was enqueued, and the local model they were
+-- counted for: what the Batch Enqueued Tokens limit adds up over a project's waiting requests. NULL: not counted (no
+-- limit applied when it was enqueued); its length stands in, at about four characters a token.
+ALTER TABLE batch_requests ADD COLUMN enqueued_tokens INTEGER;
+ALTER TABLE batch_requests ADD COLUMN enqueued_model TEXT;
