@@ -20,3 +20,8 @@ ALTER TABLE batches ADD COLUMN submitter_key_id TEXT;
 -- limit applied when it was enqueued); its length stands in, at about four characters a token.
 ALTER TABLE batch_requests ADD COLUMN enqueued_tokens INTEGER;
 ALTER TABLE batch_requests ADD COLUMN enqueued_model TEXT;
+
+-- The API's usageMetadata.toolUsePromptTokenCount (the prompt tokens of server-side tool results, such as Google Search's),
+-- summed like the other token columns. Castor runs no server-side tools, so it records 0; the column keeps the usage
+-- rows' shape the API's and lets a backend that runs such tools report them.
+ALTER TABLE usage_hours ADD COLUMN tool_use_prompt_tokens INTEGER NOT NULL DEFAULT 0;
