@@ -122,4 +122,19 @@ public sealed class LiveSessionQuotaTests : IAsyncLifetime
         var quota = Node(new QuotaLimits { Tpm = 100 }, new FakeTimeProvider(Start));
         Assert.Null(await quota.StartSessionAsync(_caller, "m", "m", CancellationToken.None));
     }
+
+    [Fact]
+    public async Task Concurrent_starts_on_two_nodes_take_no_more_slots_than_the_limit()
+    {
+        var clock = new FakeTimeProvider(Start);
+        var nodes = new[] { Node(new QuotaLimits { Sessions = 3 }, clock), Node(new QuotaLimits { Sessions = 3 }, clock) };
+        var slots = await Task.WhenAll(Enumerable.Range(0, 12).Select(n => Task.Run(async () =>
+        {
+            try { return await nodes[n % 2].StartSessionAsync(_caller, "m", "m", CancellationToken.None); }
+            catch (CastorException ex) when (ex.Status == ErrorStatus.ResourceExhausted) { return null; }
+        })));
+        Assert.Equal(3, slots.Count(s => s is not null));
+        foreach (var slot in slots) if (slot is not null) await slot.DisposeAsync();
+    }
 }
+
