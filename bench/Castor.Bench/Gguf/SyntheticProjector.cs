@@ -2,8 +2,9 @@ namespace Castor.Bench.Gguf;
 
 /// <summary>
 /// Writes random-weight multimodal projector (mmproj) GGUFs that llama.cpp's mtmd loads beside a text model: a tiny
-/// ViT with an <c>mlp</c> (LLaVA) or <c>gemma3</c> projector, and a tiny Whisper encoder with the <c>qwen2a</c> audio
-/// projector. Their output width is the text model's embedding width, so they pair with any text model of that width
+/// ViT with an <c>mlp</c> (LLaVA) or <c>gemma3</c> projector, a tiny Qwen2-VL vision tower with its
+/// <c>qwen2vl_merger</c> (dynamic resolution, M-RoPE; it pairs with an M-RoPE text model such as
+/// <see cref="SyntheticQwen2VL"/>), and a tiny Whisper encoder with the <c>qwen2a</c> audio projector. Their output width is the text model's embedding width, so they pair with any text model of that width
 /// (stories260K has 64). Random weights cost what trained ones of the same shape do, and different inputs give different
 /// embeddings, which is all tests and the bench need. Keys and tensor shapes follow llama.cpp's clip loader (integers
 /// must be UINT32; shapes are in ggml order, innermost first).
@@ -11,7 +12,7 @@ namespace Castor.Bench.Gguf;
 public static class SyntheticProjector
 {
     /// <summary>Projector types this writer knows.</summary>
-    public static readonly IReadOnlyList<string> Types = ["mlp", "gemma3", "qwen2a"];
+    public static readonly IReadOnlyList<string> Types = ["mlp", "gemma3", "qwen2vl_merger", "qwen2a"];
 
     /// <summary>
     /// The vision tower's shape: the side of the square image the projector resizes every image to, its patch size
@@ -56,6 +57,9 @@ public static class SyntheticProjector
                 w.AddTensor("mm.input_projection.weight", GgmlType.F32, [textEmbedding, v.Width], Noise("mm.input_projection", seed, 0.5f));
                 w.AddTensor("mm.soft_emb_norm.weight", GgmlType.F32, [v.Width], (_, values) => values.Fill(1f));
                 break;
+            case "qwen2vl_merger":
+                AddQwen2VL(w, seed, textEmbedding);
+                break;
             case "qwen2a":
                 AddAudio(w, seed, textEmbedding);
                 break;
@@ -85,6 +89,37 @@ public static class SyntheticProjector
         w.AddTensor("v.position_embd.weight", GgmlType.F32, [v.Width, patches], Noise("v.position_embd", seed, 0.02f));
         for (var i = 0; i < v.Blocks; i++) Block(w, $"v.blk.{i}", v.Width, v.FeedForward, seed, keyBias: true);
     }
+
+    /// <summary>
+    /// Qwen2-VL's vision tower: the image keeps its own size (rounded to whole 2×2 groups of patches, within the token
+    /// limits), patches are embedded by two convolutions (a still image is its own second frame) without a bias or a
+    /// position table (positions come from 2-D rotary embeddings), and the merger turns each 2×2 group of patches into
+    /// one token: (width ÷ 8) × (height ÷ 8) tokens with these 4-pixel patches.
+    /// </summary>
+    private static void AddQwen2VL(GgufWriter w, uint seed, int textEmbedding)
+    {
+        const int patch = Qwen2VLPatchSize, width = 32, feedForward = 48, merged = width * 4;
+        w.Add("clip.has_vision_encoder", GgufValue.Bool(true));
+        w.Add("clip.has_audio_encoder", GgufValue.Bool(false));
+        w.Add("clip.vision.image_size", GgufValue.UInt32(256));
+        w.Add("clip.vision.patch_size", GgufValue.UInt32(patch));
+        w.Add("clip.vision.embedding_length", GgufValue.UInt32(width));
+        w.Add("clip.vision.feed_forward_length", GgufValue.UInt32(feedForward));
+        w.Add("clip.vision.block_count", GgufValue.UInt32(2));
+        w.Add("clip.vision.projection_dim", GgufValue.UInt32((uint)textEmbedding));
+        w.Add("clip.vision.attention.head_count", GgufValue.UInt32(2));
+        w.Add("clip.vision.attention.layer_norm_epsilon", GgufValue.Float32(1e-6f));
+        w.Add("clip.vision.image_mean", GgufValue.Array(GgufType.Float32, [0.5f, 0.5f, 0.5f]));
+        w.Add("clip.vision.image_std", GgufValue.Array(GgufType.Float32, [0.5f, 0.5f, 0.5f]));
+        w.AddTensor("v.patch_embd.weight", GgmlType.F32, [patch, patch, 3, width], Noise("v.patch_embd", seed, 0.2f));
+        w.AddTensor("v.patch_embd.weight.1", GgmlType.F32, [patch, patch, 3, width], Noise("v.patch_embd.1", seed, 0.2f));
+        for (var i = 0; i < 2; i++) Block(w, $"v.blk.{i}", width, feedForward, seed, keyBias: true);
+        Dense(w, "mm.0", merged, merged, seed);
+        Dense(w, "mm.2", merged, textEmbedding, seed, scale: 0.5f);
+    }
+
+    /// <summary>The synthetic Qwen2-VL tower's patch side in pixels; its tokens are 2×2 patches, 8×8 pixels.</summary>
+    public const int Qwen2VLPatchSize = 4;
 
     private static void AddAudio(GgufWriter w, uint seed, int textEmbedding)
     {

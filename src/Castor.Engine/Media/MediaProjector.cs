@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Globalization;
 using Castor.Engine.Models;
 using Castor.Engine.Scheduling;
 using LLama;
@@ -35,7 +34,11 @@ public sealed class MediaProjector : IDisposable
     private readonly MtmdWeights _default;
     private readonly Dictionary<int, MtmdWeights> _byResolution = [];
     private readonly Lock _gate = new();
-    private readonly LLamaToken? _trailingNul;
+    private readonly int[] _trailingNul;
+    private readonly MediaLayoutCache _layouts = new(LayoutCacheCapacity);
+
+    /// <summary>Media items whose layout is remembered: a few hundred bytes each.</summary>
+    internal const int LayoutCacheCapacity = 512;
 
     private MediaProjector(string path, string type, LLamaWeights text, int threads, string marker, MtmdWeights weights)
     {
@@ -51,10 +54,9 @@ public sealed class MediaProjector : IDisposable
         UsesMRope = weights.UsesMRope;
         NonCausal = NonCausalTypes.Contains(type);
         HasDynamicResolution = DynamicResolution.Contains(type);
-        // LLamaSharp 0.30 passes the prompt's terminating NUL to mtmd_tokenize, which tokenizes it: the last text
-        // chunk ends with the tokens of "\0", whose last one is dropped again (see Tokenize).
-        var nul = text.NativeHandle.Tokenize("\0", false, false, System.Text.Encoding.UTF8);
-        _trailingNul = nul.Length > 0 ? nul[^1] : null;
+        // LLamaSharp 0.30 passes the text's terminating NUL to mtmd_tokenize, which tokenizes it as a part of its own
+        // after the last marker (with special tokens parsed, as Prepare asks): those tokens are dropped again.
+        _trailingNul = [.. text.NativeHandle.Tokenize("\0", false, true, System.Text.Encoding.UTF8).Select(t => (int)t)];
     }
 
     /// <summary>Loads the projector at <paramref name="path"/> for <paramref name="text"/> (their widths must agree).</summary>
@@ -112,25 +114,188 @@ public sealed class MediaProjector : IDisposable
     /// <summary>
     /// Tokenizes a rendered prompt in which each media item stands as <see cref="Marker"/>, in the order of
     /// <paramref name="media"/>. Throws <see cref="ArgumentException"/> for media the projector cannot take.
+    /// <para>
+    /// The prompt is laid out as mtmd's own tokenizer does (each stretch of text between markers tokenized alone, each
+    /// item's chunks with the text its projector puts around them, BOS first), but each item's layout comes from
+    /// <see cref="MediaLayoutCache"/> when the same item was seen lately: then mtmd does not preprocess it here, and
+    /// the scheduler prepares it only if its positions are not resident (a follow-up about a resident image never
+    /// preprocesses it). An item seen for the first time is prepared here, as its layout is learnt.
+    /// </para>
     /// </summary>
     public EnginePrompt Tokenize(string text, bool addSpecial, bool parseSpecial, IReadOnlyList<PromptMedia> media)
     {
         for (var i = 0; i < media.Count; i++) Check(media[i].Media, i);
-        var main = TokenizeWith(_default, text, addSpecial, parseSpecial, media, 0);
-        var result = new List<PromptChunk>(main.Count);
-        foreach (var item in main)
+        var chunks = new List<PromptChunk>();
+        var pending = new List<int>();
+        void Flush()
         {
-            // Items asking for another resolution are prepared again by that resolution's context.
-            if (item.Media is { } index && ContextFor(media[index].MaxImageTokens) is { } other && other != _default)
-            {
-                if (item.Ordinal == 0)
-                    foreach (var again in TokenizeWith(other, Marker, false, false, [media[index]], index))
-                        if (again.Media is not null) result.Add(again.Chunk);
-                continue;
-            }
-            result.Add(item.Chunk);
+            if (pending.Count == 0) return;
+            chunks.Add(new TokenRun(pending.ToArray()));
+            pending.Clear();
         }
-        return new EnginePrompt(result);
+
+        var at = 0;
+        var item = 0;
+        while (true)
+        {
+            var next = text.IndexOf(Marker, at, StringComparison.Ordinal);
+            var end = next < 0 ? text.Length : next;
+            if (end > at) pending.AddRange(TokenizeText(text[at..end], parseSpecial));
+            if (next < 0) break;
+            if (item >= media.Count) throw new ArgumentException("The prompt's media do not match its media markers.");
+            var (layout, input) = LayoutOf(media[item], item);
+            var ordinal = 0;
+            foreach (var entry in layout.Entries)
+            {
+                if (entry.Text is { } tokens)
+                {
+                    pending.AddRange(tokens);
+                    continue;
+                }
+                Flush();
+                chunks.Add(new MediaPlaceholder(media[item].Media.MimeType, HashOf(media[item], ordinal), entry.Positions)
+                {
+                    Tokens = entry.Tokens,
+                    Input = input,
+                    InputOrdinal = ordinal,
+                    Sliceable = !NonCausal && !UsesMRope && entry.Tokens == entry.Positions && MtmdEncoder.Available,
+                });
+                ordinal++;
+            }
+            item++;
+            at = next + Marker.Length;
+        }
+        if (item != media.Count) throw new ArgumentException("The prompt's media do not match its media markers.");
+        Flush();
+
+        // mtmd's rules for the special tokens: BOS opens the first text chunk (or a chunk of its own before a leading
+        // item), EOS joins the last text chunk (or follows a trailing item).
+        var vocab = _text.Vocab;
+        if (addSpecial && vocab.ShouldAddBOS && vocab.BOS is { } bos)
+        {
+            if (chunks.Count > 0 && chunks[0] is TokenRun first) chunks[0] = new TokenRun([(int)bos, .. first.Tokens]);
+            else chunks.Insert(0, new TokenRun([(int)bos]));
+        }
+        if (addSpecial && vocab.ShouldAddEOS && vocab.EOS is { } eos)
+        {
+            if (chunks.Count > 0 && chunks[^1] is TokenRun last) chunks[^1] = new TokenRun([.. last.Tokens, (int)eos]);
+            else chunks.Add(new TokenRun([(int)eos]));
+        }
+        return new EnginePrompt(chunks);
+    }
+
+    /// <summary>Media items mtmd has preprocessed so far (for a new item, or one whose resident copy was gone).</summary>
+    public long Preparations => Interlocked.Read(ref _preparations);
+
+    private long _preparations;
+
+    private int[] TokenizeText(string text, bool parseSpecial)
+    {
+        var tokens = _text.NativeHandle.Tokenize(text, false, parseSpecial, System.Text.Encoding.UTF8);
+        var result = new int[tokens.Length];
+        for (var i = 0; i < tokens.Length; i++) result[i] = (int)tokens[i];
+        return result;
+    }
+
+    /// <summary>
+    /// The layout of <paramref name="item"/> and its projector input: from the cache without preparing anything, or
+    /// learnt by preparing the item (whose chunks are then kept for the scheduler).
+    /// </summary>
+    private (MediaLayout Layout, MediaInput Input) LayoutOf(PromptMedia item, int index)
+    {
+        var weights = ContextFor(item.MaxImageTokens);
+        var key = LayoutKey(item, weights);
+        if (_layouts.Get(key) is { } known)
+        {
+            return (known, new MediaInput(weights.NativeHandle, () =>
+            {
+                var (again, chunks) = Prepare(weights, item, index);
+                if (!again.Entries.SequenceEqual(known.Entries, LayoutEntryComparer.Instance))
+                    throw new InvalidOperationException($"Media item {index} was laid out differently when prepared again.");
+                return chunks;
+            }));
+        }
+        var (layout, prepared) = Prepare(weights, item, index);
+        _layouts.Put(key, layout);
+        return (layout, new MediaInput(weights.NativeHandle, prepared));
+    }
+
+    /// <summary>
+    /// The cache key: everything the layout depends on. The content hash alone names the pixels or samples; their size
+    /// and the item's kind are added so that no two items that differ in anything mtmd reads share an entry, and the
+    /// projector context (its image token limit) because it decides the image's size.
+    /// </summary>
+    private string LayoutKey(PromptMedia item, MtmdWeights weights)
+    {
+        var shape = item.Media switch
+        {
+            DecodedImage image => $"image:{image.Width}x{image.Height}",
+            DecodedAudio audio => $"audio:{audio.Samples.Length}@{audio.SampleRate}",
+            _ => item.Media.GetType().Name,
+        };
+        var context = ReferenceEquals(weights, _default) ? 0 : item.MaxImageTokens ?? 0;
+        return $"{Convert.ToHexString(item.Media.ContentHash)}|{shape}|{context}";
+    }
+
+    /// <summary>Runs mtmd on the item alone (its marker and nothing else): its layout and its chunks (owned copies).</summary>
+    private (MediaLayout Layout, SafeMtmdInputChunk[] Chunks) Prepare(MtmdWeights weights, PromptMedia item, int index)
+    {
+        Interlocked.Increment(ref _preparations);
+        using var embed = item.Media switch
+        {
+            DecodedImage image => SafeMtmdEmbed.FromRgbBytes((uint)image.Width, (uint)image.Height, image.Rgb),
+            DecodedAudio audio => SafeMtmdEmbed.FromAudioSamples(audio.Samples),
+            _ => null,
+        } ?? throw new InvalidOperationException($"The projector could not take media item {index}.");
+        SafeMtmdInputChunks? chunks = null;
+        int rc;
+        lock (_gate) rc = weights.Tokenize(Marker, false, true, [embed], out chunks);
+        if (rc != 0 || chunks is null)
+            throw new ArgumentException(rc == 1
+                ? "The prompt's media do not match its media markers."
+                : $"The projector could not prepare media item {index} (mtmd error {rc}).");
+        using (chunks)
+        {
+            var entries = new List<MediaLayout.Entry>();
+            var copies = new List<SafeMtmdInputChunk>();
+            foreach (var chunk in chunks.Enumerate())
+            {
+                using (chunk)
+                {
+                    if (chunk.Type == SafeMtmdInputChunk.SafeMtmdInputChunkType.Text)
+                    {
+                        var span = chunk.GetTextTokensSpan();
+                        var tokens = new int[span.Length];
+                        for (var k = 0; k < tokens.Length; k++) tokens[k] = span[k];
+                        if (tokens.Length > 0) entries.Add(new MediaLayout.Entry(tokens, 0, 0));
+                    }
+                    else
+                    {
+                        copies.Add(chunk.Copy() ?? throw new InvalidOperationException("mtmd could not copy a media chunk."));
+                        entries.Add(new MediaLayout.Entry(null, (int)chunk.NTokens, (int)chunk.NPos));
+                    }
+                }
+            }
+            // LLamaSharp 0.30 passes the text's terminating NUL to mtmd_tokenize: the marker alone is followed by the
+            // tokens of "\0", which belong to no prompt.
+            if (entries.Count > 0 && entries[^1].Text is { } tail && _trailingNul.Length > 0 && tail.AsSpan().EndsWith(_trailingNul))
+            {
+                if (tail.Length == _trailingNul.Length) entries.RemoveAt(entries.Count - 1);
+                else entries[^1] = new MediaLayout.Entry(tail[..^_trailingNul.Length], 0, 0);
+            }
+            return (new MediaLayout(entries), [.. copies]);
+        }
+    }
+
+    private sealed class LayoutEntryComparer : IEqualityComparer<MediaLayout.Entry>
+    {
+        public static readonly LayoutEntryComparer Instance = new();
+
+        public bool Equals(MediaLayout.Entry a, MediaLayout.Entry b) =>
+            a.Tokens == b.Tokens && a.Positions == b.Positions
+            && (a.Text is null ? b.Text is null : b.Text is not null && a.Text.AsSpan().SequenceEqual(b.Text));
+
+        public int GetHashCode(MediaLayout.Entry e) => HashCode.Combine(e.Tokens, e.Positions, e.Text?.Length);
     }
 
     private void Check(DecodedMedia media, int index)
@@ -153,7 +318,7 @@ public sealed class MediaProjector : IDisposable
         }
     }
 
-    private MtmdWeights? ContextFor(int? maxImageTokens)
+    private MtmdWeights ContextFor(int? maxImageTokens)
     {
         if (!HasDynamicResolution || maxImageTokens is not { } max) return _default;
         lock (_gate)
@@ -164,78 +329,6 @@ public sealed class MediaProjector : IDisposable
                 _byResolution[max] = weights;
             }
             return weights;
-        }
-    }
-
-    private readonly record struct Prepared(PromptChunk Chunk, int? Media, int Ordinal);
-
-    private List<Prepared> TokenizeWith(MtmdWeights weights, string text, bool addSpecial, bool parseSpecial, IReadOnlyList<PromptMedia> media, int firstIndex)
-    {
-        var embeds = new SafeMtmdEmbed[media.Count];
-        try
-        {
-            for (var i = 0; i < media.Count; i++)
-            {
-                embeds[i] = media[i].Media switch
-                {
-                    DecodedImage image => SafeMtmdEmbed.FromRgbBytes((uint)image.Width, (uint)image.Height, image.Rgb),
-                    DecodedAudio audio => SafeMtmdEmbed.FromAudioSamples(audio.Samples),
-                    _ => null,
-                } ?? throw new InvalidOperationException($"The projector could not take media item {firstIndex + i}.");
-                // The chunk id says which item a media chunk came from (the same picture twice is two items).
-                embeds[i].Id = (firstIndex + i).ToString(CultureInfo.InvariantCulture);
-            }
-
-            SafeMtmdInputChunks? chunks = null;
-            int rc;
-            lock (_gate) rc = weights.Tokenize(text, addSpecial, parseSpecial, embeds, out chunks);
-            if (rc != 0 || chunks is null)
-                throw new ArgumentException(rc == 1
-                    ? "The prompt's media do not match its media markers."
-                    : $"The projector could not prepare the prompt's media (mtmd error {rc}).");
-            using (chunks)
-            {
-                var result = new List<Prepared>((int)chunks.Size);
-                var last = (int)chunks.Size - 1;
-                var ordinals = new Dictionary<int, int>();
-                var at = 0;
-                foreach (var chunk in chunks.Enumerate())
-                {
-                    using (chunk)
-                    {
-                        if (chunk.Type == SafeMtmdInputChunk.SafeMtmdInputChunkType.Text)
-                        {
-                            var span = chunk.GetTextTokensSpan();
-                            var count = span.Length;
-                            if (at == last && count > 0 && _trailingNul is { } nul && span[count - 1] == nul) count--;
-                            var tokens = new int[count];
-                            for (var k = 0; k < count; k++) tokens[k] = span[k];
-                            if (count > 0) result.Add(new Prepared(new TokenRun(tokens), null, 0));
-                        }
-                        else
-                        {
-                            var index = int.Parse(chunk.Id ?? "", NumberStyles.None, CultureInfo.InvariantCulture);
-                            var ordinal = ordinals.GetValueOrDefault(index);
-                            ordinals[index] = ordinal + 1;
-                            var item = media[index - firstIndex];
-                            var copy = chunk.Copy() ?? throw new InvalidOperationException("mtmd could not copy a media chunk.");
-                            result.Add(new Prepared(new MediaPlaceholder(item.Media.MimeType, HashOf(item, ordinal), (int)chunk.NPos)
-                            {
-                                Tokens = (int)chunk.NTokens,
-                                Encoded = copy,
-                                Encoder = weights.NativeHandle,
-                                Sliceable = !NonCausal && !UsesMRope && (long)chunk.NTokens == chunk.NPos && MtmdEncoder.Available,
-                            }, index, ordinal));
-                        }
-                    }
-                    at++;
-                }
-                return result;
-            }
-        }
-        finally
-        {
-            foreach (var embed in embeds) embed?.Dispose();
         }
     }
 

@@ -16,6 +16,12 @@ internal sealed class GenerationJob(EngineRequest request, Channel<EngineEvent> 
     /// <summary>The prompt's <see cref="PrefixMatcher"/> keys, computed once on the caller's thread.</summary>
     public long[] PromptKeys { get; } = PrefixMatcher.Keys(request.Prompt);
 
+    /// <summary>
+    /// KV cells the prompt's media hold beyond their positions (M-RoPE images: a cell a token, fewer positions), which
+    /// the sequence's window must also hold.
+    /// </summary>
+    public int MediaExtraCells { get; } = request.Prompt.TokenCount - request.Prompt.Length;
+
     /// <summary>Where each media item of the prompt starts (a position) and the item, in prompt order.</summary>
     private readonly (int Start, MediaPlaceholder Media)[] _media = MediaStarts(request.Prompt);
 

@@ -48,15 +48,33 @@ internal sealed class MediaEvaluator(SafeLLamaContextHandle context, SlotTable s
     }
 
     /// <summary>
+    /// Where the last <see cref="Outcome.Done"/> step with logits left them: the index of the item's last embedding in
+    /// that step's batch (llama.cpp reads logits by batch index, not by output).
+    /// </summary>
+    public int LogitIndex { get; private set; }
+
+    /// <summary>
     /// One step of <paramref name="media"/> into <paramref name="seq"/>'s slot: the encode, or the next slice, or the
     /// whole item through mtmd's helper. With <paramref name="logits"/> the item ends the prompt, and once it is
-    /// <see cref="Outcome.Done"/> its last embedding's logits are at output 0. A failure leaves the slot holding only what
-    /// it held before the item.
+    /// <see cref="Outcome.Done"/> its last embedding's logits are at <see cref="LogitIndex"/>. A failure leaves the slot
+    /// holding only what it held before the item.
     /// </summary>
     public Outcome Step(Sequence seq, MediaPlaceholder media, bool logits)
     {
-        if (media.Encoded is not { } chunk || media.Encoder is not { } encoder)
+        if (media.Input is not { } input)
             throw new InvalidOperationException("A media placeholder without a projector's input cannot be evaluated.");
+        SafeMtmdInputChunk chunk;
+        try
+        {
+            // An item whose layout was known arrives unprepared: its pixels or samples are preprocessed here, once
+            // its positions turned out not to be resident (this step's time counts against the media share).
+            chunk = input.Chunk(media.InputOrdinal);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            return Outcome.Failed;
+        }
+        var encoder = input.Encoder;
         if (!media.Sliceable) return Whole(seq, media, chunk, encoder, logits);
 
         if (seq.MediaEmbeddings is null)
@@ -86,11 +104,15 @@ internal sealed class MediaEvaluator(SafeLLamaContextHandle context, SlotTable s
         seq.MediaEmbeddings = null;
         seq.MediaDone = 0;
         seq.PromptOffset += media.Positions;
+        LogitIndex = count - 1;
         return Outcome.Done;
     }
 
     private Outcome Whole(Sequence seq, MediaPlaceholder media, SafeMtmdInputChunk chunk, SafeMtmdModelHandle encoder, bool logits)
     {
+        // mtmd's helper asks for no logits of a media item's embeddings, so a prompt cannot end with one that goes
+        // whole. Gemma 3 and Qwen-VL close their images with a text marker, so their prompts never do.
+        if (logits) return Outcome.Failed;
         var slot = seq.Slot;
         var start = slot.Resident.Count;
         var next = start;

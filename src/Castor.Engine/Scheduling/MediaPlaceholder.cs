@@ -1,5 +1,4 @@
 using Castor.Engine.Media;
-using LLama.Native;
 
 namespace Castor.Engine.Scheduling;
 
@@ -11,8 +10,8 @@ namespace Castor.Engine.Scheduling;
 /// <para>
 /// <see cref="Tokens"/> is what the item costs (embeddings the model attends to, as usage reports them); it exceeds
 /// <see cref="Positions"/> for projectors with M-RoPE (Qwen-VL), whose image advances the position by less than its
-/// token count. A placeholder made by a projector carries its prepared input (<see cref="Encoded"/>); one without it
-/// can be matched but not evaluated.
+/// token count. A placeholder made by a projector carries its input (<see cref="Input"/>, prepared at once or on first
+/// use); one without it can be matched but not evaluated.
 /// </para>
 /// </summary>
 public sealed record MediaPlaceholder(string MimeType, ulong Hash, int Positions) : PromptChunk
@@ -25,11 +24,11 @@ public sealed record MediaPlaceholder(string MimeType, ulong Hash, int Positions
     public MediaModality Modality { get; init; } =
         MimeType.StartsWith("audio/", StringComparison.OrdinalIgnoreCase) ? MediaModality.Audio : MediaModality.Image;
 
-    /// <summary>The projector's prepared input (an owned mtmd chunk), which the scheduler encodes into a sequence.</summary>
-    internal SafeMtmdInputChunk? Encoded { get; init; }
+    /// <summary>The projector's input for the item this chunk belongs to, which the scheduler encodes into a sequence.</summary>
+    internal MediaInput? Input { get; init; }
 
-    /// <summary>The projector context that prepared <see cref="Encoded"/> and encodes it.</summary>
-    internal SafeMtmdModelHandle? Encoder { get; init; }
+    /// <summary>Which of the item's media chunks this is (long audio comes in several).</summary>
+    internal int InputOrdinal { get; init; }
 
     /// <summary>
     /// Its embeddings may be decoded in slices, as steps of their own: causal attention and one position a token (not

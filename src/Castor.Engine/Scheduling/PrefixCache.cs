@@ -23,7 +23,9 @@ internal sealed class PrefixCache(SafeLLamaContextHandle context, SlotTable slot
         foreach (var slot in slots.All)
         {
             if (!string.Equals(slot.Partition, partition, StringComparison.Ordinal)) continue;
-            var length = Math.Min(limit, PrefixMatcher.CommonPrefix(CollectionsMarshal.AsSpan(slot.Resident), prompt, keys));
+            // Matched against all but the last position, so a prompt that ends with a media item and is resident
+            // whole gets the item back whole (cut to its start), never cut inside it.
+            var length = PrefixMatcher.CommonPrefix(CollectionsMarshal.AsSpan(slot.Resident), prompt, keys.AsSpan(0, limit));
             if (length > bestAnyLength) (bestAny, bestAnyLength) = (slot, length);
             if (slot.Active is null && length > bestFreeLength) (bestFree, bestFreeLength) = (slot, length);
         }

@@ -157,12 +157,13 @@ public sealed class SequenceScheduler : IDisposable
     {
         if (request.Prompt.Length == 0)
             throw new ArgumentException("A prompt needs at least one token.", nameof(request));
-        if (request.Prompt.Length >= _options.ContextPerSequence)
+        // Every token takes a KV cell, and an M-RoPE image holds more cells than positions: the window is in cells.
+        if (request.Prompt.TokenCount >= _options.ContextPerSequence)
             throw new ArgumentException("The prompt does not fit the context window.", nameof(request));
         if (request.Candidates < 1 || request.Candidates > _options.Parallel)
             throw new ArgumentOutOfRangeException(nameof(request), $"Candidates must be between 1 and {_options.Parallel} (the parallel sequences of this model).");
         // A placeholder that no projector prepared can be matched but not evaluated: refused rather than decoded wrong.
-        if (request.Prompt.HasMedia && request.Prompt.Chunks.Any(c => c is MediaPlaceholder { Encoded: null }))
+        if (request.Prompt.HasMedia && request.Prompt.Chunks.Any(c => c is MediaPlaceholder { Input: null }))
             throw new NotSupportedException("The prompt has media that no projector of this model prepared.");
 
         // Capacity counts requests, running or waiting: a burst that fits the free sequences is never refused,
@@ -418,8 +419,8 @@ public sealed class SequenceScheduler : IDisposable
         Interlocked.Add(ref _promptTokensComputed, media.Positions);
         if (last)
         {
-            // mtmd's last decode asked for the item's final logits only: they are output 0.
-            seq.LogitIndex = 0;
+            // The item's last slice asked for its final embedding's logits only.
+            seq.LogitIndex = _media.LogitIndex;
             CompletePrompt(seq);
         }
         return true;
@@ -600,7 +601,7 @@ public sealed class SequenceScheduler : IDisposable
             Finish(seq, FinishCause.StopSequence);
         else if (seq.OutputTokens >= seq.Job.Request.MaxOutputTokens)
             Finish(seq, FinishCause.MaxOutputTokens);
-        else if (seq.Slot.Resident.Count >= _options.ContextPerSequence)
+        else if (seq.Slot.Resident.Count + seq.Job.MediaExtraCells >= _options.ContextPerSequence)
             Finish(seq, FinishCause.ContextFull);
     }
 

@@ -10,7 +10,7 @@ public static class TestMedia
     private static readonly Lock Gate = new();
     private static string? _folder;
 
-    /// <summary>A random-weight projector of <paramref name="type"/> (mlp, gemma3, qwen2a) for stories260K (n_embd 64).</summary>
+    /// <summary>A random-weight projector of <paramref name="type"/> (mlp, gemma3, qwen2vl_merger, qwen2a) for a text model of width 64 (stories260K, <see cref="Qwen2VLModel"/>).</summary>
     public static string Projector(string type)
     {
         lock (Gate)
@@ -18,6 +18,21 @@ public static class TestMedia
             _folder ??= Directory.CreateTempSubdirectory("castor-mmproj-").FullName;
             var path = Path.Combine(_folder, $"mmproj-{type}.gguf");
             if (!File.Exists(path)) SyntheticProjector.Write(path, type, textEmbedding: 64);
+            return path;
+        }
+    }
+
+    /// <summary>
+    /// A random-weight text model of the <c>qwen2vl</c> architecture (M-RoPE, width 64) with the test model's tokenizer,
+    /// the partner of the <c>qwen2vl_merger</c> projector.
+    /// </summary>
+    public static string Qwen2VLModel()
+    {
+        lock (Gate)
+        {
+            _folder ??= Directory.CreateTempSubdirectory("castor-mmproj-").FullName;
+            var path = Path.Combine(_folder, "qwen2vl-synthetic.gguf");
+            if (!File.Exists(path)) SyntheticQwen2VL.Write(path, TestModels.Stories260K);
             return path;
         }
     }
