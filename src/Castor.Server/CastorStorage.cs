@@ -41,6 +41,7 @@ public static class CastorStorage
         services.AddSingleton<IBatchStore, SqlBatchStore>();
         services.AddSingleton<IProjectStore, SqlProjectStore>();
         services.AddSingleton<IBatchBacklogStore, SqlBatchBacklogStore>();
+        services.AddSingleton<ILiveSessionLeaseStore, SqlLiveSessionLeaseStore>();
         // One node on SQLite counts in memory and writes behind; PostgreSQL nodes count in the database, which they share.
         services.AddSingleton<IQuotaCounterStore>(_ => database.Dialect == SqlDialect.Sqlite
             ? new MemoryQuotaCounterStore(new SqlQuotaCounterStore(database))

@@ -77,6 +77,9 @@ internal sealed class GeminiBatchDialect(IGenerationService generation, IEmbeddi
         }
     }
 
+    public GenerationRequest? ToGenerationRequest(BatchKind kind, string model, string request) => kind == BatchKind.EmbedContent ? null
+        : GeminiMapping.ToGenerationRequest(model, JsonSerializer.Deserialize(request, GeminiJson.TypeInfo<GenerateContentRequest>())!) with { Priority = EnginePriority.Batch };
+
     public async Task<BatchRequestResult> RunAsync(Caller caller, BatchKind kind, string model, string request, CancellationToken cancellationToken)
     {
         if (kind == BatchKind.EmbedContent)

@@ -114,6 +114,7 @@ internal static class UsageAdminApi
             CachedContentTokenCount = c.CachedContentTokens,
             CandidatesTokenCount = c.CandidatesTokens,
             ThoughtsTokenCount = c.ThoughtsTokens,
+            ToolUsePromptTokenCount = c.ToolUsePromptTokens,
             TotalTokenCount = c.TotalTokens,
             PromptTokensDetails = details.Count == 0 ? null : details,
             AverageLatencyMs = c.Requests == 0 ? 0 : Math.Round(c.LatencyMilliseconds / (double)c.Requests, 1),

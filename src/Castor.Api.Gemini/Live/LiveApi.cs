@@ -55,7 +55,8 @@ public static class LiveApi
         var drainTime = services.GetService<IOptions<HostOptions>>()?.Value.ShutdownTimeout ?? TimeSpan.Zero;
         LiveSessionServices? shared = null;
         LiveSessionServices Shared(IServiceProvider sp) => shared ??= new LiveSessionServices(sp.GetRequiredService<IGenerationService>(),
-            sp.GetRequiredService<LiveResumptionService>(), sp.GetRequiredService<ModelCatalogue>(), options, drainTime, logger);
+            sp.GetRequiredService<LiveResumptionService>(), sp.GetRequiredService<ModelCatalogue>(), options, drainTime, logger,
+            sp.GetService<Castor.Application.Quotas.LiveSessionQuota>());
         foreach (var version in Versions)
         {
             routes.Map(BidiGenerateContentPath(version), (HttpContext context, ApiKeyService keys) =>

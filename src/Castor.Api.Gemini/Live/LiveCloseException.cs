@@ -24,11 +24,15 @@ internal sealed class LiveCloseException(WebSocketCloseStatus code, string reaso
     /// <summary>The close frame's reason, cut to the 123 bytes a close frame can carry (at a character boundary).</summary>
     public string Reason { get; } = Fit(reason);
 
-    /// <summary>The API error as a close: an invalid argument is 1007; a refused key, a missing model or permission 1008; overload 1013; anything else 1011.</summary>
+    /// <summary>
+    /// The API error as a close: an invalid argument is 1007; a refused key, a missing model or permission 1008; a rate
+    /// limit 1011 with the quota message, as the Live API closes a session over its quota; overload 1013; anything else 1011.
+    /// </summary>
     public static LiveCloseException From(CastorException error) => new(error.Status switch
     {
         ErrorStatus.InvalidArgument or ErrorStatus.FailedPrecondition or ErrorStatus.Unimplemented => InvalidPayload,
         ErrorStatus.PermissionDenied or ErrorStatus.Unauthenticated or ErrorStatus.NotFound => PolicyViolation,
+        ErrorStatus.ResourceExhausted when error.Details.OfType<QuotaViolation>().Any() => WebSocketCloseStatus.InternalServerError,
         ErrorStatus.ResourceExhausted or ErrorStatus.Unavailable => TryAgainLater,
         _ => WebSocketCloseStatus.InternalServerError,
     }, error.Message);

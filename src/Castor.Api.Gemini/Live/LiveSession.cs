@@ -8,6 +8,7 @@ using Castor.Api.Gemini.Wire;
 using Castor.Application.Errors;
 using Castor.Application.Keys;
 using Castor.Application.Live;
+using Castor.Application.Quotas;
 using Microsoft.Extensions.Logging;
 using App = Castor.Application.Generation;
 
@@ -42,6 +43,8 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, LiveSessionSe
     /// <summary>The setup as saved for resumption (without the handle it was resumed with).</summary>
     private string _savedSetup = "";
     private LiveContextWindowCompression? _compression;
+    /// <summary>The session's place in its project's concurrent-sessions limit, released when the session ends however it ends.</summary>
+    private LiveSessionSlot? _slot;
 
     /// <summary>
     /// Runs the session until either side closes it; every close the server sends has a code and a reason. When the
@@ -96,6 +99,10 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, LiveSessionSe
         {
             services.Logger.LogError(ex, "Live session failed");
             await EndAsync(new LiveCloseException(WebSocketCloseStatus.InternalServerError, "Internal error encountered.")).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_slot is not null) await _slot.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -158,6 +165,11 @@ internal sealed class LiveSession(WebSocket socket, Caller caller, LiveSessionSe
         {
             throw error.WithFieldNames(f => "setup." + f);
         }
+        // The session is the Live API's request: its project's sessions limit (and RPM/RPD, where set) admit it or close it
+        // with the quota error before setupComplete.
+        if (services.Quota is { } quota)
+            _slot = await quota.StartSessionAsync(caller, services.Catalogue.ResolveGenerative(setup.Model).Description.Id,
+                ModelId(setup.Model), cancellationToken).ConfigureAwait(false);
         if (resumed is not null) _conversation.AddRange(resumed);
         if (setup.SessionResumption is not null)
         {

@@ -25,6 +25,9 @@ internal sealed class UsageReportRowWire
     public long CachedContentTokenCount { get; set; }
     public long CandidatesTokenCount { get; set; }
     public long ThoughtsTokenCount { get; set; }
+
+    /// <summary>The API's toolUsePromptTokenCount: 0, since Castor runs no server-side tools.</summary>
+    public long ToolUsePromptTokenCount { get; set; }
     public long TotalTokenCount { get; set; }
     public List<ModalityTokenCountWire>? PromptTokensDetails { get; set; }
     public double AverageLatencyMs { get; set; }

@@ -62,6 +62,12 @@ internal sealed class OpenAIBatchDialect(IGenerationService generation) : IBatch
         }
     }
 
+    public GenerationRequest? ToGenerationRequest(BatchKind kind, string model, string request) =>
+        ChatMapping.ToGenerationRequest(JsonSerializer.Deserialize(request, OpenAIJson.TypeInfo<ChatCompletionRequest>())!).Request with
+        {
+            Priority = EnginePriority.Batch,
+        };
+
     public async Task<BatchRequestResult> RunAsync(Caller caller, BatchKind kind, string model, string request, CancellationToken cancellationToken)
     {
         var wire = JsonSerializer.Deserialize(request, OpenAIJson.TypeInfo<ChatCompletionRequest>())!;

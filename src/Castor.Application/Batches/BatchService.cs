@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Castor.Application.Errors;
 using Castor.Application.Files;
+using Castor.Application.Generation;
 using Castor.Application.Keys;
 using Castor.Application.Models;
 using Castor.Application.Paging;
@@ -16,7 +17,7 @@ namespace Castor.Application.Batches;
 /// cancelling and deleting it, all within the caller's project. Running it is <see cref="BatchWorker"/>'s job.
 /// </summary>
 public sealed class BatchService(IBatchStore store, IFileService files, ModelCatalogue catalogue, BatchOptions options, BatchWorker worker, TimeProvider clock,
-    Quotas.QuotaLimiter? limiter = null)
+    Quotas.QuotaLimiter? limiter = null, IGenerationService? generation = null)
 {
     public const int DefaultPageSize = 10;
     public const int MaxPageSize = 100;
@@ -41,20 +42,34 @@ public sealed class BatchService(IBatchStore store, IFileService files, ModelCat
         var now = Now();
         var stored = new StoredBatch(NewId(), caller.ProjectId, BatchKinds.Name(batch.Kind), batch.Dialect.Name, model.Length == 0 ? "" : "models/" + model, batch.DisplayName,
             batch.InputFile is null ? null : FileService.NamePrefix + FileService.ParseName(batch.InputFile, "batch.inputConfig.fileName"),
-            null, BatchState.Pending, null, 0, false, now, now, null, now + options.MaxRunTime);
+            null, BatchState.Pending, null, 0, false, now, now, null, now + options.MaxRunTime)
+        {
+            // The job's requests are the submitting key's usage.
+            SubmitterKeyId = caller.KeyId,
+        };
         var requests = batch.Requests is not null
             ? batch.Requests.ToAsyncEnumerable()
             : ReadFileAsync(caller, batch, model, stored.InputFile!, cancellationToken);
+        // With a Batch Enqueued Tokens limit, each request is tokenized as it is enqueued, so the limit adds up real counts.
+        var counted = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (limiter is not null && generation is not null && await limiter.LimitsBatchTokensAsync(caller, cancellationToken).ConfigureAwait(false))
+            requests = CountTokensAsync(caller, batch, model, requests, counted, cancellationToken);
         stored = await store.CreateAsync(stored, requests, cancellationToken).ConfigureAwait(false);
-        if (limiter is not null && model.Length > 0)
+        if (limiter is not null)
         {
-            // Checked with the job stored, so its requests (inline or from a file) are counted as the store holds them.
+            // Checked with the job stored, so its requests (inline or from a file) are counted as the store holds them;
+            // per model, and an OpenAI job names its model in each request.
             try
             {
-                var modelId = batch.Kind == BatchKind.EmbedContent ? catalogue.ResolveEmbedding(model, "asyncBatchEmbedContent").Id
-                    : catalogue.ResolveGenerative(model, "batchGenerateContent").Description.Id;
-                await limiter.CheckBatchAsync(caller, batch.Kind == BatchKind.EmbedContent ? Quotas.QuotaOperation.EmbedContent : Quotas.QuotaOperation.GenerateContent,
-                    modelId, model, stored.Model, cancellationToken).ConfigureAwait(false);
+                if (model.Length > 0)
+                {
+                    var modelId = batch.Kind == BatchKind.EmbedContent ? catalogue.ResolveEmbedding(model, "asyncBatchEmbedContent").Id
+                        : catalogue.ResolveGenerative(model, "batchGenerateContent").Description.Id;
+                    counted.TryAdd(modelId, model);
+                }
+                foreach (var (modelId, requested) in counted)
+                    await limiter.CheckBatchAsync(caller, batch.Kind == BatchKind.EmbedContent ? Quotas.QuotaOperation.EmbedContent : Quotas.QuotaOperation.GenerateContent,
+                        modelId, requested, stored.Model, cancellationToken).ConfigureAwait(false);
             }
             catch (CastorException)
             {
@@ -148,6 +163,37 @@ public sealed class BatchService(IBatchStore store, IFileService files, ModelCat
             throw CastorException.InvalidField("batch.inputConfig.fileName", lineNumber == 0
                 ? $"the file {fileName} has no requests."
                 : $"no line of {fileName} is a valid request; the first error: {firstError}");
+    }
+
+    /// <summary>
+    /// Each valid generation request with its input tokens as its model counts them (the same count generateContent's
+    /// usageMetadata reports), and the models counted for (local id → the name the requests used). A request that
+    /// cannot be counted is stored uncounted (its length then stands in); it fails on its own when it runs.
+    /// </summary>
+    private async IAsyncEnumerable<NewBatchRequest> CountTokensAsync(Caller caller, NewBatch batch, string model, IAsyncEnumerable<NewBatchRequest> requests,
+        Dictionary<string, string> models, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var request in requests.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            var counted = request;
+            if (request is { Error: null, Request: { } json })
+            {
+                try
+                {
+                    if (batch.Dialect.ToGenerationRequest(batch.Kind, model, json) is { } generate)
+                    {
+                        var modelId = catalogue.ResolveGenerative(generate.Model, "batchGenerateContent").Description.Id;
+                        var tokens = await generation!.CountTokensAsync(caller, generate, cancellationToken).ConfigureAwait(false);
+                        models.TryAdd(modelId, ModelCatalogue.StripPrefix(generate.Model));
+                        counted = request with { EnqueuedTokens = tokens, EnqueuedModel = modelId };
+                    }
+                }
+                catch (Exception ex) when (ex is CastorException or System.Text.Json.JsonException)
+                {
+                }
+            }
+            yield return counted;
+        }
     }
 
     private static string FirstError(IReadOnlyList<NewBatchRequest> requests) => requests.First(r => r.Error is not null).Error!;

@@ -20,7 +20,11 @@ namespace Castor.Application.Batches;
 public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> dialects, FileContentStore content, FileLimits fileLimits,
     ModelCatalogue catalogue, BatchOptions options, TimeProvider clock, ILogger<BatchWorker> logger) : IDisposable
 {
-    /// <summary>The key id batch requests run under: they are not online calls, so the online rate limits do not count them (the API limits batches separately).</summary>
+    /// <summary>
+    /// The key id of the requests of jobs stored before the submitting key was recorded with each job (requests run under
+    /// the key that created their job, so its usage is metered under that key). Batch requests are not online calls
+    /// whatever their key: the online rate limits do not count them (the API limits batches separately).
+    /// </summary>
     public const string CallerKeyId = "batch";
 
     private const int FinalizeBatch = 4;
@@ -139,7 +143,8 @@ public sealed class BatchWorker(IBatchStore store, IEnumerable<IBatchDialect> di
         BatchRequestResult result;
         try
         {
-            var caller = new Caller(request.ProjectId, request.ProjectId, CallerKeyId);
+            // The job's usage is the submitting key's (jobs stored before keys were recorded: the key id "batch").
+            var caller = new Caller(request.ProjectId, request.ProjectId, request.SubmitterKeyId ?? CallerKeyId);
             using var metered = UsageContext.Begin(UsageMethodOf(request), batch: true);
             result = await dialect.RunAsync(caller, BatchKinds.Parse(request.Kind), request.Model, request.Request, stoppingToken).ConfigureAwait(false);
         }

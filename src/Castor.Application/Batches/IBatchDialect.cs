@@ -20,6 +20,12 @@ public interface IBatchDialect
     /// </summary>
     NewBatchRequest ParseLine(BatchKind kind, string model, string line, long lineNumber);
 
+    /// <summary>
+    /// The generation request a stored request runs as (null for an embedding request), so its prompt can be counted
+    /// when it is enqueued; throws <see cref="CastorException"/> when it does not map to one.
+    /// </summary>
+    Generation.GenerationRequest? ToGenerationRequest(BatchKind kind, string model, string request);
+
     /// <summary>Runs one stored request at batch priority; a refused request throws <see cref="CastorException"/>.</summary>
     Task<BatchRequestResult> RunAsync(Caller caller, BatchKind kind, string model, string request, CancellationToken cancellationToken);
 

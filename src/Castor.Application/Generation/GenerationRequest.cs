@@ -27,6 +27,12 @@ public sealed record GenerationRequest
 
     /// <summary>Batch jobs run their requests at <see cref="EnginePriority.Batch"/>: every waiting interactive request starts first.</summary>
     public EnginePriority Priority { get; init; } = EnginePriority.Interactive;
+
+    /// <summary>
+    /// Run by the generation service with the prepared prompt's token counts just before the prompt is queued (rate
+    /// limits set it: see <see cref="PromptAdmission"/>); null: nothing to check.
+    /// </summary>
+    public PromptAdmission? Admission { get; init; }
 }
 
 public sealed record SafetySetting(string? Category, string? Threshold);

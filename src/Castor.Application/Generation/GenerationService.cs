@@ -32,19 +32,16 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
     public async Task<GenerationStream> StartAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken)
     {
         var (withCache, cache) = await ResolveCacheAsync(caller, request, cancellationToken).ConfigureAwait(false);
-        return Start(caller, await ResolveFilesAsync(caller, withCache, cancellationToken).ConfigureAwait(false), cache, cancellationToken);
+        return await StartResolvedAsync(caller, await ResolveFilesAsync(caller, withCache, cancellationToken).ConfigureAwait(false), cache, cancellationToken)
+            .ConfigureAwait(false);
     }
 
-    /// <summary><see cref="StartAsync"/> for a request whose parts are already text (and whose cached content, if any, is resolved).</summary>
-    internal GenerationStream Start(Caller caller, GenerationRequest request, CancellationToken cancellationToken) =>
-        Start(caller, request, null, cancellationToken);
-
-    private GenerationStream Start(Caller caller, GenerationRequest request, ResolvedCachedContent? cache, CancellationToken cancellationToken)
+    private async Task<GenerationStream> StartResolvedAsync(Caller caller, GenerationRequest request, ResolvedCachedContent? cache, CancellationToken cancellationToken)
     {
         var lease = catalogue.Acquire(request.Model);
         try
         {
-            return Start(caller, request, lease, cache, cancellationToken);
+            return await StartOnAsync(caller, request, lease, cache, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -53,7 +50,7 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
         }
     }
 
-    private GenerationStream Start(Caller caller, GenerationRequest request, ModelLease lease, ResolvedCachedContent? cache,
+    private async Task<GenerationStream> StartOnAsync(Caller caller, GenerationRequest request, ModelLease lease, ResolvedCachedContent? cache,
         CancellationToken cancellationToken)
     {
         var model = lease.Backend;
@@ -86,6 +83,9 @@ public sealed class GenerationService(ModelCatalogue catalogue, FilePartResolver
         if (candidates > parallel)
             throw CastorException.InvalidField("generationConfig.candidateCount",
                 $"{candidates} candidates need {candidates} parallel sequences, but model '{facts.Id}' runs {parallel}; start Castor with --parallel {candidates} or more.");
+
+        // Everything that can refuse the request has run; the prompt's real counts are known and nothing is queued yet.
+        if (request.Admission is { } admit) await admit(facts.Id, prompt.Counts, cancellationToken).ConfigureAwait(false);
 
         ChannelReader<BackendEvent> events;
         try

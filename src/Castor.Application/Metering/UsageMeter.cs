@@ -96,7 +96,10 @@ public sealed class UsageMeter(IUsageStore store, UsageOptions options, TimeProv
     public static string ModelName(string model) =>
         model.StartsWith("models/", StringComparison.Ordinal) ? model["models/".Length..] : model;
 
-    /// <summary>A request's counts from the usage it reported.</summary>
+    /// <summary>
+    /// A request's counts from the usage it reported. Its tool-use prompt tokens are 0: Castor runs no server-side tools
+    /// (the API's <c>toolUsePromptTokenCount</c> counts those), so every token a request reads is in its prompt count.
+    /// </summary>
     public static UsageCounts CountsOf(Usage? usage, TimeSpan latency, int promptTokensIfUnknown = 0, PromptTokenCounts? promptDetailsIfUnknown = null)
     {
         var prompt = usage?.PromptTokenCount ?? promptTokensIfUnknown;

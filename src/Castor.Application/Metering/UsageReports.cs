@@ -52,13 +52,13 @@ public sealed class UsageReports(IUsageStore store, UsageOptions options)
         return new UsageReportRow(group, counts, parts.Sum(p => p.Errors), cost);
     }
 
-    /// <summary>Uncached prompt tokens at the input price, cached ones at the cached price, candidates and thoughts at the output price; batch at half.</summary>
+    /// <summary>Uncached prompt tokens (and tool-use prompt tokens) at the input price, cached ones at the cached price, candidates and thoughts at the output price; batch at half.</summary>
     internal decimal? CostOf(UsageTotal part)
     {
         if (!options.Prices.TryGetValue(part.Model, out var price)) return null;
         var c = part.Counts;
         var uncached = Math.Max(0, c.PromptTokens - c.CachedContentTokens);
-        var cost = (uncached * price.InputPerMillion
+        var cost = ((uncached + c.ToolUsePromptTokens) * price.InputPerMillion
                     + c.CachedContentTokens * (price.CachedPerMillion ?? price.InputPerMillion)
                     + (c.CandidatesTokens + c.ThoughtsTokens) * price.OutputPerMillion) / 1_000_000m;
         return part.Batch ? cost / 2 : cost;

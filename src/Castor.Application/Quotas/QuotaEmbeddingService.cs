@@ -45,7 +45,7 @@ public sealed class QuotaEmbeddingService(IEmbeddingService inner, QuotaLimiter 
     private ValueTask<QuotaAdmission?> AdmitAsync(Caller caller, string model, long requests, long tokens, CancellationToken cancellationToken)
     {
         // Batch jobs' embeddings are not online calls: they are limited by BatchEnqueuedTokens, as in the API.
-        if (caller.KeyId == Batches.BatchWorker.CallerKeyId) return ValueTask.FromResult<QuotaAdmission?>(null);
+        if (Metering.UsageContext.Current?.Batch == true) return ValueTask.FromResult<QuotaAdmission?>(null);
         string modelId;
         try
         {

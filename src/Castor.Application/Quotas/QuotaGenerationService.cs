@@ -1,6 +1,7 @@
 using Castor.Application.Errors;
 using Castor.Application.Generation;
 using Castor.Application.Keys;
+using Castor.Application.Metering;
 using Castor.Application.Models;
 using Castor.Engine.Scheduling;
 
@@ -8,8 +9,11 @@ namespace Castor.Application.Quotas;
 
 /// <summary>
 /// Rate limits for generateContent and streamGenerateContent (and every adapter's calls that map to them, Live turns
-/// included): the limiter admits or refuses the request before the inner service starts any work, and the token
-/// estimate is corrected with the prompt's real count once the model has read it. countTokens is not counted (the API's
+/// included). The limiter runs inside the generation path (<see cref="GenerationRequest.Admission"/>), once the prompt
+/// is prepared and before it is queued to the engine, so TPM counts the prompt's real tokens (text from the model's
+/// tokenizer, images and audio as the projector encodes them, a cached content's tokens included) with no second
+/// tokenization, and a refused request never reaches the engine. A Live turn counts its input tokens against TPM only:
+/// the session was counted (sessions, RPD) when it started, as the API counts Live. countTokens is not counted (the API's
 /// rate-limit tables do not list it). Batch requests are not counted here: they have their own limit
 /// (<c>BatchEnqueuedTokens</c>), as in the API.
 /// </summary>
@@ -17,42 +21,42 @@ public sealed class QuotaGenerationService(IGenerationService inner, QuotaLimite
 {
     public override async Task<GenerationStream> StartAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken)
     {
-        var admission = await AdmitAsync(caller, request, cancellationToken).ConfigureAwait(false);
+        if (TicketFor(caller, request) is not { } ticket) return await Inner.StartAsync(caller, request, cancellationToken).ConfigureAwait(false);
         GenerationStream stream;
         try
         {
-            stream = await Inner.StartAsync(caller, request, cancellationToken).ConfigureAwait(false);
+            stream = await Inner.StartAsync(caller, request with { Admission = ticket.AdmitAsync }, cancellationToken).ConfigureAwait(false);
         }
         catch (CastorException ex) when (QuotaRefunds.RefusedBeforeWork(ex))
         {
-            await limiter.CancelAsync(admission).ConfigureAwait(false);
+            await limiter.CancelAsync(ticket.Admission).ConfigureAwait(false);
             throw;
         }
-        // The prompt's real count is known once the stream starts; the correction is off the request's path.
-        QuotaRefunds.InBackground(limiter.CorrectAsync(admission, stream.PromptTokenCount));
+        await ticket.EnsureCountedAsync(stream.PromptTokenCount).ConfigureAwait(false);
         return stream;
     }
 
     public override async Task<GenerationResult> GenerateAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken)
     {
-        var admission = await AdmitAsync(caller, request, cancellationToken).ConfigureAwait(false);
+        if (TicketFor(caller, request) is not { } ticket) return await Inner.GenerateAsync(caller, request, cancellationToken).ConfigureAwait(false);
         GenerationResult result;
         try
         {
-            result = await Inner.GenerateAsync(caller, request, cancellationToken).ConfigureAwait(false);
+            result = await Inner.GenerateAsync(caller, request with { Admission = ticket.AdmitAsync }, cancellationToken).ConfigureAwait(false);
         }
         catch (CastorException ex) when (QuotaRefunds.RefusedBeforeWork(ex))
         {
-            await limiter.CancelAsync(admission).ConfigureAwait(false);
+            await limiter.CancelAsync(ticket.Admission).ConfigureAwait(false);
             throw;
         }
-        QuotaRefunds.InBackground(limiter.CorrectAsync(admission, result.Usage.PromptTokenCount));
+        await ticket.EnsureCountedAsync(result.Usage.PromptTokenCount).ConfigureAwait(false);
         return result;
     }
 
-    private ValueTask<QuotaAdmission?> AdmitAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken)
+    /// <summary>The request's admission, or null when it is not counted here (a batch request, an unknown model).</summary>
+    private Ticket? TicketFor(Caller caller, GenerationRequest request)
     {
-        if (request.Priority == EnginePriority.Batch) return ValueTask.FromResult<QuotaAdmission?>(null);
+        if (request.Priority == EnginePriority.Batch) return null;
         string modelId;
         try
         {
@@ -61,9 +65,36 @@ public sealed class QuotaGenerationService(IGenerationService inner, QuotaLimite
         catch (CastorException)
         {
             // An unknown model is the inner service's 404 to give; only calls that reach a model are counted.
-            return ValueTask.FromResult<QuotaAdmission?>(null);
+            return null;
         }
-        return limiter.AdmitAsync(caller, QuotaOperation.GenerateContent, modelId, ModelCatalogue.StripPrefix(request.Model), 1,
-            QuotaTokenEstimate.Of(request), cancellationToken);
+        // A Live turn is not a request of its own: its session was counted when it started.
+        var requests = UsageContext.Current?.Method == UsageMethods.Live ? 0 : 1;
+        return new Ticket(limiter, caller, modelId, ModelCatalogue.StripPrefix(request.Model), requests);
+    }
+
+    /// <summary>One call's admission: run by the generation path with the prepared prompt, at most once.</summary>
+    private sealed class Ticket(QuotaLimiter limiter, Caller caller, string modelId, string requestedModel, long requests)
+    {
+        private int _ran;
+
+        public QuotaAdmission? Admission { get; private set; }
+
+        public async ValueTask AdmitAsync(string preparedFor, PromptTokenCounts prompt, CancellationToken cancellationToken)
+        {
+            // A request is admitted once, even by an inner service that prepares its prompt twice.
+            if (Interlocked.Exchange(ref _ran, 1) != 0) return;
+            Admission = await limiter.AdmitAsync(caller, QuotaOperation.GenerateContent, preparedFor, requestedModel, requests, prompt.Total,
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// An inner service that never ran the admission (one without the seam) still counts the call, from the count
+        /// it reported; it cannot be refused any more, so it is counted without a check.
+        /// </summary>
+        public async ValueTask EnsureCountedAsync(int promptTokens)
+        {
+            if (Interlocked.Exchange(ref _ran, 1) != 0) return;
+            await limiter.CountAsync(caller, modelId, requestedModel, requests, promptTokens).ConfigureAwait(false);
+        }
     }
 }

@@ -17,34 +17,29 @@ public sealed class QuotaLimiter(QuotaOptions options, IQuotaCounterStore counte
     private const string RequestsPerMinute = "rpm";
     private const string TokensPerMinute = "tpm";
     private const string RequestsPerDay = "rpd";
-    private const string RateLimitsDoc = "https://ai.google.dev/gemini-api/docs/rate-limits";
+    internal const string RateLimitsDoc = "https://ai.google.dev/gemini-api/docs/rate-limits";
 
     private long _sweptBefore;
 
     public QuotaOptions Options => options;
 
     /// <summary>
-    /// Admits <paramref name="requests"/> requests with <paramref name="estimatedTokens"/> input tokens for the caller's
+    /// Admits <paramref name="requests"/> requests with <paramref name="inputTokens"/> input tokens for the caller's
     /// project on <paramref name="modelId"/> (the local model; <paramref name="requestedModel"/> is the name the client
-    /// used), or throws 429 RESOURCE_EXHAUSTED. Null when no limit applies (nothing was counted).
+    /// used), or throws 429 RESOURCE_EXHAUSTED. Null when no limit applies (nothing was counted). Zero requests (a Live
+    /// turn, whose session was the request) count tokens only.
     /// </summary>
     public async ValueTask<QuotaAdmission?> AdmitAsync(Caller caller, QuotaOperation operation, string modelId, string requestedModel,
-        long requests, long estimatedTokens, CancellationToken cancellationToken)
+        long requests, long inputTokens, CancellationToken cancellationToken)
     {
-        var tier = caller.TierKnown ? caller.Tier : await projects.GetTierAsync(caller.ProjectId, cancellationToken).ConfigureAwait(false);
-        tier ??= options.DefaultTier;
-        if (string.IsNullOrEmpty(tier)) return null;
-        var limits = options.LimitsFor(tier, modelId, requestedModel);
-        if (limits is null || !limits.LimitsRequests) return null;
+        var tier = await TierOfAsync(caller, cancellationToken).ConfigureAwait(false);
+        if (tier is null || options.LimitsFor(tier, modelId, requestedModel) is not { LimitsRequests: true } limits) return null;
 
         var now = clock.GetUtcNow();
         var minute = QuotaWindows.Minute(now, options.MinuteWindow);
         var day = QuotaWindows.Day(now);
-        var deltas = new List<QuotaCounterDelta>(3);
-        QuotaCounterDelta? tokens = null;
-        if (limits.Rpm > 0) deltas.Add(new(caller.ProjectId, modelId, RequestsPerMinute, minute.Start, requests));
-        if (limits.Tpm > 0) deltas.Add(tokens = new(caller.ProjectId, modelId, TokensPerMinute, minute.Start, estimatedTokens));
-        if (limits.Rpd > 0) deltas.Add(new(caller.ProjectId, modelId, RequestsPerDay, day.Start, requests));
+        var (deltas, tokens) = DeltasOf(caller, modelId, limits, minute.Start, day.Start, requests, inputTokens);
+        if (deltas.Count == 0) return null;
 
         var totals = await counters.AddAsync(deltas, cancellationToken).ConfigureAwait(false);
         CastorException? refusal = null;
@@ -74,20 +69,29 @@ public sealed class QuotaLimiter(QuotaOptions options, IQuotaCounterStore counte
     }
 
     /// <summary>
-    /// Checks a batch job just stored against its tier's <c>BatchEnqueuedTokens</c> for the model: the tokens of every
-    /// request not yet run in the project's open jobs for it, the new job's included, estimated from their text (about
-    /// four characters a token). Throws the API's 429 when they pass the limit; the caller then deletes the job. Two
-    /// jobs created at once may both be refused, never both admitted over the limit.
+    /// Whether the caller's tier limits Batch Enqueued Tokens for any model: then a new job's requests are tokenized as
+    /// they are enqueued, so the limit adds up real counts.
+    /// </summary>
+    public async ValueTask<bool> LimitsBatchTokensAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        if (backlog is null || await TierOfAsync(caller, cancellationToken).ConfigureAwait(false) is not { } tier) return false;
+        return options.Tiers.TryGetValue(tier, out var models) && models.Values.Any(l => l.BatchEnqueuedTokens > 0);
+    }
+
+    /// <summary>
+    /// Checks a batch job just stored against its tier's <c>BatchEnqueuedTokens</c> for the model: the input tokens of
+    /// every request not yet run in the project's open jobs for it, the new job's included, as counted when they were
+    /// enqueued (a request not counted then, by its length: about four characters a token). Throws the API's 429 when
+    /// they pass the limit; the caller then deletes the job. Two jobs created at once may both be refused, never both
+    /// admitted over the limit.
     /// </summary>
     public async Task CheckBatchAsync(Caller caller, QuotaOperation operation, string modelId, string requestedModel, string storedModel, CancellationToken cancellationToken)
     {
         if (backlog is null) return;
-        var tier = caller.TierKnown ? caller.Tier : await projects.GetTierAsync(caller.ProjectId, cancellationToken).ConfigureAwait(false);
-        tier ??= options.DefaultTier;
-        if (string.IsNullOrEmpty(tier)) return;
+        if (await TierOfAsync(caller, cancellationToken).ConfigureAwait(false) is not { } tier) return;
         var limit = options.LimitsFor(tier, modelId, requestedModel)?.BatchEnqueuedTokens ?? 0;
         if (limit <= 0) return;
-        var tokens = (await backlog.EnqueuedRequestCharactersAsync(caller.ProjectId, storedModel, cancellationToken).ConfigureAwait(false) + 3) / 4;
+        var tokens = await backlog.EnqueuedTokensAsync(caller.ProjectId, modelId, storedModel, cancellationToken).ConfigureAwait(false);
         if (tokens <= limit) return;
 
         var (snake, pascal) = TierNames(tier);
@@ -96,7 +100,7 @@ public sealed class QuotaLimiter(QuotaOptions options, IQuotaCounterStore counte
         var description = $"Quota exceeded for metric: {quotaMetric}, limit: {limit}, model: {modelId}";
         throw new CastorException(ErrorStatus.ResourceExhausted,
             "You exceeded your current quota, please check your plan and billing details. For more information on this error, " +
-            $"head to: {RateLimitsDoc}.\n* {description}\nThe batch jobs of this project waiting for this model hold about {tokens} tokens " +
+            $"head to: {RateLimitsDoc}.\n* {description}\nThe batch jobs of this project waiting for this model hold {tokens} input tokens " +
             "with this one; retry when some of them have finished.",
             new QuotaViolation(quotaMetric, $"BatchEnqueuedTokensPerProjectPerModel-{pascal}", description)
             {
@@ -104,6 +108,40 @@ public sealed class QuotaLimiter(QuotaOptions options, IQuotaCounterStore counte
                 Value = limit,
             },
             new HelpLink("Learn more about Gemini API quotas", RateLimitsDoc));
+    }
+
+    /// <summary>
+    /// Counts a call that already ran without being admitted (it reached the model by a path without the admission
+    /// seam): its requests and tokens are added, and nothing is refused, since the work is done.
+    /// </summary>
+    public async Task CountAsync(Caller caller, string modelId, string requestedModel, long requests, long inputTokens)
+    {
+        var tier = await TierOfAsync(caller, CancellationToken.None).ConfigureAwait(false);
+        if (tier is null || options.LimitsFor(tier, modelId, requestedModel) is not { LimitsRequests: true } limits) return;
+        var now = clock.GetUtcNow();
+        var (deltas, _) = DeltasOf(caller, modelId, limits, QuotaWindows.Minute(now, options.MinuteWindow).Start, QuotaWindows.Day(now).Start,
+            requests, inputTokens);
+        if (deltas.Count > 0) await counters.AddAsync(deltas, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private static (List<QuotaCounterDelta> Deltas, QuotaCounterDelta? Tokens) DeltasOf(Caller caller, string modelId, QuotaLimits limits,
+        long minuteStart, long dayStart, long requests, long inputTokens)
+    {
+        var deltas = new List<QuotaCounterDelta>(3);
+        QuotaCounterDelta? tokens = null;
+        if (limits.Rpm > 0 && requests > 0) deltas.Add(new(caller.ProjectId, modelId, RequestsPerMinute, minuteStart, requests));
+        // A Live session's start brings no tokens (its turns do): nothing to add to TPM then.
+        if (limits.Tpm > 0 && (inputTokens > 0 || requests == 0)) deltas.Add(tokens = new(caller.ProjectId, modelId, TokensPerMinute, minuteStart, inputTokens));
+        if (limits.Rpd > 0 && requests > 0) deltas.Add(new(caller.ProjectId, modelId, RequestsPerDay, dayStart, requests));
+        return (deltas, tokens);
+    }
+
+    /// <summary>The caller's tier with the default applied; null: the project is not limited.</summary>
+    internal async ValueTask<string?> TierOfAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        var tier = caller.TierKnown ? caller.Tier : await projects.GetTierAsync(caller.ProjectId, cancellationToken).ConfigureAwait(false);
+        tier ??= options.DefaultTier;
+        return string.IsNullOrEmpty(tier) ? null : tier;
     }
 
     /// <summary>Replaces the admission's token estimate with the real input token count (the API's TPM counts what the model read).</summary>

@@ -18,6 +18,12 @@ public sealed class QuotaLimits
     /// <summary>Tokens that may be enqueued in batch jobs not yet finished, for this model (the API's Batch Enqueued Tokens).</summary>
     public long BatchEnqueuedTokens { get; set; }
 
+    /// <summary>
+    /// Concurrent Live sessions of the project on this model (the API limits Live models by sessions): one more is
+    /// refused at setup. Counted across every node sharing the database.
+    /// </summary>
+    public int Sessions { get; set; }
+
     /// <summary>Whether any online limit (RPM, TPM, RPD) applies.</summary>
     public bool LimitsRequests => Rpm > 0 || Tpm > 0 || Rpd > 0;
 }

@@ -20,6 +20,12 @@ public sealed class QuotaOptions
     /// </summary>
     public TimeSpan MinuteWindow { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long an open Live session's hold on a concurrent-sessions slot lasts unless its node renews it (it renews it
+    /// every third of this while the session is open): how long a crashed node's sessions keep their slots.
+    /// </summary>
+    public TimeSpan LiveSessionLease { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Whether any tier is configured (otherwise no limiter is installed).</summary>
     public bool Enabled => Tiers.Count > 0;
 

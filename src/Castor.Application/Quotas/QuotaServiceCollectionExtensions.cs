@@ -18,12 +18,14 @@ public static class QuotaServiceCollectionExtensions
             .Validate(o => o.MinuteWindow >= TimeSpan.FromSeconds(1), "Quotas:MinuteWindow must be at least one second.")
             .Validate(o => string.IsNullOrEmpty(o.DefaultTier) || o.Tiers.ContainsKey(o.DefaultTier),
                 "Quotas:DefaultTier must name a tier in Quotas:Tiers.")
-            .Validate(o => o.Tiers.Values.SelectMany(m => m.Values).All(l => l.Rpm >= 0 && l.Tpm >= 0 && l.Rpd >= 0 && l.BatchEnqueuedTokens >= 0),
-                "Quotas:Tiers limits (Rpm, Tpm, Rpd, BatchEnqueuedTokens) must not be negative (0 means no limit).");
+            .Validate(o => o.Tiers.Values.SelectMany(m => m.Values).All(l => l.Rpm >= 0 && l.Tpm >= 0 && l.Rpd >= 0 && l.BatchEnqueuedTokens >= 0 && l.Sessions >= 0),
+                "Quotas:Tiers limits (Rpm, Tpm, Rpd, BatchEnqueuedTokens, Sessions) must not be negative (0 means no limit).")
+            .Validate(o => o.LiveSessionLease >= TimeSpan.FromSeconds(1), "Quotas:LiveSessionLease must be at least one second.");
         services.AddSingleton<ProjectService>();
         if (!options.Enabled) return services;
 
         services.AddSingleton<QuotaLimiter>();
+        services.AddSingleton<LiveSessionQuota>();
         Decorate<IGenerationService>(services, (sp, inner) => new QuotaGenerationService(inner, sp.GetRequiredService<QuotaLimiter>(),
             sp.GetRequiredService<Models.ModelCatalogue>()));
         Decorate<IEmbeddingService>(services, (sp, inner) => new QuotaEmbeddingService(inner, sp.GetRequiredService<QuotaLimiter>(),

@@ -3,9 +3,10 @@ using Castor.Application.Generation;
 namespace Castor.Application.Quotas;
 
 /// <summary>
-/// A request's input tokens guessed from its parts before any work (about four characters a token; an image, audio or
-/// file part as the API's 258 tokens per image), so the TPM check costs no tokenization; the limiter replaces the guess
-/// with the real count once the model has read the prompt.
+/// An embedding request's input tokens guessed from its parts before any work (about four characters a token; an
+/// image, audio or file part as the API's 258 tokens per image), so its TPM check costs no tokenization; the limiter
+/// replaces the guess with the count the model read. Generation needs no guess: its TPM check runs on the prepared
+/// prompt (<see cref="Generation.GenerationRequest.Admission"/>).
 /// </summary>
 public static class QuotaTokenEstimate
 {

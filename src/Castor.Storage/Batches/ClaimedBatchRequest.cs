@@ -5,4 +5,8 @@ namespace Castor.Storage.Batches;
 /// output file as soon as it is recorded: its <see cref="Key"/>, and whether the job has an output file (file input).
 /// </summary>
 public sealed record ClaimedBatchRequest(BatchRequestId Id, string ProjectId, string Kind, string Dialect, string Model, string Request, int Attempts,
-    string? Key = null, bool WritesFile = false);
+    string? Key = null, bool WritesFile = false)
+{
+    /// <summary>The key that created the job (null for jobs stored before keys were recorded).</summary>
+    public string? SubmitterKeyId { get; init; }
+}

@@ -21,4 +21,8 @@ public sealed record StoredBatch(
     DateTimeOffset CreateTime,
     DateTimeOffset UpdateTime,
     DateTimeOffset? EndTime,
-    DateTimeOffset ExpireTime);
+    DateTimeOffset ExpireTime)
+{
+    /// <summary>The id of the key that created the job, whose usage its requests are; null for jobs stored before keys were recorded.</summary>
+    public string? SubmitterKeyId { get; init; }
+}

@@ -27,20 +27,20 @@ public sealed class SqlBatchStore(IRelationalDatabase database) : IBatchStore
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (var insert = Sql.Command(connection, tx, $"""
-                         INSERT INTO batches ({BatchColumns})
-                         VALUES (@id, @project, @kind, @dialect, @model, @display, @input, NULL, @state, NULL, 0, 0, @created, @created, NULL, @expires)
+                         INSERT INTO batches ({BatchColumns}, submitter_key_id)
+                         VALUES (@id, @project, @kind, @dialect, @model, @display, @input, NULL, @state, NULL, 0, 0, @created, @created, NULL, @expires, @submitter)
                          """,
-                         ("@id", batch.Id), ("@project", batch.ProjectId), ("@kind", batch.Kind), ("@dialect", batch.Dialect), ("@model", batch.Model),
+                         ("@submitter", batch.SubmitterKeyId), ("@id", batch.Id), ("@project", batch.ProjectId), ("@kind", batch.Kind), ("@dialect", batch.Dialect), ("@model", batch.Model),
                          ("@display", batch.DisplayName), ("@input", batch.InputFile), ("@state", StateName(batch.State)),
                          ("@created", Dialect.Time(batch.CreateTime)), ("@expires", Dialect.Time(batch.ExpireTime))))
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
 
         // One command, its parameters reset per row: a 2 GB file is millions of rows in this one transaction.
         await using var row = Sql.Command(connection, tx, """
-            INSERT INTO batch_requests (batch_id, position, request_key, metadata, request, state, result, finish_time)
-            VALUES (@batch, @position, @key, @metadata, @request, @state, @result, @finished)
+            INSERT INTO batch_requests (batch_id, position, request_key, metadata, request, state, result, finish_time, enqueued_tokens, enqueued_model)
+            VALUES (@batch, @position, @key, @metadata, @request, @state, @result, @finished, @tokens, @tokensModel)
             """, ("@batch", batch.Id), ("@position", 0L), ("@key", null), ("@metadata", null), ("@request", null), ("@state", ""), ("@result", null),
-            ("@finished", null));
+            ("@finished", null), ("@tokens", Sql.Int64(null)), ("@tokensModel", null));
         long count = 0;
         await foreach (var request in requests.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
@@ -50,6 +50,8 @@ public sealed class SqlBatchStore(IRelationalDatabase database) : IBatchStore
             row.Parameters["@request"].Value = (object?)request.Request ?? DBNull.Value;
             row.Parameters["@state"].Value = request.Error is null ? "PENDING" : "FAILED";
             row.Parameters["@result"].Value = (object?)request.Error ?? DBNull.Value;
+            row.Parameters["@tokens"].Value = request.EnqueuedTokens is { } tokens ? tokens : DBNull.Value;
+            row.Parameters["@tokensModel"].Value = (object?)request.EnqueuedModel ?? DBNull.Value;
             SetTime(row.Parameters["@finished"], request.Error is null ? null : batch.CreateTime);
             await row.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             count++;
@@ -169,7 +171,7 @@ public sealed class SqlBatchStore(IRelationalDatabase database) : IBatchStore
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var claimed = new List<ClaimedBatchRequest>();
         await using (var select = Sql.Command(connection, tx, $"""
-                         SELECT r.batch_id, r.position, r.request, r.attempts, b.project_id, b.kind, b.dialect, b.model, r.request_key, b.input_file
+                         SELECT r.batch_id, r.position, r.request, r.attempts, b.project_id, b.kind, b.dialect, b.model, r.request_key, b.input_file, b.submitter_key_id
                          FROM batch_requests r JOIN batches b ON b.id = r.batch_id
                          WHERE b.state IN {Open} AND b.finalized = 0 AND r.state = 'PENDING' AND (r.lease_until IS NULL OR r.lease_until < @now)
                          ORDER BY b.create_time, r.batch_id, r.position
@@ -178,7 +180,8 @@ public sealed class SqlBatchStore(IRelationalDatabase database) : IBatchStore
         await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 claimed.Add(new ClaimedBatchRequest(new BatchRequestId(reader.GetString(0), reader.GetInt64(1)), reader.GetString(4), reader.GetString(5),
-                    reader.GetString(6), reader.GetString(7), reader.GetString(2), reader.GetInt32(3) + 1, reader.ReadNullableString(8), !reader.IsDBNull(9)));
+                    reader.GetString(6), reader.GetString(7), reader.GetString(2), reader.GetInt32(3) + 1, reader.ReadNullableString(8), !reader.IsDBNull(9))
+                    { SubmitterKeyId = reader.ReadNullableString(10) });
         if (claimed.Count == 0) return claimed;
 
         await using (var lease = Sql.Command(connection, tx, """

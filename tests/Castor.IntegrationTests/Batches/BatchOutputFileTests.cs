@@ -84,6 +84,9 @@ public sealed class BatchOutputFileTests : IDisposable
 
         public NewBatchRequest ParseLine(BatchKind kind, string model, string line, long lineNumber) => throw new NotSupportedException();
 
+        public Castor.Application.Generation.GenerationRequest? ToGenerationRequest(BatchKind kind, string model, string request) =>
+            throw new NotSupportedException();
+
         public Task<BatchRequestResult> RunAsync(Caller caller, BatchKind kind, string model, string request, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
 

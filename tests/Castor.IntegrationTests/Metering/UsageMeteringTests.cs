@@ -88,6 +88,56 @@ public sealed class UsageMeteringTests(UsageServerFixture server)
     }
 
     [Fact]
+    public async Task The_metered_tokens_are_the_usage_metadata_the_responses_reported_cached_tokens_included()
+    {
+        var (project, key) = await server.NewProjectAsync("fields");
+        var client = server.CreateClient(key);
+        long prompt = 0, cached = 0, candidates = 0;
+        // The same prompt twice: the second reads its prefix from the engine's cache, which usageMetadata reports as cached.
+        for (var i = 0; i < 2; i++)
+        {
+            var (status, body) = await client.PostAsync("/v1beta/models/gemini-2.5-flash:generateContent", Prompt);
+            Assert.Equal(200, status);
+            var usage = body!["usageMetadata"]!;
+            prompt += usage["promptTokenCount"]!.GetValue<long>();
+            cached += usage["cachedContentTokenCount"]?.GetValue<long>() ?? 0;
+            candidates += usage["candidatesTokenCount"]!.GetValue<long>();
+            Assert.Null(usage["toolUsePromptTokenCount"]);
+        }
+        Assert.True(cached > 0, "the second request's prefix was cached");
+
+        await server.FlushAsync();
+        var (reportStatus, report) = await server.UsageAsync(server.AdminKey, $"project={project}&by=model");
+        Assert.Equal(200, reportStatus);
+        var row = Assert.Single(report!["rows"]!.AsArray())!;
+        Assert.Equal((2L, prompt, cached, candidates, 0L, 0L),
+            (row["requests"]!.GetValue<long>(), row["promptTokenCount"]!.GetValue<long>(), row["cachedContentTokenCount"]!.GetValue<long>(),
+                row["candidatesTokenCount"]!.GetValue<long>(), row["thoughtsTokenCount"]!.GetValue<long>(), row["toolUsePromptTokenCount"]!.GetValue<long>()));
+        Assert.Equal(prompt + candidates, row["totalTokenCount"]!.GetValue<long>());
+        var text = Assert.Single(row["promptTokensDetails"]!.AsArray())!;
+        Assert.Equal(("TEXT", prompt), (text["modality"]!.GetValue<string>(), text["tokenCount"]!.GetValue<long>()));
+        Assert.NotNull(row["averageLatencyMs"]);
+    }
+
+    [Fact]
+    public async Task Batch_usage_is_recorded_under_the_key_that_submitted_the_job()
+    {
+        var (project, key) = await server.NewProjectAsync("batch-key");
+        var client = server.CreateClient(key);
+        var operation = await BatchClient.CreateInlineAsync(client, [new { request = BatchClient.Request("Once") }]);
+        Assert.Equal("BATCH_STATE_SUCCEEDED", BatchClient.State(await BatchClient.WaitAsync(client, operation["name"]!.GetValue<string>())));
+        Assert.Equal(200, (await client.PostAsync("/v1beta/models/gemini-2.5-flash:generateContent", Prompt)).Status);
+
+        await server.FlushAsync();
+        var byKey = await server.App.Services.GetRequiredService<IUsageStore>()
+            .ReadAsync(new UsageQuery(project, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(1), UsageDimension.Key));
+        // The batch request and the online call are one key's usage: the key that submitted the job, not a key id of the worker's.
+        var keyId = Assert.Single(byKey.Select(t => t.Group).Distinct());
+        Assert.NotEqual(Castor.Application.Batches.BatchWorker.CallerKeyId, keyId);
+        Assert.Equal([false, true], byKey.Select(t => t.Batch).Order());
+    }
+
+    [Fact]
     public async Task Each_Live_API_turn_is_metered_as_a_live_request_with_the_turns_usage()
     {
         var (project, key) = await server.NewProjectAsync("live");

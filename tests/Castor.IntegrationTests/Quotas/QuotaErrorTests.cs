@@ -141,8 +141,8 @@ public sealed class QuotaErrorTests(QuotaServerFixture server) : IClassFixture<Q
         static string Job(int requests) => "{\"batch\":{\"inputConfig\":{\"requests\":{\"requests\":[" +
             string.Join(',', Enumerable.Repeat("{\"request\":" + Generate + "}", requests)) + "]}}}}";
 
-        // 40 requests of about 90 characters: some 900 tokens waiting, over the 200 allowed.
-        var (refused, body) = await client.PostAsync("/v1beta/models/gemini-2.5-flash:batchGenerateContent", Job(40));
+        // 100 requests of a few tokens each (counted with the tokenizer as they are enqueued): over the 200 allowed.
+        var (refused, body) = await client.PostAsync("/v1beta/models/gemini-2.5-flash:batchGenerateContent", Job(100));
         Assert.Equal(429, refused);
         var violation = Detail(body!["error"]!["details"]!.AsArray(), "type.googleapis.com/google.rpc.QuotaFailure")["violations"]![0]!;
         Assert.Equal("generativelanguage.googleapis.com/batch_generate_content_free_tier_enqueued_tokens", violation["quotaMetric"]!.GetValue<string>());

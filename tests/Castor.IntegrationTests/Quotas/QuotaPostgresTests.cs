@@ -76,6 +76,40 @@ public sealed class QuotaPostgresTests : IAsyncLifetime
     }
 
     [StorageFact]
+    public async Task Two_nodes_on_one_database_together_hold_no_more_live_sessions_than_the_limit_and_a_dead_nodes_leases_expire()
+    {
+        var start = new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero);
+        var options = new QuotaOptions
+        {
+            DefaultTier = "free",
+            Tiers = new() { ["free"] = new() { ["*"] = new QuotaLimits { Sessions = 3 } } },
+            LiveSessionLease = TimeSpan.FromSeconds(30),
+        };
+        var one = await PostgresTestDatabase.OpenAsync(_connectionString!);
+        var two = new Castor.Storage.Postgres.PostgresDatabase(_connectionString!);
+        Assert.True(await new SqlProjectStore(one).CreateProjectAsync("live", null, start));
+        var caller = new Caller((await new SqlProjectStore(one).ListProjectsAsync()).Single(p => p.Name == "live").Id, "live", "k") { TierKnown = true };
+        LiveSessionQuota Node(IRelationalDatabase database, TimeProvider clock) =>
+            new(new QuotaLimiter(options, new SqlQuotaCounterStore(database), new SqlProjectStore(database), clock), new SqlLiveSessionLeaseStore(database), clock);
+        var nodes = new[] { Node(one, new FakeTimeProvider(start)), Node(two, new FakeTimeProvider(start)) };
+
+        var slots = await Task.WhenAll(Enumerable.Range(0, 12).Select(n => Task.Run(async () =>
+        {
+            try { return await nodes[n % 2].StartSessionAsync(caller, "m", "m", CancellationToken.None); }
+            catch (CastorException ex) when (ex.Status == ErrorStatus.ResourceExhausted) { return null; }
+        })));
+        Assert.Equal(3, slots.Count(s => s is not null));
+
+        // Both nodes die without closing their sessions: a node that starts after the leases' lifetime has every slot.
+        var later = Node(two, new FakeTimeProvider(start + options.LiveSessionLease + TimeSpan.FromSeconds(1)));
+        var after = new List<LiveSessionSlot?>();
+        for (var i = 0; i < 3; i++) after.Add(await later.StartSessionAsync(caller, "m", "m", CancellationToken.None));
+        Assert.All(after, Assert.NotNull);
+        await Assert.ThrowsAsync<CastorException>(() => later.StartSessionAsync(caller, "m", "m", CancellationToken.None));
+        foreach (var slot in after) await slot!.DisposeAsync();
+    }
+
+    [StorageFact]
     public async Task Two_servers_together_admit_no_more_than_the_limit()
     {
         await using var a = new NodeScope(new Node(_connectionString!));

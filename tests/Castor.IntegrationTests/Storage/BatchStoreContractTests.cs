@@ -100,6 +100,39 @@ public abstract class BatchStoreContractTests : IAsyncLifetime
         // A cancelled job's waiting requests are never claimed.
         Assert.Empty(await Batches.ClaimAsync("a", T0.AddMinutes(1), T0.AddMinutes(2), 10));
     }
+
+    [StorageFact]
+    public async Task Enqueued_tokens_add_up_per_model_and_a_claimed_request_names_the_key_that_submitted_its_job()
+    {
+        var project = await new SqlKeyStore(Database).EnsureProjectAsync("alpha");
+        var gemini = new StoredBatch("g", project, "generateContent", "gemini", "models/m", null, null, null, BatchState.Pending, null, 0, false, T0, T0, null,
+            T0.AddHours(48)) { SubmitterKeyId = "k-9" };
+        await Batches.CreateAsync(gemini, new[]
+        {
+            new NewBatchRequest("a", null, "{\"a\":1}", null) { EnqueuedTokens = 10, EnqueuedModel = "m-local" },
+            new NewBatchRequest("b", null, "{\"b\":1}", null) { EnqueuedTokens = 10, EnqueuedModel = "m-local" },
+            // Stored uncounted: its 8 characters stand in, at four a token.
+            new NewBatchRequest("c", null, "{\"c\":12}", null),
+            new NewBatchRequest("d", null, null, "{\"error\":{}}"),
+        }.ToAsyncEnumerable());
+        // An OpenAI job names no model of its own; each request was counted for its own.
+        var openai = gemini with { Id = "o", Dialect = "openai", Model = "", SubmitterKeyId = null };
+        await Batches.CreateAsync(openai, new[]
+        {
+            new NewBatchRequest("1", null, "{}", null) { EnqueuedTokens = 7, EnqueuedModel = "m-local" },
+            new NewBatchRequest("2", null, "{}", null) { EnqueuedTokens = 100, EnqueuedModel = "other" },
+        }.ToAsyncEnumerable());
+
+        var backlog = new SqlBatchBacklogStore(Database);
+        Assert.Equal(10 + 10 + 2 + 7, await backlog.EnqueuedTokensAsync(project, "m-local", "models/m"));
+        Assert.Equal(100, await backlog.EnqueuedTokensAsync(project, "other", "models/other"));
+        Assert.Equal(0, await backlog.EnqueuedTokensAsync(await new SqlKeyStore(Database).EnsureProjectAsync("beta"), "m-local", "models/m"));
+
+        var claimed = await Batches.ClaimAsync("a", T0, T0 + Lease, 10);
+        Assert.Equal(["k-9", "k-9", "k-9", null, null], claimed.Select(c => c.SubmitterKeyId));
+        await Batches.CompleteRequestAsync("a", claimed[0].Id, new BatchRequestResult(true, "{}", 10, 1), T0.AddSeconds(1));
+        Assert.Equal(10 + 2 + 7, await backlog.EnqueuedTokensAsync(project, "m-local", "models/m"));
+    }
 }
 
 public sealed class SqliteBatchStoreTests : BatchStoreContractTests

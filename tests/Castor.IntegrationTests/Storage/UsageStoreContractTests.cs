@@ -56,6 +56,22 @@ public abstract class UsageStoreContractTests : IAsyncLifetime
         var firstHour = await Usage.ReadAsync(new UsageQuery("alpha", T0.AddMinutes(30), UsageBucket.HourOf(T0).AddHours(1), UsageDimension.Status));
         Assert.Equal(2, Assert.Single(firstHour).Counts.Requests);
     }
+
+    [StorageFact]
+    public async Task Every_counted_field_round_trips_and_adds_up_tool_use_prompt_tokens_included()
+    {
+        var project = await new SqlKeyStore(Database).EnsureProjectAsync("fields");
+        var bucket = new UsageBucket(UsageBucket.HourOf(T0), project, "k-1", "gemini-2.5-flash", "generateContent", false, UsageBucket.Ok);
+        // Every field a distinct value, so a column read into the wrong field shows.
+        var counts = new UsageCounts(1, 2, 3, 4, 5, 6, 7, 8, 9) { ToolUsePromptTokens = 10 };
+        await Usage.AddAsync([new(bucket, counts)]);
+        await Usage.AddAsync([new(bucket, counts)]);
+
+        var total = Assert.Single(await Usage.ReadAsync(new UsageQuery("fields", T0, T0.AddHours(1), UsageDimension.Model))).Counts;
+        Assert.Equal(counts + counts, total);
+        Assert.Equal(new UsageCounts(2, 4, 6, 8, 10, 12, 14, 16, 18) { ToolUsePromptTokens = 20 }, total);
+        Assert.Equal(4 + 20 + 8 + 10, total.TotalTokens);
+    }
 }
 
 public sealed class SqliteUsageStoreTests : UsageStoreContractTests

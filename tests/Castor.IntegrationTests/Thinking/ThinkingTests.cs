@@ -77,7 +77,7 @@ public sealed class ThinkingTests(ThinkingModelFixture fixture) : IClassFixture<
     [Fact]
     public async Task Streamed_thoughts_come_before_the_answer()
     {
-        var stream = fixture.Generation.Start(ThinkingModelFixture.Caller, Request(budget: 8, includeThoughts: true), CancellationToken.None);
+        var stream = await fixture.Generation.StartAsync(ThinkingModelFixture.Caller, Request(budget: 8, includeThoughts: true), CancellationToken.None);
         var order = new StringBuilder();
         await foreach (var update in stream.ReadAllAsync())
         {

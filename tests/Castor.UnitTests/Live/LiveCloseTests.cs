@@ -30,6 +30,17 @@ public sealed class LiveCloseTests
         Assert.Equal(code, LiveCloseException.From(new CastorException(status, "m")).Code);
 
     [Fact]
+    public void A_rate_limit_closes_with_1011_and_the_quota_message_as_the_Live_API_does_while_overload_stays_1013()
+    {
+        var quota = new CastorException(ErrorStatus.ResourceExhausted, "You exceeded your current quota, please check your plan and billing details.",
+            new QuotaViolation("generativelanguage.googleapis.com/generate_content_free_tier_input_token_count", "q", "d"));
+        var close = LiveCloseException.From(quota);
+        Assert.Equal(WebSocketCloseStatus.InternalServerError, close.Code);
+        Assert.StartsWith("You exceeded your current quota", close.Reason);
+        Assert.Equal((WebSocketCloseStatus)1013, LiveCloseException.From(new CastorException(ErrorStatus.ResourceExhausted, "queue full")).Code);
+    }
+
+    [Fact]
     public void Malformed_JSON_is_a_1007_naming_the_problem()
     {
         var close = Assert.Throws<LiveCloseException>(() => LiveSession.Parse("{\"setup\":{\"model\":}"u8));

@@ -116,4 +116,23 @@ public sealed class UsageMeterTests
         }
         Assert.Null(UsageContext.Current);
     }
+
+    [Fact]
+    public void A_requests_counts_carry_each_usage_field_per_modality_with_no_tool_use_tokens()
+    {
+        var usage = new Castor.Application.Generation.Usage(PromptTokenCount: 300, CandidatesTokenCount: 20, CachedContentTokenCount: 40, ThoughtsTokenCount: 7)
+        {
+            PromptTokensDetails = new Castor.Application.Generation.PromptTokenCounts(Text: 30, Image: 258, Audio: 12),
+        };
+        var counts = UsageMeter.CountsOf(usage, TimeSpan.FromMilliseconds(125));
+        Assert.Equal(new UsageCounts(Requests: 1, PromptTokens: 300, CachedContentTokens: 40, CandidatesTokens: 20, ThoughtsTokens: 7,
+            PromptTextTokens: 30, PromptImageTokens: 258, PromptAudioTokens: 12, LatencyMilliseconds: 125), counts);
+        Assert.Equal(0, counts.ToolUsePromptTokens);
+        Assert.Equal(327, counts.TotalTokens);
+
+        // A stream cut before its first usage is counted from the prompt it queued.
+        var unread = UsageMeter.CountsOf(null, TimeSpan.FromMilliseconds(3), 9, new Castor.Application.Generation.PromptTokenCounts(5, 4));
+        Assert.Equal((9L, 5L, 4L, 0L, 0L), (unread.PromptTokens, unread.PromptTextTokens, unread.PromptImageTokens, unread.CandidatesTokens, unread.ToolUsePromptTokens));
+    }
 }
+
