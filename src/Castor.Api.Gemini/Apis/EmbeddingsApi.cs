@@ -13,7 +13,7 @@ internal static class EmbeddingsApi
     {
         var embeddings = context.RequestServices.GetRequiredService<IEmbeddingService>();
         var wire = await RequestBody.ReadAsync(context.Request, GeminiJson.TypeInfo<EmbedContentRequest>()).ConfigureAwait(false);
-        var result = await embeddings.EmbedContentAsync(context.Caller(), model, ToRequest(wire, ""), context.RequestAborted).ConfigureAwait(false);
+        var result = await embeddings.EmbedContentAsync(context.Caller(), model, ToRequest(wire, ""), null, context.RequestAborted).ConfigureAwait(false);
         // ai-sdk's embed validates exactly this shape: {embedding:{values:number[]}}.
         await WriteAsync(context, new EmbedContentResponse
         {
@@ -27,7 +27,7 @@ internal static class EmbeddingsApi
         var embeddings = context.RequestServices.GetRequiredService<IEmbeddingService>();
         var wire = await RequestBody.ReadAsync(context.Request, GeminiJson.TypeInfo<BatchEmbedContentsRequest>()).ConfigureAwait(false);
         var requests = wire.Requests?.Select((r, i) => r is null ? null : ToRequest(r, $"requests[{i}].")).ToList();
-        var result = await embeddings.BatchEmbedContentsAsync(context.Caller(), model, requests, context.RequestAborted).ConfigureAwait(false);
+        var result = await embeddings.BatchEmbedContentsAsync(context.Caller(), model, requests, null, context.RequestAborted).ConfigureAwait(false);
         // @google/genai reads only embeddings[] (and calls this method even for one text).
         await WriteAsync(context, new BatchEmbedContentsResponse
         {

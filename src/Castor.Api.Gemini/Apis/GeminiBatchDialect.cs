@@ -85,7 +85,7 @@ internal sealed class GeminiBatchDialect(IGenerationService generation, IEmbeddi
         if (kind == BatchKind.EmbedContent)
         {
             var wire = JsonSerializer.Deserialize(request, GeminiJson.TypeInfo<EmbedContentRequest>())!;
-            var result = await embeddings.EmbedContentAsync(caller, model, EmbeddingsApi.ToRequest(wire, ""), cancellationToken).ConfigureAwait(false);
+            var result = await embeddings.EmbedContentAsync(caller, model, EmbeddingsApi.ToRequest(wire, ""), null, cancellationToken).ConfigureAwait(false);
             var response = new EmbedContentResponse
             {
                 Embedding = new ContentEmbedding { Values = result.Embeddings[0] },

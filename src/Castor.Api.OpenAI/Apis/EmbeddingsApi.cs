@@ -37,7 +37,7 @@ internal static partial class EmbeddingsApi
         EmbeddingResult result;
         try
         {
-            result = await embeddings.BatchEmbedContentsAsync(context.Caller(), wire.Model, requests, context.RequestAborted).ConfigureAwait(false);
+            result = await embeddings.BatchEmbedContentsAsync(context.Caller(), wire.Model, requests, null, context.RequestAborted).ConfigureAwait(false);
         }
         catch (CastorException error)
         {

@@ -20,15 +20,17 @@ public sealed class EmbeddingService(ModelCatalogue catalogue, EmbeddingOptions 
     public const string BatchEmbedContentsMethod = "batchEmbedContents";
 
     /// <summary><c>models/{model}:embedContent</c>: one content, one vector.</summary>
-    public Task<EmbeddingResult> EmbedContentAsync(Caller caller, string model, EmbeddingRequest request, CancellationToken cancellationToken)
+    public Task<EmbeddingResult> EmbedContentAsync(Caller caller, string model, EmbeddingRequest request, PromptAdmission? admission,
+        CancellationToken cancellationToken)
     {
         var entry = catalogue.ResolveEmbedding(model, EmbedContentMethod);
         var text = Prepare(entry, model, request, "");
-        return RunAsync(entry, [text], cancellationToken);
+        return RunAsync(entry, [text], admission, cancellationToken);
     }
 
     /// <summary><c>models/{model}:batchEmbedContents</c>: one vector per request, in order, computed together.</summary>
-    public Task<EmbeddingResult> BatchEmbedContentsAsync(Caller caller, string model, IReadOnlyList<EmbeddingRequest?>? requests, CancellationToken cancellationToken)
+    public Task<EmbeddingResult> BatchEmbedContentsAsync(Caller caller, string model, IReadOnlyList<EmbeddingRequest?>? requests, PromptAdmission? admission,
+        CancellationToken cancellationToken)
     {
         var entry = catalogue.ResolveEmbedding(model, BatchEmbedContentsMethod);
         if (requests is null || requests.Count == 0)
@@ -42,11 +44,18 @@ public sealed class EmbeddingService(ModelCatalogue catalogue, EmbeddingOptions 
             var request = requests[i] ?? throw CastorException.InvalidField($"requests[{i}]", "a request must be an object, not null.");
             texts[i] = Prepare(entry, model, request, $"requests[{i}].");
         }
-        return RunAsync(entry, texts, cancellationToken);
+        return RunAsync(entry, texts, admission, cancellationToken);
     }
 
-    private static async Task<EmbeddingResult> RunAsync(EmbeddingModelEntry entry, IReadOnlyList<PreparedText> texts, CancellationToken cancellationToken)
+    private static async Task<EmbeddingResult> RunAsync(EmbeddingModelEntry entry, IReadOnlyList<PreparedText> texts, PromptAdmission? admission,
+        CancellationToken cancellationToken)
     {
+        if (admission is not null)
+        {
+            var read = 0;
+            foreach (var text in texts) read += text.Tokens.Count;
+            await admission(entry.Id, new PromptTokenCounts(read), cancellationToken).ConfigureAwait(false);
+        }
         float[][] pooled;
         try
         {

@@ -1,3 +1,4 @@
+using Castor.Application.Generation;
 using Castor.Application.Keys;
 
 namespace Castor.Application.Embeddings;
@@ -8,9 +9,17 @@ namespace Castor.Application.Embeddings;
 /// </summary>
 public interface IEmbeddingService
 {
-    /// <summary>One content, one vector.</summary>
-    Task<EmbeddingResult> EmbedContentAsync(Caller caller, string model, EmbeddingRequest request, CancellationToken cancellationToken);
+    /// <summary>
+    /// One content, one vector. <paramref name="admission"/>, when given, runs once the text is validated and tokenized
+    /// and before the model computes anything, with the tokens the model will read (the rate limiter's seam, as
+    /// <see cref="GenerationRequest.Admission"/> is for generation).
+    /// </summary>
+    Task<EmbeddingResult> EmbedContentAsync(Caller caller, string model, EmbeddingRequest request, PromptAdmission? admission, CancellationToken cancellationToken);
 
-    /// <summary>One vector per request, in order, computed together.</summary>
-    Task<EmbeddingResult> BatchEmbedContentsAsync(Caller caller, string model, IReadOnlyList<EmbeddingRequest?>? requests, CancellationToken cancellationToken);
+    /// <summary>
+    /// One vector per request, in order, computed together; <paramref name="admission"/> runs once for the whole call,
+    /// with every request's tokens, after all of them are validated and tokenized.
+    /// </summary>
+    Task<EmbeddingResult> BatchEmbedContentsAsync(Caller caller, string model, IReadOnlyList<EmbeddingRequest?>? requests, PromptAdmission? admission,
+        CancellationToken cancellationToken);
 }

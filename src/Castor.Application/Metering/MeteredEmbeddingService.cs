@@ -1,4 +1,5 @@
 using Castor.Application.Embeddings;
+using Castor.Application.Generation;
 using Castor.Application.Keys;
 using Castor.Storage.Metering;
 
@@ -7,11 +8,13 @@ namespace Castor.Application.Metering;
 /// <summary>Meters embedContent and batchEmbedContents (and what the adapters and batch jobs call them for): the prompt tokens the model read.</summary>
 public sealed class MeteredEmbeddingService(IEmbeddingService inner, UsageMeter meter, TimeProvider clock) : IEmbeddingService
 {
-    public Task<EmbeddingResult> EmbedContentAsync(Caller caller, string model, EmbeddingRequest request, CancellationToken cancellationToken) =>
-        MeterAsync(caller, model, UsageMethods.EmbedContent, () => inner.EmbedContentAsync(caller, model, request, cancellationToken));
+    public Task<EmbeddingResult> EmbedContentAsync(Caller caller, string model, EmbeddingRequest request, PromptAdmission? admission,
+        CancellationToken cancellationToken) =>
+        MeterAsync(caller, model, UsageMethods.EmbedContent, () => inner.EmbedContentAsync(caller, model, request, admission, cancellationToken));
 
-    public Task<EmbeddingResult> BatchEmbedContentsAsync(Caller caller, string model, IReadOnlyList<EmbeddingRequest?>? requests, CancellationToken cancellationToken) =>
-        MeterAsync(caller, model, UsageMethods.BatchEmbedContents, () => inner.BatchEmbedContentsAsync(caller, model, requests, cancellationToken));
+    public Task<EmbeddingResult> BatchEmbedContentsAsync(Caller caller, string model, IReadOnlyList<EmbeddingRequest?>? requests, PromptAdmission? admission,
+        CancellationToken cancellationToken) =>
+        MeterAsync(caller, model, UsageMethods.BatchEmbedContents, () => inner.BatchEmbedContentsAsync(caller, model, requests, admission, cancellationToken));
 
     private async Task<EmbeddingResult> MeterAsync(Caller caller, string model, string method, Func<Task<EmbeddingResult>> embed)
     {

@@ -1,5 +1,6 @@
 using Castor.Application.Embeddings;
 using Castor.Application.Errors;
+using Castor.Application.Generation;
 using Castor.Application.Keys;
 using Castor.Application.Models;
 
@@ -7,45 +8,60 @@ namespace Castor.Application.Quotas;
 
 /// <summary>
 /// Rate limits for embedContent and batchEmbedContents: each content is one request (a batch of 20 is 20 requests
-/// against RPM and RPD, as the API counts them), and its text's tokens count against TPM, estimated before and
-/// corrected with the count the model read.
+/// against RPM and RPD, as the API counts them), and the tokens the model will read count against TPM. The limiter
+/// runs inside the embedding service through its admission seam, once every text is validated and tokenized and before
+/// the model computes anything: TPM counts real tokens with no second tokenization, and a refused call never reaches
+/// the engine. An invalid call (400) counts as its requests without tokens (<see cref="QuotaRefunds"/>).
 /// </summary>
 public sealed class QuotaEmbeddingService(IEmbeddingService inner, QuotaLimiter limiter, ModelCatalogue catalogue) : IEmbeddingService
 {
-    public async Task<EmbeddingResult> EmbedContentAsync(Caller caller, string model, EmbeddingRequest request, CancellationToken cancellationToken)
-    {
-        var admission = await AdmitAsync(caller, model, 1, QuotaTokenEstimate.Of(request?.Content), cancellationToken).ConfigureAwait(false);
-        return await RunAsync(admission, () => inner.EmbedContentAsync(caller, model, request!, cancellationToken)).ConfigureAwait(false);
-    }
+    public Task<EmbeddingResult> EmbedContentAsync(Caller caller, string model, EmbeddingRequest request, PromptAdmission? admission,
+        CancellationToken cancellationToken) =>
+        TicketFor(caller, model, 1) is { } ticket
+            ? RunAsync(ticket, admit => inner.EmbedContentAsync(caller, model, request, Both(admission, admit), cancellationToken))
+            : inner.EmbedContentAsync(caller, model, request, admission, cancellationToken);
 
-    public async Task<EmbeddingResult> BatchEmbedContentsAsync(Caller caller, string model, IReadOnlyList<EmbeddingRequest?>? requests, CancellationToken cancellationToken)
-    {
-        var count = Math.Max(1, requests?.Count ?? 0);
-        var tokens = requests?.Sum(r => QuotaTokenEstimate.Of(r?.Content)) ?? 0;
-        var admission = await AdmitAsync(caller, model, count, tokens, cancellationToken).ConfigureAwait(false);
-        return await RunAsync(admission, () => inner.BatchEmbedContentsAsync(caller, model, requests, cancellationToken)).ConfigureAwait(false);
-    }
+    public Task<EmbeddingResult> BatchEmbedContentsAsync(Caller caller, string model, IReadOnlyList<EmbeddingRequest?>? requests, PromptAdmission? admission,
+        CancellationToken cancellationToken) =>
+        TicketFor(caller, model, Math.Max(1, requests?.Count ?? 0)) is { } ticket
+            ? RunAsync(ticket, admit => inner.BatchEmbedContentsAsync(caller, model, requests, Both(admission, admit), cancellationToken))
+            : inner.BatchEmbedContentsAsync(caller, model, requests, admission, cancellationToken);
 
-    private async Task<EmbeddingResult> RunAsync(QuotaAdmission? admission, Func<Task<EmbeddingResult>> run)
+    private async Task<EmbeddingResult> RunAsync(Ticket ticket, Func<PromptAdmission, Task<EmbeddingResult>> run)
     {
         EmbeddingResult result;
         try
         {
-            result = await run().ConfigureAwait(false);
+            result = await run(ticket.AdmitAsync).ConfigureAwait(false);
         }
-        catch (CastorException ex) when (QuotaRefunds.RefusedBeforeWork(ex))
+        catch (CastorException ex) when (QuotaRefunds.NotAUse(ex))
         {
-            await limiter.CancelAsync(admission).ConfigureAwait(false);
+            await limiter.CancelAsync(ticket.Admission).ConfigureAwait(false);
             throw;
         }
-        QuotaRefunds.InBackground(limiter.CorrectAsync(admission, result.PromptTokenCount));
+        catch (Exception ex) when (QuotaRefunds.CountsAsUse(ex))
+        {
+            await ticket.EnsureCountedAsync(0).ConfigureAwait(false);
+            throw;
+        }
+        await ticket.EnsureCountedAsync(result.PromptTokenCount).ConfigureAwait(false);
         return result;
     }
 
-    private ValueTask<QuotaAdmission?> AdmitAsync(Caller caller, string model, long requests, long tokens, CancellationToken cancellationToken)
+    /// <summary>An outer caller's own admission, then this one.</summary>
+    private static PromptAdmission Both(PromptAdmission? outer, PromptAdmission mine) => outer is null
+        ? mine
+        : async (modelId, prompt, cancellationToken) =>
+        {
+            await outer(modelId, prompt, cancellationToken).ConfigureAwait(false);
+            await mine(modelId, prompt, cancellationToken).ConfigureAwait(false);
+        };
+
+    /// <summary>The call's admission, or null when it is not counted here (a batch job's embeddings, an unknown model).</summary>
+    private Ticket? TicketFor(Caller caller, string model, long requests)
     {
         // Batch jobs' embeddings are not online calls: they are limited by BatchEnqueuedTokens, as in the API.
-        if (Metering.UsageContext.Current?.Batch == true) return ValueTask.FromResult<QuotaAdmission?>(null);
+        if (Metering.UsageContext.Current?.Batch == true) return null;
         string modelId;
         try
         {
@@ -53,8 +69,34 @@ public sealed class QuotaEmbeddingService(IEmbeddingService inner, QuotaLimiter 
         }
         catch (CastorException)
         {
-            return ValueTask.FromResult<QuotaAdmission?>(null);
+            // An unknown model is the inner service's 404 to give; only calls that reach a model are counted.
+            return null;
         }
-        return limiter.AdmitAsync(caller, QuotaOperation.EmbedContent, modelId, ModelCatalogue.StripPrefix(model), requests, tokens, cancellationToken);
+        return new Ticket(limiter, caller, modelId, ModelCatalogue.StripPrefix(model), requests);
+    }
+
+    /// <summary>One call's admission: run by the embedding service with the tokenized texts, at most once.</summary>
+    private sealed class Ticket(QuotaLimiter limiter, Caller caller, string modelId, string requestedModel, long requests)
+    {
+        private int _ran;
+
+        public QuotaAdmission? Admission { get; private set; }
+
+        public async ValueTask AdmitAsync(string preparedFor, PromptTokenCounts prompt, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Exchange(ref _ran, 1) != 0) return;
+            Admission = await limiter.AdmitAsync(caller, QuotaOperation.EmbedContent, preparedFor, requestedModel, requests, prompt.Total,
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// A call that never ran the admission still counts: from the tokens it reported (an inner service without the
+        /// seam), or as requests without tokens (a 400 or a 500 before its texts were read counts against the quota).
+        /// </summary>
+        public async ValueTask EnsureCountedAsync(int promptTokens)
+        {
+            if (Interlocked.Exchange(ref _ran, 1) != 0) return;
+            await limiter.CountAsync(caller, modelId, requestedModel, requests, promptTokens).ConfigureAwait(false);
+        }
     }
 }

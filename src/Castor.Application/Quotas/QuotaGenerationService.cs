@@ -27,9 +27,14 @@ public sealed class QuotaGenerationService(IGenerationService inner, QuotaLimite
         {
             stream = await Inner.StartAsync(caller, request with { Admission = ticket.AdmitAsync }, cancellationToken).ConfigureAwait(false);
         }
-        catch (CastorException ex) when (QuotaRefunds.RefusedBeforeWork(ex))
+        catch (CastorException ex) when (QuotaRefunds.NotAUse(ex))
         {
             await limiter.CancelAsync(ticket.Admission).ConfigureAwait(false);
+            throw;
+        }
+        catch (Exception ex) when (QuotaRefunds.CountsAsUse(ex))
+        {
+            await ticket.EnsureCountedAsync(0).ConfigureAwait(false);
             throw;
         }
         await ticket.EnsureCountedAsync(stream.PromptTokenCount).ConfigureAwait(false);
@@ -44,9 +49,14 @@ public sealed class QuotaGenerationService(IGenerationService inner, QuotaLimite
         {
             result = await Inner.GenerateAsync(caller, request with { Admission = ticket.AdmitAsync }, cancellationToken).ConfigureAwait(false);
         }
-        catch (CastorException ex) when (QuotaRefunds.RefusedBeforeWork(ex))
+        catch (CastorException ex) when (QuotaRefunds.NotAUse(ex))
         {
             await limiter.CancelAsync(ticket.Admission).ConfigureAwait(false);
+            throw;
+        }
+        catch (Exception ex) when (QuotaRefunds.CountsAsUse(ex))
+        {
+            await ticket.EnsureCountedAsync(0).ConfigureAwait(false);
             throw;
         }
         await ticket.EnsureCountedAsync(result.Usage.PromptTokenCount).ConfigureAwait(false);
@@ -88,8 +98,9 @@ public sealed class QuotaGenerationService(IGenerationService inner, QuotaLimite
         }
 
         /// <summary>
-        /// An inner service that never ran the admission (one without the seam) still counts the call, from the count
-        /// it reported; it cannot be refused any more, so it is counted without a check.
+        /// A call that never ran the admission still counts: from the count it reported (an inner service without the
+        /// seam), or as a request without tokens (it failed before its prompt was prepared: a 400 or a 500 counts against
+        /// the quota, as the API's billing FAQ says). It cannot be refused any more, so it is counted without a check.
         /// </summary>
         public async ValueTask EnsureCountedAsync(int promptTokens)
         {

@@ -38,7 +38,7 @@ public sealed class QuotaLimiter(QuotaOptions options, IQuotaCounterStore counte
         var now = clock.GetUtcNow();
         var minute = QuotaWindows.Minute(now, options.MinuteWindow);
         var day = QuotaWindows.Day(now);
-        var (deltas, tokens) = DeltasOf(caller, modelId, limits, minute.Start, day.Start, requests, inputTokens);
+        var deltas = DeltasOf(caller, modelId, limits, minute.Start, day.Start, requests, inputTokens);
         if (deltas.Count == 0) return null;
 
         var totals = await counters.AddAsync(deltas, cancellationToken).ConfigureAwait(false);
@@ -65,7 +65,7 @@ public sealed class QuotaLimiter(QuotaOptions options, IQuotaCounterStore counte
             throw refusal;
         }
         SweepOldWindows(day.Start);
-        return new QuotaAdmission(deltas, tokens);
+        return new QuotaAdmission(deltas);
     }
 
     /// <summary>
@@ -119,21 +119,20 @@ public sealed class QuotaLimiter(QuotaOptions options, IQuotaCounterStore counte
         var tier = await TierOfAsync(caller, CancellationToken.None).ConfigureAwait(false);
         if (tier is null || options.LimitsFor(tier, modelId, requestedModel) is not { LimitsRequests: true } limits) return;
         var now = clock.GetUtcNow();
-        var (deltas, _) = DeltasOf(caller, modelId, limits, QuotaWindows.Minute(now, options.MinuteWindow).Start, QuotaWindows.Day(now).Start,
+        var deltas = DeltasOf(caller, modelId, limits, QuotaWindows.Minute(now, options.MinuteWindow).Start, QuotaWindows.Day(now).Start,
             requests, inputTokens);
         if (deltas.Count > 0) await counters.AddAsync(deltas, CancellationToken.None).ConfigureAwait(false);
     }
 
-    private static (List<QuotaCounterDelta> Deltas, QuotaCounterDelta? Tokens) DeltasOf(Caller caller, string modelId, QuotaLimits limits,
+    private static List<QuotaCounterDelta> DeltasOf(Caller caller, string modelId, QuotaLimits limits,
         long minuteStart, long dayStart, long requests, long inputTokens)
     {
         var deltas = new List<QuotaCounterDelta>(3);
-        QuotaCounterDelta? tokens = null;
         if (limits.Rpm > 0 && requests > 0) deltas.Add(new(caller.ProjectId, modelId, RequestsPerMinute, minuteStart, requests));
         // A Live session's start brings no tokens (its turns do): nothing to add to TPM then.
-        if (limits.Tpm > 0 && (inputTokens > 0 || requests == 0)) deltas.Add(tokens = new(caller.ProjectId, modelId, TokensPerMinute, minuteStart, inputTokens));
+        if (limits.Tpm > 0 && (inputTokens > 0 || requests == 0)) deltas.Add(new(caller.ProjectId, modelId, TokensPerMinute, minuteStart, inputTokens));
         if (limits.Rpd > 0 && requests > 0) deltas.Add(new(caller.ProjectId, modelId, RequestsPerDay, dayStart, requests));
-        return (deltas, tokens);
+        return deltas;
     }
 
     /// <summary>The caller's tier with the default applied; null: the project is not limited.</summary>
@@ -142,13 +141,6 @@ public sealed class QuotaLimiter(QuotaOptions options, IQuotaCounterStore counte
         var tier = caller.TierKnown ? caller.Tier : await projects.GetTierAsync(caller.ProjectId, cancellationToken).ConfigureAwait(false);
         tier ??= options.DefaultTier;
         return string.IsNullOrEmpty(tier) ? null : tier;
-    }
-
-    /// <summary>Replaces the admission's token estimate with the real input token count (the API's TPM counts what the model read).</summary>
-    public Task CorrectAsync(QuotaAdmission? admission, long inputTokens)
-    {
-        if (admission?.TokenDelta is not { } estimate || estimate.Amount == inputTokens) return Task.CompletedTask;
-        return counters.AddAsync([estimate with { Amount = inputTokens - estimate.Amount }], CancellationToken.None);
     }
 
     /// <summary>Gives back what an admitted request counted, when it was refused before any work (an invalid request is not a use).</summary>

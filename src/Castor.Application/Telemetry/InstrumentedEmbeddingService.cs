@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Castor.Application.Embeddings;
+using Castor.Application.Generation;
 using Castor.Application.Keys;
 using Castor.Application.Models;
 using Castor.Engine.Diagnostics;
@@ -16,11 +17,13 @@ public sealed class InstrumentedEmbeddingService(IEmbeddingService inner, ModelC
     /// <summary>gen_ai.operation.name of embedding calls.</summary>
     public const string Operation = "embeddings";
 
-    public Task<EmbeddingResult> EmbedContentAsync(Caller caller, string model, EmbeddingRequest request, CancellationToken cancellationToken) =>
-        RecordAsync(caller, model, () => inner.EmbedContentAsync(caller, model, request, cancellationToken));
+    public Task<EmbeddingResult> EmbedContentAsync(Caller caller, string model, EmbeddingRequest request, PromptAdmission? admission,
+        CancellationToken cancellationToken) =>
+        RecordAsync(caller, model, () => inner.EmbedContentAsync(caller, model, request, admission, cancellationToken));
 
-    public Task<EmbeddingResult> BatchEmbedContentsAsync(Caller caller, string model, IReadOnlyList<EmbeddingRequest?>? requests, CancellationToken cancellationToken) =>
-        RecordAsync(caller, model, () => inner.BatchEmbedContentsAsync(caller, model, requests, cancellationToken));
+    public Task<EmbeddingResult> BatchEmbedContentsAsync(Caller caller, string model, IReadOnlyList<EmbeddingRequest?>? requests, PromptAdmission? admission,
+        CancellationToken cancellationToken) =>
+        RecordAsync(caller, model, () => inner.BatchEmbedContentsAsync(caller, model, requests, admission, cancellationToken));
 
     private async Task<EmbeddingResult> RecordAsync(Caller caller, string requested, Func<Task<EmbeddingResult>> call)
     {

@@ -56,6 +56,36 @@ public sealed class QuotaTokenTests(QuotaServerFixture server) : IClassFixture<Q
     private static readonly string Dense = string.Join(' ', Enumerable.Repeat("zq xj vk qz", 8));
 
     [Fact]
+    public async Task An_embedding_is_counted_with_the_tokens_the_model_reads_before_it_is_computed()
+    {
+        // The embedding model's tokenizer reads rare letters at about a token per 2.5 characters: 239 characters are well
+        // over the 60-token budget, and a length-based guess (four characters a token) would have let them in.
+        var dense = string.Join(' ', Enumerable.Repeat("zq xj vk qz", 20));
+        // What the embedding model reads for the dense text, from the service itself (embedContent answers no token count).
+        var embeddings = server.App.Services.GetRequiredService<Castor.Application.Embeddings.IEmbeddingService>();
+        var text = new Castor.Application.Generation.Content("user", [new Castor.Application.Generation.TextPart(dense)]);
+        var probe = await embeddings.EmbedContentAsync(new Castor.Application.Keys.Caller("embed-probe", "embed-probe", "probe"), "gemini-embedding-001",
+            new Castor.Application.Embeddings.EmbeddingRequest { Content = text }, null, CancellationToken.None);
+        Assert.True(probe.PromptTokenCount > TokensPerMinute, $"dense text: {probe.PromptTokenCount} tokens");
+        Assert.True((dense.Length + 3) / 4 <= TokensPerMinute, $"dense text: {dense.Length} characters");
+
+        using var client = server.CreateClient(await server.NewProjectKeyAsync("tpm-embed", "tpm"));
+        var body = new JsonObject { ["content"] = new JsonObject { ["parts"] = new JsonArray(new JsonObject { ["text"] = dense }) } }.ToJsonString();
+        var (refused, error) = await client.PostAsync("/v1beta/models/gemini-embedding-001:embedContent", body);
+        Assert.Equal(429, refused);
+        var violation = error!["error"]!["details"]!.AsArray()
+            .Single(d => d!["@type"]!.GetValue<string>() == "type.googleapis.com/google.rpc.QuotaFailure")!["violations"]![0]!;
+        Assert.Equal("generativelanguage.googleapis.com/embed_content_tpm_tier_input_token_count", violation["quotaMetric"]!.GetValue<string>());
+
+        // The refused call took nothing, and an invalid one counts as a request but no tokens: a short text still fits the
+        // minute's token budget.
+        var (invalid, _) = await client.PostAsync("/v1beta/models/gemini-embedding-001:embedContent", """{"content":{"parts":[{"text":""}]}}""");
+        Assert.Equal(400, invalid);
+        var (ok, _) = await client.PostAsync("/v1beta/models/gemini-embedding-001:embedContent", """{"content":{"parts":[{"text":"a cat"}]}}""");
+        Assert.Equal(200, ok);
+    }
+
+    [Fact]
     public async Task A_batch_job_is_counted_against_batch_enqueued_tokens_with_its_requests_real_token_counts()
     {
         using var client = await server.NewProjectClientAsync("batch-tokens");

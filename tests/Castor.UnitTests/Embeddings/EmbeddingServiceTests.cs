@@ -46,7 +46,7 @@ public sealed class EmbeddingServiceTests : IDisposable
     [InlineData("embedding-gecko-001")]
     public async Task Local_ids_aliases_and_gemini_embedding_names_resolve_to_an_embedding_model(string name)
     {
-        var result = await _service.EmbedContentAsync(Caller,name, Text("hello"), default);
+        var result = await _service.EmbedContentAsync(Caller,name, Text("hello"), null, default);
         Assert.Equal("fake-embed", result.ModelId);
         Assert.Equal(Dimensions, Assert.Single(result.Embeddings).Length);
     }
@@ -54,7 +54,7 @@ public sealed class EmbeddingServiceTests : IDisposable
     [Fact]
     public async Task A_gemini_generative_name_refuses_embedding_with_400()
     {
-        var error = await Assert.ThrowsAsync<CastorException>(() => _service.EmbedContentAsync(Caller,"gemini-2.5-flash", Text("x"), default));
+        var error = await Assert.ThrowsAsync<CastorException>(() => _service.EmbedContentAsync(Caller,"gemini-2.5-flash", Text("x"), null, default));
         Assert.Equal(ErrorStatus.InvalidArgument, error.Status);
         Assert.Contains("embedContent", error.Message);
     }
@@ -62,7 +62,7 @@ public sealed class EmbeddingServiceTests : IDisposable
     [Fact]
     public async Task An_unknown_model_is_404()
     {
-        var error = await Assert.ThrowsAsync<CastorException>(() => _service.BatchEmbedContentsAsync(Caller,"no-such-model", [Text("x")], default));
+        var error = await Assert.ThrowsAsync<CastorException>(() => _service.BatchEmbedContentsAsync(Caller,"no-such-model", [Text("x")], null, default));
         Assert.Equal(ErrorStatus.NotFound, error.Status);
         Assert.Contains("batchEmbedContents", error.Message);
     }
@@ -70,8 +70,8 @@ public sealed class EmbeddingServiceTests : IDisposable
     [Fact]
     public async Task Vectors_are_normalized_and_output_dimensionality_keeps_their_prefix()
     {
-        var full = await _service.EmbedContentAsync(Caller,"fake-embed", Text("abc"), default);
-        var cut = await _service.EmbedContentAsync(Caller,"fake-embed", Text("abc") with { OutputDimensionality = 2 }, default);
+        var full = await _service.EmbedContentAsync(Caller,"fake-embed", Text("abc"), null, default);
+        var cut = await _service.EmbedContentAsync(Caller,"fake-embed", Text("abc") with { OutputDimensionality = 2 }, null, default);
         var vector = Assert.Single(full.Embeddings);
         Assert.Equal(1.0, Math.Sqrt(vector.Sum(x => (double)x * x)), 5);
         Assert.Equal(vector[..2], Assert.Single(cut.Embeddings));
@@ -80,7 +80,7 @@ public sealed class EmbeddingServiceTests : IDisposable
     [Fact]
     public async Task A_batch_is_computed_in_one_run_and_answers_in_request_order()
     {
-        var result = await _service.BatchEmbedContentsAsync(Caller,"fake-embed", [Text("a"), Text("bbbb"), Text("cc") with { OutputDimensionality = 3 }], default);
+        var result = await _service.BatchEmbedContentsAsync(Caller,"fake-embed", [Text("a"), Text("bbbb"), Text("cc") with { OutputDimensionality = 3 }], null, default);
         Assert.Equal(3, Assert.Single(_backend.RunSizes));
         Assert.Equal([Dimensions, Dimensions, 3], result.Embeddings.Select(e => e.Length).ToArray());
         // The fake's vector is (length, sum of codes, 1, 0, …): each answer belongs to its own text.
@@ -100,14 +100,14 @@ public sealed class EmbeddingServiceTests : IDisposable
             Text("Dogs bark.") with { Title = "Dogs" },
             Text("No title.") with { TaskType = "RETRIEVAL_DOCUMENT" },
             Text("plain") with { TaskType = "CLUSTERING" },
-        ], default);
+        ], null, default);
         Assert.Equal(["q: what purrs?", "Cats :: Cats purr.", "Dogs :: Dogs bark.", "untitled :: No title.", "plain"], _backend.Texts);
     }
 
     [Fact]
     public async Task Several_text_parts_are_embedded_as_one_text()
     {
-        await _service.EmbedContentAsync(Caller,"fake-embed", new EmbeddingRequest { Content = new Content("user", [new TextPart("a"), new TextPart("b")]) }, default);
+        await _service.EmbedContentAsync(Caller,"fake-embed", new EmbeddingRequest { Content = new Content("user", [new TextPart("a"), new TextPart("b")]) }, null, default);
         Assert.Equal("a\nb", Assert.Single(_backend.Texts));
     }
 
@@ -115,10 +115,10 @@ public sealed class EmbeddingServiceTests : IDisposable
     public async Task A_long_text_is_truncated_unless_auto_truncate_is_false()
     {
         var text = new string('x', 100);
-        var result = await _service.EmbedContentAsync(Caller,"fake-embed", Text(text), default);
+        var result = await _service.EmbedContentAsync(Caller,"fake-embed", Text(text), null, default);
         Assert.Equal(32, result.PromptTokenCount);
 
-        var error = await Assert.ThrowsAsync<CastorException>(() => _service.EmbedContentAsync(Caller,"fake-embed", Text(text) with { AutoTruncate = false }, default));
+        var error = await Assert.ThrowsAsync<CastorException>(() => _service.EmbedContentAsync(Caller,"fake-embed", Text(text) with { AutoTruncate = false }, null, default));
         Assert.Equal("content", Violation(error).Field);
     }
 
@@ -140,7 +140,7 @@ public sealed class EmbeddingServiceTests : IDisposable
     [MemberData(nameof(InvalidRequests))]
     public async Task An_invalid_request_in_a_batch_is_400_naming_its_field_and_nothing_is_computed(string what, EmbeddingRequest? request, string field)
     {
-        var error = await Assert.ThrowsAsync<CastorException>(() => _service.BatchEmbedContentsAsync(Caller,"fake-embed", [Text("fine"), request], default));
+        var error = await Assert.ThrowsAsync<CastorException>(() => _service.BatchEmbedContentsAsync(Caller,"fake-embed", [Text("fine"), request], null, default));
         Assert.Equal(ErrorStatus.InvalidArgument, error.Status);
         Assert.True(Violation(error).Field == field, $"{what}: expected field {field}, got {Violation(error).Field} ({error.Message})");
         Assert.Empty(_backend.RunSizes);
@@ -149,18 +149,18 @@ public sealed class EmbeddingServiceTests : IDisposable
     [Fact]
     public async Task The_same_model_under_its_models_prefix_is_not_a_different_model()
     {
-        var result = await _service.BatchEmbedContentsAsync(Caller,"fake-embed", [Text("x", "models/fake-embed"), Text("y", "FAKE-EMBED")], default);
+        var result = await _service.BatchEmbedContentsAsync(Caller,"fake-embed", [Text("x", "models/fake-embed"), Text("y", "FAKE-EMBED")], null, default);
         Assert.Equal(2, result.Embeddings.Count);
     }
 
     [Fact]
     public async Task An_empty_or_oversized_batch_is_400()
     {
-        var empty = await Assert.ThrowsAsync<CastorException>(() => _service.BatchEmbedContentsAsync(Caller,"fake-embed", [], default));
+        var empty = await Assert.ThrowsAsync<CastorException>(() => _service.BatchEmbedContentsAsync(Caller,"fake-embed", [], null, default));
         Assert.Equal("requests", Violation(empty).Field);
-        var missing = await Assert.ThrowsAsync<CastorException>(() => _service.BatchEmbedContentsAsync(Caller,"fake-embed", null, default));
+        var missing = await Assert.ThrowsAsync<CastorException>(() => _service.BatchEmbedContentsAsync(Caller,"fake-embed", null, null, default));
         Assert.Equal("requests", Violation(missing).Field);
-        var tooMany = await Assert.ThrowsAsync<CastorException>(() => _service.BatchEmbedContentsAsync(Caller,"fake-embed", Enumerable.Range(0, 6).Select(i => (EmbeddingRequest?)Text("t" + i)).ToList(), default));
+        var tooMany = await Assert.ThrowsAsync<CastorException>(() => _service.BatchEmbedContentsAsync(Caller,"fake-embed", Enumerable.Range(0, 6).Select(i => (EmbeddingRequest?)Text("t" + i)).ToList(), null, default));
         Assert.Equal("requests", Violation(tooMany).Field);
         Assert.Contains("at most 5", tooMany.Message);
     }
@@ -168,7 +168,7 @@ public sealed class EmbeddingServiceTests : IDisposable
     [Fact]
     public async Task Fields_of_embed_content_are_named_without_a_requests_prefix()
     {
-        var error = await Assert.ThrowsAsync<CastorException>(() => _service.EmbedContentAsync(Caller,"fake-embed", Text("x") with { OutputDimensionality = 99 }, default));
+        var error = await Assert.ThrowsAsync<CastorException>(() => _service.EmbedContentAsync(Caller,"fake-embed", Text("x") with { OutputDimensionality = 99 }, null, default));
         Assert.Equal("outputDimensionality", Violation(error).Field);
     }
 }

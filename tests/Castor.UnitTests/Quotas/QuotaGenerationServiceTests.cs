@@ -61,13 +61,38 @@ public sealed class QuotaGenerationServiceTests : IAsyncLifetime
         Assert.Equal(ErrorStatus.ResourceExhausted, refused.Status);
         Assert.Equal(2, backend.Requests.Count);
 
-        // An invalid request is refused before it is counted: the next minute's allowance is whole.
+        // An invalid request counts as a request (the API's billing FAQ) but its tokens were never read: the next
+        // minute's token allowance is whole.
         _clock.Advance(TimeSpan.FromMinutes(1));
         await Assert.ThrowsAsync<CastorException>(() => service.GenerateAsync(_caller, Request("Hi") with { Config = new GenerationConfig { Temperature = 5 } },
             CancellationToken.None));
         await service.GenerateAsync(_caller, Request("Hi"), CancellationToken.None);
         await service.GenerateAsync(_caller, Request("Hi"), CancellationToken.None);
         Assert.Equal(4, backend.Requests.Count);
+    }
+
+    [Fact]
+    public async Task A_request_that_fails_with_a_400_still_counts_against_requests_but_a_refused_one_does_not()
+    {
+        var backend = new FakeModelBackend();
+        var catalogue = new ModelCatalogue([backend]);
+        var limiter = Limiter(new QuotaLimits { Rpm = 2 });
+        var service = new QuotaGenerationService(new GenerationService(catalogue), limiter, catalogue);
+
+        // The API's billing FAQ: a request that fails with a 400 or a 500 is not charged but counts against the quota.
+        var invalid = await Assert.ThrowsAsync<CastorException>(() => service.GenerateAsync(_caller,
+            Request("Hi") with { Config = new GenerationConfig { Temperature = 5 } }, CancellationToken.None));
+        Assert.Equal(ErrorStatus.InvalidArgument, invalid.Status);
+        await service.GenerateAsync(_caller, Request("Hi"), CancellationToken.None);
+        var refused = await Assert.ThrowsAsync<CastorException>(() => service.GenerateAsync(_caller, Request("Hi"), CancellationToken.None));
+        Assert.Equal(ErrorStatus.ResourceExhausted, refused.Status);
+        Assert.Single(backend.Requests);
+
+        // The 429 itself took nothing: the next minute admits two again.
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await service.GenerateAsync(_caller, Request("Hi"), CancellationToken.None);
+        await service.GenerateAsync(_caller, Request("Hi"), CancellationToken.None);
+        Assert.Equal(3, backend.Requests.Count);
     }
 
     [Fact]

@@ -109,10 +109,10 @@ public sealed class QuotaLimiterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Tokens_per_minute_count_input_tokens_and_the_estimate_is_corrected_with_the_real_count()
+    public async Task Tokens_per_minute_count_input_tokens()
     {
         var limiter = Limiter(new QuotaLimits { Tpm = 100 });
-        var first = await limiter.AdmitAsync(_caller, QuotaOperation.GenerateContent, "m", "m", 1, 30, CancellationToken.None);
+        Assert.True(await TryAdmitAsync(limiter, 30));
         Assert.True(await TryAdmitAsync(limiter, 30));
         Assert.True(await TryAdmitAsync(limiter, 30));
         var refused = await Assert.ThrowsAsync<CastorException>(() =>
@@ -122,9 +122,7 @@ public sealed class QuotaLimiterTests : IAsyncLifetime
         Assert.Equal("GenerateInputTokensPerModelPerMinute-FreeTier", violation.QuotaId);
         Assert.Equal(100, violation.Value);
 
-        // The first prompt was really 10 tokens, not 30: 70 used, so 30 more fit.
-        await limiter.CorrectAsync(first, 10);
-        Assert.True(await TryAdmitAsync(limiter, 30));
+        Assert.True(await TryAdmitAsync(limiter, 10));
         Assert.False(await TryAdmitAsync(limiter, 1));
 
         _clock.Advance(TimeSpan.FromSeconds(30));
