@@ -112,7 +112,10 @@ test('gemini -p answers from Castor: routing classifier parsed, one main stream,
   const run = await runGemini(['-p', 'Tell me a short story'], env, join(home, 'work'));
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const calls = exchanges.map((e) => `${e.method} ${e.url} → ${e.status ?? e.error}`).join('\n');
-  const detail = `after ${seconds} s, exit ${run.code} ${run.signal ?? ''}\ncalls:\n${calls}\n--- stderr ---\n${run.stderr.slice(-4000)}`;
+  // The server's own errors (a 500's exception and stack), so a failure here can be diagnosed from CI's log alone.
+  const serverErrors = castor.output.split('\n').filter((l) => /fail|rror|xception|^\s+at /.test(l)).slice(-60).join('\n');
+  const detail = `after ${seconds} s, exit ${run.code} ${run.signal ?? ''}\ncalls:\n${calls}\n--- stderr ---\n${run.stderr.slice(-4000)}` +
+    `\n--- castor's errors ---\n${serverErrors}`;
 
   assert.equal(run.code, 0, detail);
   assert.ok(run.stdout.trim().length > 0, `no answer on stdout; ${detail}`);

@@ -659,7 +659,9 @@ public sealed class SequenceScheduler : IDisposable
             else if (draw.IsCompleted)
             {
                 _logger.LogError(draw.Exception, "A grammar-constrained draw failed for model {Model}", _modelId);
-                ReleaseJob(seq.Job, new GenerationFailed("The engine failed while applying the response grammar: " + draw.Exception?.GetBaseException().Message));
+                var cause = draw.Exception?.GetBaseException();
+                ReleaseJob(seq.Job, new GenerationFailed("The engine failed while applying the response grammar: " +
+                    (cause is null ? "the draw was cancelled." : $"{cause.GetType().Name}: {cause.Message}")));
             }
             else if (Stopwatch.GetElapsedTime(seq.DrawStarted) > _options.GrammarStepTimeout)
             {
