@@ -23,22 +23,8 @@ public static class MeteringServiceCollectionExtensions
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<UsageOptions>>().Value);
         services.AddSingleton<UsageMeter>();
         services.AddSingleton<UsageReports>();
-        Decorate<IGenerationService>(services, (sp, inner) => new MeteredGenerationService(inner, sp.GetRequiredService<UsageMeter>(), sp.GetRequiredService<TimeProvider>()));
-        Decorate<IEmbeddingService>(services, (sp, inner) => new MeteredEmbeddingService(inner, sp.GetRequiredService<UsageMeter>(), sp.GetRequiredService<TimeProvider>()));
+        ServiceDecoration.Decorate<IGenerationService>(services, (sp, inner) => new MeteredGenerationService(inner, sp.GetRequiredService<UsageMeter>(), sp.GetRequiredService<TimeProvider>()));
+        ServiceDecoration.Decorate<IEmbeddingService>(services, (sp, inner) => new MeteredEmbeddingService(inner, sp.GetRequiredService<UsageMeter>(), sp.GetRequiredService<TimeProvider>()));
         return services;
     }
-
-    /// <summary>Replaces the last registration of <typeparamref name="T"/> with <paramref name="wrap"/> around it.</summary>
-    private static void Decorate<T>(IServiceCollection services, Func<IServiceProvider, T, T> wrap) where T : class
-    {
-        var inner = services.LastOrDefault(d => d.ServiceType == typeof(T))
-                    ?? throw new InvalidOperationException($"Register {typeof(T).Name} before adding usage metering.");
-        services.Remove(inner);
-        services.Add(ServiceDescriptor.Describe(typeof(T), sp => wrap(sp, Resolve<T>(sp, inner)), inner.Lifetime));
-    }
-
-    private static T Resolve<T>(IServiceProvider sp, ServiceDescriptor descriptor) where T : class =>
-        (T)(descriptor.ImplementationInstance
-            ?? descriptor.ImplementationFactory?.Invoke(sp)
-            ?? ActivatorUtilities.CreateInstance(sp, descriptor.ImplementationType!));
 }

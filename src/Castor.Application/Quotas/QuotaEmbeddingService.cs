@@ -18,35 +18,14 @@ public sealed class QuotaEmbeddingService(IEmbeddingService inner, QuotaLimiter 
     public Task<EmbeddingResult> EmbedContentAsync(Caller caller, string model, EmbeddingRequest request, PromptAdmission? admission,
         CancellationToken cancellationToken) =>
         TicketFor(caller, model, 1) is { } ticket
-            ? RunAsync(ticket, admit => inner.EmbedContentAsync(caller, model, request, Both(admission, admit), cancellationToken))
+            ? ticket.RunAsync(admit => inner.EmbedContentAsync(caller, model, request, Both(admission, admit), cancellationToken), r => r.PromptTokenCount)
             : inner.EmbedContentAsync(caller, model, request, admission, cancellationToken);
 
     public Task<EmbeddingResult> BatchEmbedContentsAsync(Caller caller, string model, IReadOnlyList<EmbeddingRequest?>? requests, PromptAdmission? admission,
         CancellationToken cancellationToken) =>
         TicketFor(caller, model, Math.Max(1, requests?.Count ?? 0)) is { } ticket
-            ? RunAsync(ticket, admit => inner.BatchEmbedContentsAsync(caller, model, requests, Both(admission, admit), cancellationToken))
+            ? ticket.RunAsync(admit => inner.BatchEmbedContentsAsync(caller, model, requests, Both(admission, admit), cancellationToken), r => r.PromptTokenCount)
             : inner.BatchEmbedContentsAsync(caller, model, requests, admission, cancellationToken);
-
-    private async Task<EmbeddingResult> RunAsync(Ticket ticket, Func<PromptAdmission, Task<EmbeddingResult>> run)
-    {
-        EmbeddingResult result;
-        try
-        {
-            result = await run(ticket.AdmitAsync).ConfigureAwait(false);
-        }
-        catch (CastorException ex) when (QuotaRefunds.NotAUse(ex))
-        {
-            await limiter.CancelAsync(ticket.Admission).ConfigureAwait(false);
-            throw;
-        }
-        catch (Exception ex) when (QuotaRefunds.CountsAsUse(ex))
-        {
-            await ticket.EnsureCountedAsync(0).ConfigureAwait(false);
-            throw;
-        }
-        await ticket.EnsureCountedAsync(result.PromptTokenCount).ConfigureAwait(false);
-        return result;
-    }
 
     /// <summary>An outer caller's own admission, then this one.</summary>
     private static PromptAdmission Both(PromptAdmission? outer, PromptAdmission mine) => outer is null
@@ -58,7 +37,7 @@ public sealed class QuotaEmbeddingService(IEmbeddingService inner, QuotaLimiter 
         };
 
     /// <summary>The call's admission, or null when it is not counted here (a batch job's embeddings, an unknown model).</summary>
-    private Ticket? TicketFor(Caller caller, string model, long requests)
+    private QuotaTicket? TicketFor(Caller caller, string model, long requests)
     {
         // Batch jobs' embeddings are not online calls: they are limited by BatchEnqueuedTokens, as in the API.
         if (Metering.UsageContext.Current?.Batch == true) return null;
@@ -72,31 +51,6 @@ public sealed class QuotaEmbeddingService(IEmbeddingService inner, QuotaLimiter 
             // An unknown model is the inner service's 404 to give; only calls that reach a model are counted.
             return null;
         }
-        return new Ticket(limiter, caller, modelId, ModelCatalogue.StripPrefix(model), requests);
-    }
-
-    /// <summary>One call's admission: run by the embedding service with the tokenized texts, at most once.</summary>
-    private sealed class Ticket(QuotaLimiter limiter, Caller caller, string modelId, string requestedModel, long requests)
-    {
-        private int _ran;
-
-        public QuotaAdmission? Admission { get; private set; }
-
-        public async ValueTask AdmitAsync(string preparedFor, PromptTokenCounts prompt, CancellationToken cancellationToken)
-        {
-            if (Interlocked.Exchange(ref _ran, 1) != 0) return;
-            Admission = await limiter.AdmitAsync(caller, QuotaOperation.EmbedContent, preparedFor, requestedModel, requests, prompt.Total,
-                cancellationToken).ConfigureAwait(false);
-        }
-
-        /// <summary>
-        /// A call that never ran the admission still counts: from the tokens it reported (an inner service without the
-        /// seam), or as requests without tokens (a 400 or a 500 before its texts were read counts against the quota).
-        /// </summary>
-        public async ValueTask EnsureCountedAsync(int promptTokens)
-        {
-            if (Interlocked.Exchange(ref _ran, 1) != 0) return;
-            await limiter.CountAsync(caller, modelId, requestedModel, requests, promptTokens).ConfigureAwait(false);
-        }
+        return new QuotaTicket(limiter, QuotaOperation.EmbedContent, caller, modelId, ModelCatalogue.StripPrefix(model), requests);
     }
 }

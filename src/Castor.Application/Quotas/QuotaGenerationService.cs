@@ -19,52 +19,18 @@ namespace Castor.Application.Quotas;
 /// </summary>
 public sealed class QuotaGenerationService(IGenerationService inner, QuotaLimiter limiter, ModelCatalogue catalogue) : DelegatingGenerationService(inner)
 {
-    public override async Task<GenerationStream> StartAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken)
-    {
-        if (TicketFor(caller, request) is not { } ticket) return await Inner.StartAsync(caller, request, cancellationToken).ConfigureAwait(false);
-        GenerationStream stream;
-        try
-        {
-            stream = await Inner.StartAsync(caller, request with { Admission = ticket.AdmitAsync }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (CastorException ex) when (QuotaRefunds.NotAUse(ex))
-        {
-            await limiter.CancelAsync(ticket.Admission).ConfigureAwait(false);
-            throw;
-        }
-        catch (Exception ex) when (QuotaRefunds.CountsAsUse(ex))
-        {
-            await ticket.EnsureCountedAsync(0).ConfigureAwait(false);
-            throw;
-        }
-        await ticket.EnsureCountedAsync(stream.PromptTokenCount).ConfigureAwait(false);
-        return stream;
-    }
+    public override Task<GenerationStream> StartAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken) =>
+        TicketFor(caller, request) is { } ticket
+            ? ticket.RunAsync(admit => Inner.StartAsync(caller, request with { Admission = admit }, cancellationToken), s => s.PromptTokenCount)
+            : Inner.StartAsync(caller, request, cancellationToken);
 
-    public override async Task<GenerationResult> GenerateAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken)
-    {
-        if (TicketFor(caller, request) is not { } ticket) return await Inner.GenerateAsync(caller, request, cancellationToken).ConfigureAwait(false);
-        GenerationResult result;
-        try
-        {
-            result = await Inner.GenerateAsync(caller, request with { Admission = ticket.AdmitAsync }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (CastorException ex) when (QuotaRefunds.NotAUse(ex))
-        {
-            await limiter.CancelAsync(ticket.Admission).ConfigureAwait(false);
-            throw;
-        }
-        catch (Exception ex) when (QuotaRefunds.CountsAsUse(ex))
-        {
-            await ticket.EnsureCountedAsync(0).ConfigureAwait(false);
-            throw;
-        }
-        await ticket.EnsureCountedAsync(result.Usage.PromptTokenCount).ConfigureAwait(false);
-        return result;
-    }
+    public override Task<GenerationResult> GenerateAsync(Caller caller, GenerationRequest request, CancellationToken cancellationToken) =>
+        TicketFor(caller, request) is { } ticket
+            ? ticket.RunAsync(admit => Inner.GenerateAsync(caller, request with { Admission = admit }, cancellationToken), r => r.Usage.PromptTokenCount)
+            : Inner.GenerateAsync(caller, request, cancellationToken);
 
     /// <summary>The request's admission, or null when it is not counted here (a batch request, an unknown model).</summary>
-    private Ticket? TicketFor(Caller caller, GenerationRequest request)
+    private QuotaTicket? TicketFor(Caller caller, GenerationRequest request)
     {
         if (request.Priority == EnginePriority.Batch) return null;
         string modelId;
@@ -79,33 +45,6 @@ public sealed class QuotaGenerationService(IGenerationService inner, QuotaLimite
         }
         // A Live turn is not a request of its own: its session was counted when it started.
         var requests = UsageContext.Current?.Method == UsageMethods.Live ? 0 : 1;
-        return new Ticket(limiter, caller, modelId, ModelCatalogue.StripPrefix(request.Model), requests);
-    }
-
-    /// <summary>One call's admission: run by the generation path with the prepared prompt, at most once.</summary>
-    private sealed class Ticket(QuotaLimiter limiter, Caller caller, string modelId, string requestedModel, long requests)
-    {
-        private int _ran;
-
-        public QuotaAdmission? Admission { get; private set; }
-
-        public async ValueTask AdmitAsync(string preparedFor, PromptTokenCounts prompt, CancellationToken cancellationToken)
-        {
-            // A request is admitted once, even by an inner service that prepares its prompt twice.
-            if (Interlocked.Exchange(ref _ran, 1) != 0) return;
-            Admission = await limiter.AdmitAsync(caller, QuotaOperation.GenerateContent, preparedFor, requestedModel, requests, prompt.Total,
-                cancellationToken).ConfigureAwait(false);
-        }
-
-        /// <summary>
-        /// A call that never ran the admission still counts: from the count it reported (an inner service without the
-        /// seam), or as a request without tokens (it failed before its prompt was prepared: a 400 or a 500 counts against
-        /// the quota, as the API's billing FAQ says). It cannot be refused any more, so it is counted without a check.
-        /// </summary>
-        public async ValueTask EnsureCountedAsync(int promptTokens)
-        {
-            if (Interlocked.Exchange(ref _ran, 1) != 0) return;
-            await limiter.CountAsync(caller, modelId, requestedModel, requests, promptTokens).ConfigureAwait(false);
-        }
+        return new QuotaTicket(limiter, QuotaOperation.GenerateContent, caller, modelId, ModelCatalogue.StripPrefix(request.Model), requests);
     }
 }

@@ -26,26 +26,10 @@ public static class QuotaServiceCollectionExtensions
 
         services.AddSingleton<QuotaLimiter>();
         services.AddSingleton<LiveSessionQuota>();
-        Decorate<IGenerationService>(services, (sp, inner) => new QuotaGenerationService(inner, sp.GetRequiredService<QuotaLimiter>(),
+        ServiceDecoration.Decorate<IGenerationService>(services, (sp, inner) => new QuotaGenerationService(inner, sp.GetRequiredService<QuotaLimiter>(),
             sp.GetRequiredService<Models.ModelCatalogue>()));
-        Decorate<IEmbeddingService>(services, (sp, inner) => new QuotaEmbeddingService(inner, sp.GetRequiredService<QuotaLimiter>(),
+        ServiceDecoration.Decorate<IEmbeddingService>(services, (sp, inner) => new QuotaEmbeddingService(inner, sp.GetRequiredService<QuotaLimiter>(),
             sp.GetRequiredService<Models.ModelCatalogue>()));
         return services;
     }
-
-    /// <summary>Replaces the last registration of <typeparamref name="T"/> with <paramref name="wrap"/> around what it produced.</summary>
-    private static void Decorate<T>(IServiceCollection services, Func<IServiceProvider, T, T> wrap) where T : class
-    {
-        var index = -1;
-        for (var i = services.Count - 1; i >= 0 && index < 0; i--)
-            if (services[i].ServiceType == typeof(T) && !services[i].IsKeyedService) index = i;
-        if (index < 0) throw new InvalidOperationException($"{typeof(T).Name} must be registered before the rate limiter wraps it.");
-        var inner = services[index];
-        services[index] = ServiceDescriptor.Singleton(sp => wrap(sp, Create<T>(sp, inner)));
-    }
-
-    private static T Create<T>(IServiceProvider sp, ServiceDescriptor descriptor) where T : class =>
-        descriptor.ImplementationInstance as T
-        ?? descriptor.ImplementationFactory?.Invoke(sp) as T
-        ?? (T)ActivatorUtilities.CreateInstance(sp, descriptor.ImplementationType!);
 }
