@@ -7,7 +7,7 @@ namespace Castor.Cli;
 /// <summary>A model the server would load from the configured locations, with what <c>castor models</c> shows about it.</summary>
 internal sealed record InstalledModel(string Id, string Path, string? Folder, IReadOnlyList<string> Files, string? Projector, PullManifest? Manifest)
 {
-    public long Bytes => Files.Sum(f => new FileInfo(f).Length);
+    public long Bytes => Files.Sum(GgufDiscovery.FileSize);
 
     /// <summary>Every model in the locations, as the server discovers them (pulled folders, loose files, split parts).</summary>
     public static IReadOnlyList<InstalledModel> Find(IReadOnlyList<string> locations)

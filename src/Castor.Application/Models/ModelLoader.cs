@@ -79,7 +79,7 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
                 _console.WriteLine($"  warning: a model with id '{spec.Id}' is already loaded; {spec.Path} is skipped.");
                 continue;
             }
-            _console.WriteLine($"Loading {spec.Id} ({FormatBytes(new FileInfo(spec.Path).Length)}) from {spec.Path} as an embedding model …");
+            _console.WriteLine($"Loading {spec.Id} ({FormatBytes(GgufDiscovery.FileSize(spec.Path))}) from {spec.Path} as an embedding model …");
             LoadEmbedding(spec.Id, configured, () => LlamaEmbedder.Load(spec, engine, _logger), embeddings);
         }
 
@@ -165,7 +165,7 @@ public sealed class ModelLoader(EngineOptions engine, ILoggerFactory loggers, Te
             }
         }
 
-        var size = new FileInfo(spec.Path).Length;
+        var size = GgufDiscovery.FileSize(spec.Path);
         _console.WriteLine(spec.Projector is { } projector
             ? $"Loading {spec.Id} ({FormatBytes(size)}) from {spec.Path} with projector {Path.GetFileName(projector)} …"
             : $"Loading {spec.Id} ({FormatBytes(size)}) from {spec.Path} …");

@@ -93,6 +93,16 @@ public static partial class GgufDiscovery
     }
 
     /// <summary>
+    /// A model file's size in bytes, through symbolic links (a Hugging Face cache or a hand-made models folder links to
+    /// the weights; the link's own length is a few bytes).
+    /// </summary>
+    public static long FileSize(string path)
+    {
+        var file = new FileInfo(path);
+        return (file.LinkTarget is null ? file : file.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? file).Length;
+    }
+
+    /// <summary>
     /// A multimodal projector, paired with a model rather than served: named like one (<c>mmproj-model-f16.gguf</c>,
     /// <c>gemma-3-4b-it.BF16-mmproj.gguf</c>), or a GGUF of the <c>clip</c> architecture.
     /// </summary>

@@ -29,6 +29,19 @@ public sealed class GgufDiscoveryTests : IDisposable
     }
 
     [Fact]
+    public void A_linked_model_file_has_its_targets_size()
+    {
+        var weights = Path.Combine(_models, "blobs", "sha256-abc");
+        Directory.CreateDirectory(Path.GetDirectoryName(weights)!);
+        File.WriteAllBytes(weights, new byte[4096]);
+        var link = Path.Combine(_models, "model.gguf");
+        File.CreateSymbolicLink(link, weights);
+
+        Assert.Equal(4096, GgufDiscovery.FileSize(link));
+        Assert.Equal(4096, GgufDiscovery.FileSize(weights));
+    }
+
+    [Fact]
     public void A_projector_alone_is_never_a_model()
     {
         Touch("mmproj-F16.gguf");
